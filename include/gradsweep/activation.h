@@ -1,0 +1,56 @@
+/* activation.h — the nonlinearities φ and their exact derivatives φ'.
+ *
+ * Codes are stored in results files (the `activation` variable's flag_values):
+ * a code never changes meaning; new activations are appended.
+ *
+ * At a kink the derivative follows PyTorch's autograd, so that the oracle
+ * test can compare entry by entry: relu'(0) = 0, leaky_relu'(0) = slope,
+ * elu'(0) = selu'(0) = the left-hand value. NaN inputs give NaN outputs. */
+#ifndef GRADSWEEP_ACTIVATION_H
+#define GRADSWEEP_ACTIVATION_H
+
+#include <stddef.h>
+
+typedef enum gs_activation_kind {
+    GS_ACT_LINEAR = 0,     /* φ(z) = z */
+    GS_ACT_RELU = 1,       /* max(z, 0) */
+    GS_ACT_LEAKY_RELU = 2, /* z if z > 0 else slope·z */
+    GS_ACT_TANH = 3,       /* tanh(z) */
+    GS_ACT_SIGMOID = 4,    /* 1 / (1 + e^-z) */
+    GS_ACT_SELU = 5,       /* λ·z if z > 0 else λα(e^z - 1) (Klambauer et al. 2017) */
+    GS_ACT_GELU = 6,       /* z·Φ(z), Φ the standard normal CDF (exact, not the tanh fit) */
+    GS_ACT_SILU = 7,       /* z·sigmoid(z) (a.k.a. swish) */
+    GS_ACT_ELU = 8,        /* z if z > 0 else e^z - 1 */
+    GS_ACT_SOFTPLUS = 9,   /* log(1 + e^z) */
+    GS_ACT_ERF = 10,       /* erf(z): tanh-like, with closed-form mean-field kernels */
+    GS_ACT_COUNT
+} gs_activation_kind;
+
+#define GS_LEAKY_RELU_DEFAULT_SLOPE 0.01 /* PyTorch's default negative_slope */
+#define GS_SELU_LAMBDA              1.0507009873554804934193349852946
+#define GS_SELU_ALPHA               1.6732632423543772848170429916717
+
+typedef struct gs_activation {
+    gs_activation_kind kind;
+    double slope; /* leaky_relu's negative slope; ignored by the others */
+} gs_activation;
+
+/* "relu", …; NULL for an invalid code. */
+const char *activation_name(gs_activation_kind kind);
+/* Parses a name (as activation_name spells it); returns 0, or -1 if unknown. */
+int activation_parse(const char *name, gs_activation_kind *kind);
+/* "linear relu leaky_relu …": the CF flag_meanings string, codes 0, 1, 2, … */
+const char *activation_flag_meanings(void);
+
+/* Scalar φ and φ' in double precision (tests, theory). */
+double activation_phi(const gs_activation *act, double z);
+double activation_dphi(const gs_activation *act, double z);
+
+/* Elementwise over n values: a[i] = φ(z[i]) and d[i] = φ'(z[i]). In-place
+ * (a == z) is allowed. The float versions compute in single precision. */
+void activation_forward_f32(const gs_activation *act, const float *z, float *a, size_t n);
+void activation_forward_f64(const gs_activation *act, const double *z, double *a, size_t n);
+void activation_derivative_f32(const gs_activation *act, const float *z, float *d, size_t n);
+void activation_derivative_f64(const gs_activation *act, const double *z, double *d, size_t n);
+
+#endif

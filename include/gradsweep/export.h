@@ -1,0 +1,18 @@
+/* export.h — one configuration's network, in full, as an HDF5 file: the
+ * input, probe vectors, unit weights and biases, every layer's δ and
+ * gradients, the loss and the per-layer statistics exactly as a sweep stores
+ * them. For checking gradsweep against another framework (the PyTorch oracle
+ * test does) and for studying one network closely. Serial HDF5, one process. */
+#ifndef GRADSWEEP_EXPORT_H
+#define GRADSWEEP_EXPORT_H
+
+#include <stdbool.h>
+
+#include "gradsweep/common.h"
+#include "gradsweep/config.h"
+
+/* Computes cfg and writes path. An existing path is an error unless force
+ * (GS_EXIT_OUTPUT). */
+int export_network(const char *path, const gs_config *cfg, bool force, gs_error *err);
+
+#endif

@@ -1,0 +1,77 @@
+/* net.h — one fully-connected network at random initialization: build it,
+ * run the forward pass over a batch and the backward pass of the batch-mean
+ * loss, with OpenBLAS GEMMs, and measure every layer on the way.
+ *
+ * The maths (row-major, B samples, n units, layers l = 1 … L):
+ *     a[0] = x                                   x ~ N(0, 1), (B, n)
+ *     z[l] = a[l-1] W[l]ᵀ + b[l]                 W[l] = sigma_w · U[l], b[l] = sigma_b · β[l]
+ *     a[l] = φ(z[l])
+ *     ℓ    = <r, z[L]> (probe)  or  ½‖z[L] - y‖² (mse), per sample; loss = batch mean of ℓ
+ *     δ[L] = ∂ℓ/∂z[L] = r  or  z[L] - y
+ *     δ[l-1] = (δ[l] W[l]) ⊙ φ'(z[l-1])
+ *     ∂loss/∂W[l] = (1/B) δ[l]ᵀ a[l-1],   ∂loss/∂b[l] = (1/B) Σ_samples δ[l]
+ * U[l] holds unit draws with Var(U_ij) = 1/n (gaussian, uniform) or is
+ * orthogonal; sigma_w enters every GEMM as its alpha, so the unit draws are
+ * shared by every scale (common random numbers, and no scaling pass).
+ *
+ * The network is a reusable workspace: buffers grow to the largest
+ * configuration seen and are reused. It knows nothing of MPI or HDF5. */
+#ifndef GRADSWEEP_NET_H
+#define GRADSWEEP_NET_H
+
+#include <stddef.h>
+
+#include "gradsweep/common.h"
+#include "gradsweep/config.h"
+
+typedef struct gs_net gs_net;
+
+/* Lets the caller act between the GEMMs of a long configuration (rank 0
+ * serves work requests there) and see the gradients (tests, export). Any
+ * member may be NULL. Buffers are in the configuration's precision
+ * (float or double). */
+typedef struct gs_net_observer {
+    void (*between_layers)(void *ctx);
+    /* After the backward step of layer l: delta (B, n) = δ[l], grad_w (n, n)
+     * = ∂loss/∂W[l] (row-major, out × in), grad_b (n) = ∂loss/∂b[l]. */
+    void (*backward_layer)(void *ctx, int layer, const void *delta, const void *grad_w,
+                           const void *grad_b);
+    void *ctx;
+} gs_net_observer;
+
+gs_net *net_create(void);
+void net_destroy(gs_net **net);
+
+/* Builds the network of cfg: sizes the buffers and draws U, β, x and r (or y)
+ * from the counter-based generator. Fails (GS_EXIT_RESOURCES) if memory runs
+ * out, (GS_EXIT_INTERNAL) if LAPACK fails on an orthogonal draw. */
+int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err);
+
+/* Forward pass; fills res->layers[l-1] forward statistics (q, preact_mean, c,
+ * act_ch_*, saturated_frac, dead_frac) and returns the loss. */
+double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs);
+/* Backward pass (after net_forward); fills delta_sq, grad_w_norm, grad_b_norm
+ * and finishes res: ratios, status, first_nonfinite_layer. */
+void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs);
+
+/* prepare + forward + backward, timed into res->elapsed_s. On failure
+ * res->status is GS_STATUS_FAILED and err says why. */
+int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_observer *obs,
+            gs_error *err);
+
+/* The current network's buffers, in its precision, for tests and export:
+ * U[l] (n, n) for 1 ≤ l ≤ L, β[l] (n), x (B, n), r or y (B, n). Writable, so a
+ * test can perturb a weight and run net_forward again. */
+void *net_unit_weights(gs_net *net, int layer);
+void *net_unit_biases(gs_net *net, int layer);
+void *net_input(gs_net *net);
+void *net_loss_vectors(gs_net *net);
+
+/* Floating-point operations of forward + backward (the GEMMs: 6·L·n²·B),
+ * plus the orthogonal draws' QR when init is orthogonal. The scheduler's
+ * cost and the --dry-run time estimate. */
+double net_flops(const gs_config *cfg);
+/* Bytes the workspace needs for cfg (the --dry-run memory estimate). */
+size_t net_memory_bytes(const gs_config *cfg);
+
+#endif

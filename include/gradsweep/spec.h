@@ -1,0 +1,91 @@
+/* spec.h — a sweep as the user wrote it: the axes of the grid and the
+ * sweep-wide settings, from a YAML sweep file, from command-line options, or
+ * both (options override the file's axes).
+ *
+ * The parser (libyaml) keeps line numbers, so every error names the file, the
+ * line, the key and the value, and says what would be right:
+ *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier, got "abc"
+ * spec_to_yaml() writes the effective sweep back as canonical YAML with every
+ * value explicit; parsing that text gives the same spec (it is stored in the
+ * results file, and --resume compares it). */
+#ifndef GRADSWEEP_SPEC_H
+#define GRADSWEEP_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradsweep/common.h"
+#include "gradsweep/config.h"
+
+/* The axes, in the canonical order of the grid: the first varies slowest,
+ * seed fastest (so a configuration's replicates sit next to each other). */
+typedef enum gs_axis_id {
+    GS_AXIS_ACTIVATION = 0,
+    GS_AXIS_INIT,
+    GS_AXIS_WIDTH,
+    GS_AXIS_DEPTH,
+    GS_AXIS_BATCH,
+    GS_AXIS_SIGMA_B,
+    GS_AXIS_SIGMA_W,
+    GS_AXIS_SEED,
+    GS_AXIS_COUNT
+} gs_axis_id;
+
+/* An axis holds integers (depth, width, batch, seed, activation and init
+ * codes) or reals (sigma_w, sigma_b); the other array is NULL. */
+typedef struct gs_axis {
+    size_t count;
+    int64_t *integer;
+    double *real;
+    int line; /* line in the sweep file where it was given; 0 if from the command line or default */
+} gs_axis;
+
+typedef struct gs_spec {
+    char *name;              /* sweep name; default: the file's stem, or "sweep" */
+    uint64_t base_seed;      /* default 0 */
+    gs_precision precision;  /* default float32 */
+    gs_loss loss;            /* default probe */
+    double leaky_relu_slope; /* default 0.01 */
+    char *output;            /* `output:` key of the file, or NULL */
+    gs_axis axis[GS_AXIS_COUNT];
+    char *source_path; /* the sweep file's path, or NULL */
+    char *source_text; /* the sweep file's text, or NULL */
+} gs_spec;
+
+/* "sigma_w", …: the key used in sweep files and in results files. */
+const char *axis_name(gs_axis_id id);
+/* "--sigma-w", …: the command-line option that sets the axis. */
+const char *axis_option(gs_axis_id id);
+int axis_is_real(gs_axis_id id);
+
+/* An empty spec with the defaults above; axes without defaults are empty. */
+void spec_init(gs_spec *spec);
+void spec_free(gs_spec *spec);
+
+/* Reads and parses a sweep file. Errors: GS_EXIT_USAGE, naming file and line. */
+int spec_load_file(gs_spec *spec, const char *path, gs_error *err);
+/* What spec_load_file does once it has read the text: for ranks that receive
+ * the file's text from rank 0. Keeps a copy of text (source_text) and path
+ * (source_path), and names the sweep after the file's stem if it has no name. */
+int spec_load_text(gs_spec *spec, const char *path, const char *text, size_t length, gs_error *err);
+/* Parses sweep-file text; source_name is used in messages ("sweep.yaml"). */
+int spec_parse_yaml(gs_spec *spec, const char *text, size_t length, const char *source_name,
+                    gs_error *err);
+
+/* Sets an axis from a command-line value, replacing what the file said:
+ * "10,50,100", "0.5:2.0:16" (16 evenly spaced values from 0.5 to 2.0),
+ * names for sigma_w (he, lecun, xavier), activation and init names. */
+int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err);
+/* Sets a sweep-wide setting from the command line: key is "name", "base_seed",
+ * "precision", "loss" or "leaky_relu_slope". */
+int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error *err);
+
+/* Checks that every axis is given and in range, with no duplicate values.
+ * Defaults fill axes that have one (sigma_b [0], init [gaussian], seed [0],
+ * batch [128]); depth, width, sigma_w and activation must be given. */
+int spec_finalize(gs_spec *spec, gs_error *err);
+
+/* The effective sweep as canonical YAML (malloc'd; the caller frees). */
+char *spec_to_yaml(const gs_spec *spec);
+
+#endif

@@ -1,0 +1,40 @@
+/* stats.h — per-layer statistics of one configuration, from the network's
+ * buffers (row-major (B, n): B samples of n units), accumulated in double
+ * whatever the precision of the buffers.
+ *
+ * Each function also reports whether any value it read was not finite, which
+ * is how a configuration's inf/NaN is detected without an extra pass. */
+#ifndef GRADSWEEP_STATS_H
+#define GRADSWEEP_STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gradsweep/config.h"
+
+/* Scratch space the forward statistics need: 4·n doubles. */
+#define STATS_SCRATCH_DOUBLES(n) (4 * (size_t)(n))
+
+/* q, preact_mean, c, act_ch_sq_mean, act_ch_var, saturated_frac and dead_frac
+ * of one layer from z (B, n), a = φ(z) (B, n) and d = φ'(z) (B, n).
+ * Returns true if every value of z and a was finite. */
+bool stats_forward_f32(const float *z, const float *a, const float *d, int B, int n,
+                       double *scratch, gs_layer_stats *out);
+bool stats_forward_f64(const double *z, const double *a, const double *d, int B, int n,
+                       double *scratch, gs_layer_stats *out);
+
+/* delta_sq of δ (B, n). Returns true if every value was finite. */
+bool stats_delta_f32(const float *delta, int B, int n, gs_layer_stats *out);
+bool stats_delta_f64(const double *delta, int B, int n, gs_layer_stats *out);
+
+/* Euclidean norm of v (count values), accumulated in double with scaling so
+ * that it neither overflows nor underflows before the result itself would. */
+double stats_norm_f32(const float *v, size_t count);
+double stats_norm_f64(const double *v, size_t count);
+
+/* Fills the per-configuration summary of res from res->layers[0 … depth-1]
+ * and the first nonfinite layers already recorded: the three log10 ratios
+ * and status (done or nonfinite). */
+void stats_finish(gs_result *res, int depth);
+
+#endif

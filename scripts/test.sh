@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# test.sh — the whole test suite from a clean checkout on Debian 12: installs
+# missing packages, builds, and runs every test through CTest, first in the
+# optimised build, then under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   scripts/test.sh            everything
+#   scripts/test.sh -R oracle  only tests whose name matches (passed to ctest)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+start=$SECONDS
+scripts/build.sh default
+ctest --preset default "$@"
+scripts/build.sh asan
+ctest --preset asan -L sanitize "$@"
+echo "test.sh: all tests passed in $((SECONDS - start)) s"

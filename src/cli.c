@@ -1,0 +1,286 @@
+/* cli.c — options, their checks, and the help that teaches the tool. */
+#include "gradsweep/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_FORCE = 256,
+    OPT_DRY_RUN,
+    OPT_BLAS_THREADS,
+    OPT_PROGRESS,
+    OPT_CONFIG,
+    OPT_AXIS_FIRST, /* OPT_AXIS_FIRST + gs_axis_id */
+    OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_COUNT,
+};
+
+static const char *const setting_keys[] = {"name", "base_seed", "precision", "loss",
+                                           "leaky_relu_slope"};
+#define N_SETTINGS (int)(sizeof setting_keys / sizeof setting_keys[0])
+
+static const struct option long_options[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"blas-threads", required_argument, NULL, OPT_BLAS_THREADS},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"activation", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_ACTIVATION},
+    {"init", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INIT},
+    {"width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_WIDTH},
+    {"depth", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_DEPTH},
+    {"batch", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_BATCH},
+    {"sigma-b", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SIGMA_B},
+    {"sigma-w", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SIGMA_W},
+    {"seed", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SEED},
+    {"name", required_argument, NULL, OPT_SETTING_FIRST + 0},
+    {"base-seed", required_argument, NULL, OPT_SETTING_FIRST + 1},
+    {"precision", required_argument, NULL, OPT_SETTING_FIRST + 2},
+    {"loss", required_argument, NULL, OPT_SETTING_FIRST + 3},
+    {"leaky-relu-slope", required_argument, NULL, OPT_SETTING_FIRST + 4},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const option_names[] = {
+    "--output",           "--force", "--dry-run", "--blas-threads", "--progress",  "--config",
+    "--activation",       "--init",  "--width",   "--depth",        "--batch",     "--sigma-b",
+    "--sigma-w",          "--seed",  "--name",    "--base-seed",    "--precision", "--loss",
+    "--leaky-relu-slope", "--help",  "--version",
+};
+
+/* A whole number in [lo, hi], or an error naming the option. */
+static int parse_long(const char *option, const char *text, long lo, long hi, long *out,
+                      gs_error *err) {
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end != '\0' || v < lo || v > hi)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "%s: expected a whole number from %ld to %ld, got \"%s\"", option, lo, hi,
+                       text);
+    *out = v;
+    return 0;
+}
+
+static int parse_seconds(const char *option, const char *text, double *out, gs_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end != '\0' || !(v >= 0 && v <= 86400))
+        return gs_fail(err, GS_EXIT_USAGE, "%s: expected seconds from 0 to 86400, got \"%s\"",
+                       option, text);
+    *out = v;
+    return 0;
+}
+
+/* getopt's own messages are switched off (opterr = 0) so that every error
+ * reads the same way and unknown options get a suggestion. */
+static int unknown_option(const char *arg, gs_error *err) {
+    char word[128];
+    snprintf(word, sizeof word, "%s", arg);
+    char *eq = strchr(word, '=');
+    if (eq) *eq = '\0';
+    const char *near =
+        gs_closest(word, option_names, (int)(sizeof option_names / sizeof *option_names));
+    if (near)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "unknown option %s; did you mean %s? (gradsweep --help "
+                       "lists every option)",
+                       word, near);
+    return gs_fail(err, GS_EXIT_USAGE, "unknown option %s (gradsweep --help lists every option)",
+                   word);
+}
+
+static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
+    long v;
+    switch (c) {
+    case 'o': cli->output = arg; return 0;
+    case OPT_FORCE: cli->force = true; return 0;
+    case OPT_DRY_RUN: cli->dry_run = true; return 0;
+    case OPT_BLAS_THREADS:
+        if (parse_long("--blas-threads", arg, 1, 1024, &v, err)) return GS_EXIT_USAGE;
+        cli->blas_threads = (int)v;
+        return 0;
+    case OPT_PROGRESS: return parse_seconds("--progress", arg, &cli->progress_interval_s, err);
+    case OPT_CONFIG:
+        if (parse_long("--config", arg, 0, (long)1 << 40, &v, err)) return GS_EXIT_USAGE;
+        cli->export_config = v;
+        return 0;
+    case 'h':
+        cli->help_topic = cli->command;
+        cli->command = GS_CMD_HELP;
+        return 0;
+    case 'V': cli->command = GS_CMD_VERSION; return 0;
+    default: break;
+    }
+    if (c >= OPT_AXIS_FIRST && c < OPT_AXIS_FIRST + GS_AXIS_COUNT) {
+        cli->axis_value[c - OPT_AXIS_FIRST] = arg;
+        return 0;
+    }
+    if (c >= OPT_SETTING_FIRST && c < OPT_SETTING_FIRST + N_SETTINGS) {
+        if (cli->settings == 8)
+            return gs_fail(err, GS_EXIT_USAGE, "too many sweep settings on the command line");
+        cli->setting_key[cli->settings] = setting_keys[c - OPT_SETTING_FIRST];
+        cli->setting_value[cli->settings++] = arg;
+        return 0;
+    }
+    return gs_fail(err, GS_EXIT_INTERNAL, "unhandled option code %d", c);
+}
+
+int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
+    *cli = (gs_cli){.command = GS_CMD_RUN, .progress_interval_s = -1, .export_config = -1};
+    int first = 1;
+    if (argc > 1 && strcmp(argv[1], "export") == 0) {
+        cli->command = GS_CMD_EXPORT;
+        first = 2;
+    } else if (argc > 1 && strcmp(argv[1], "help") == 0) {
+        cli->command = GS_CMD_HELP;
+        return 0;
+    }
+    /* getopt_long starts at argv[1]: hide the subcommand from it. */
+    int sub_argc = argc - (first - 1);
+    char **sub_argv = argv + (first - 1);
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        optopt = 0;
+        int c = getopt_long(sub_argc, sub_argv, ":o:hV", long_options, NULL);
+        if (c == -1) break;
+        if (c == '?') {
+            char short_option[3] = {'-', (char)optopt, '\0'};
+            return unknown_option(optopt ? short_option : sub_argv[optind - 1], err);
+        }
+        if (c == ':')
+            return gs_fail(err, GS_EXIT_USAGE, "option %s needs a value (gradsweep --help)",
+                           sub_argv[optind - 1]);
+        int rc = handle_option(c, optarg, cli, err);
+        if (rc) return rc;
+        if (cli->command == GS_CMD_HELP || cli->command == GS_CMD_VERSION) return 0;
+    }
+    for (int k = optind; k < sub_argc; k++) {
+        if (cli->sweep_path)
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "more than one sweep file given (\"%s\" and \"%s\"); give one",
+                           cli->sweep_path, sub_argv[k]);
+        cli->sweep_path = sub_argv[k];
+    }
+    if (cli->command == GS_CMD_EXPORT) {
+        if (cli->export_config < 0)
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "export: --config I is required (the configuration's "
+                           "index in the results file's config dimension)");
+        if (!cli->output) return gs_fail(err, GS_EXIT_USAGE, "export: -o FILE is required");
+    }
+    return 0;
+}
+
+int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err) {
+    for (int k = 0; k < cli->settings; k++) {
+        int rc = spec_set_setting(spec, cli->setting_key[k], cli->setting_value[k], err);
+        if (rc) return rc;
+    }
+    for (int a = 0; a < GS_AXIS_COUNT; a++) {
+        if (!cli->axis_value[a]) continue;
+        int rc = spec_set_axis(spec, (gs_axis_id)a, cli->axis_value[a], err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static const char help_run[] =
+    "Usage: mpirun -n RANKS gradsweep [SWEEP.yaml] [OPTIONS]\n"
+    "       gradsweep export SWEEP.yaml --config I -o NET.h5\n"
+    "\n"
+    "Maps where deep networks' signals and gradients vanish or explode. Every\n"
+    "configuration of a grid (depth, width, sigma_w, activation, ...) builds a\n"
+    "fully-connected network at random initialization, pushes a batch forward and\n"
+    "the gradient of a probe loss backward, and records per-layer statistics (q,\n"
+    "cosine similarity c, delta_sq, gradient norms, ...) into one HDF5 file that\n"
+    "h5py, xarray, MATLAB, Julia or h5dump read directly (docs/schema.md).\n"
+    "Runs on one core as ./gradsweep, or on many with mpirun/srun: rank 0 hands\n"
+    "configurations out costliest first and computes too; results do not depend\n"
+    "on the number of ranks.\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output FILE        results file (default: the sweep file's output: key,\n"
+    "                           else NAME.h5 in the current directory)\n"
+    "      --force              replace an existing results file (never a non-HDF5 file)\n"
+    "      --dry-run            print the grid, the largest configuration, memory and a\n"
+    "                           time estimate, and exit without computing\n"
+    "\n"
+    "Grid axes (override the sweep file). LIST is 1,2,3 or A:B:N (N evenly spaced\n"
+    "values from A to B):\n"
+    "      --depth LIST         weight layers L, e.g. 10,50,100\n"
+    "      --width LIST         units per layer n (the input has n features too)\n"
+    "      --sigma-w LIST       weight scale: Var(W_ij) = sigma_w^2 / n; also he (sqrt 2),\n"
+    "                           lecun (1), xavier (1), e.g. 0.5:2:16 or 1,he\n"
+    "      --sigma-b LIST       bias standard deviation (default 0)\n"
+    "      --activation LIST    linear relu leaky_relu tanh sigmoid selu gelu silu elu\n"
+    "                           softplus erf, e.g. relu,tanh\n"
+    "      --init LIST          gaussian uniform orthogonal (default gaussian)\n"
+    "      --seed LIST          replicate seeds (default 0), e.g. 0:9:10\n"
+    "      --batch LIST         input samples x ~ N(0, 1) (default 128)\n"
+    "\n"
+    "Sweep settings:\n"
+    "      --name NAME          sweep name (default: the sweep file's stem)\n"
+    "      --base-seed N        with each config's seed, fixes every random number\n"
+    "      --precision P        float32 (default) or float64\n"
+    "      --loss L             probe (default: l = <r, z[L]>, r ~ N(0, I), so delta\n"
+    "                           measures pure backward propagation) or mse\n"
+    "                           (l = 1/2 ||z[L] - y||^2, y ~ N(0, I))\n"
+    "      --leaky-relu-slope S negative slope of leaky_relu (default 0.01)\n"
+    "\n"
+    "Running:\n"
+    "      --blas-threads N     OpenBLAS threads per rank (default 1, or\n"
+    "                           $OPENBLAS_NUM_THREADS when set)\n"
+    "      --progress SECONDS   seconds between progress reports on stderr (default 1\n"
+    "                           on a terminal, 10 otherwise; 0 for none)\n"
+    "  -h, --help               this text;  -V, --version  the version\n"
+    "\n"
+    "Sweep file (YAML; every key optional unless marked):\n"
+    "  name: lecture-demo           base_seed: 42         precision: float32\n"
+    "  loss: probe                  leaky_relu_slope: 0.01  output: results.h5\n"
+    "  grid:\n"
+    "    depth: [10, 50, 100]                    # required\n"
+    "    width: [64, 256]                        # required\n"
+    "    sigma_w: {linspace: [0.5, 2.0, 16]}     # required; also {logspace: [a, b, n]}\n"
+    "                                            # (10^a .. 10^b), {geomspace: [a, b, n]},\n"
+    "                                            # lists, he / lecun / xavier\n"
+    "    activation: [linear, relu, tanh]        # required\n"
+    "    sigma_b: [0.0]\n"
+    "    init: [gaussian]\n"
+    "    seed: {range: 3}                        # 0, 1, 2; also {range: [start, stop]}\n"
+    "    batch: [128]\n"
+    "Every axis takes a scalar, a list or a generator; values must be unique.\n"
+    "Configurations are numbered in the canonical order activation, init, width,\n"
+    "depth, batch, sigma_b, sigma_w, seed (the last varies fastest).\n"
+    "\n"
+    "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
+    "command line or sweep file, 3 output file problem, 4 some configurations\n"
+    "failed, 5 interrupted (resumable), 6 not enough memory, 7 launched wrong.\n"
+    "Examples:\n"
+    "  mpirun -n 4 gradsweep jobs/example.yaml -o example.h5\n"
+    "  gradsweep --depth 10,50 --width 256 --sigma-w 0.5:2:16 --activation relu,tanh \\\n"
+    "            --seed 0:2:3 -o quick.h5\n"
+    "  gradsweep jobs/example.yaml --dry-run\n"
+    "Documentation: docs/usage.md, docs/schema.md.\n";
+
+static const char help_export[] =
+    "Usage: gradsweep export SWEEP.yaml --config I -o NET.h5 [axis and setting options]\n"
+    "\n"
+    "Recomputes configuration I of the sweep (its index in the results file's config\n"
+    "dimension) and writes everything it is made of, in its precision, to an HDF5\n"
+    "file: the input x (B, n), the probe vectors r or targets y (B, n), the unit\n"
+    "weights U (L, n, n) and biases beta (L, n) with W = sigma_w U and b = sigma_b beta,\n"
+    "the backward signals delta (L, B, n), the gradients grad_w (L, n, n) and grad_b\n"
+    "(L, n), the loss, and the per-layer statistics exactly as the sweep stores them.\n"
+    "Use it to check gradsweep against another framework, or to study one network.\n";
+
+void cli_print_help(FILE *out, gs_command topic) {
+    fputs(topic == GS_CMD_EXPORT ? help_export : help_run, out);
+}

@@ -1,0 +1,168 @@
+/* export.c — writes one configuration's network and its gradients to an
+ * HDF5 file (see export.h). Datasets are in the configuration's precision;
+ * layer l of an (L, …) dataset is index l-1. */
+#include "gradsweep/export.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gradsweep/net.h"
+
+typedef struct exporter {
+    hid_t file;
+    hid_t real; /* native float or double */
+    const gs_config *cfg;
+    int failed; /* an HDF5 call failed */
+} exporter;
+
+static hid_t real_type(gs_precision p) {
+    return p == GS_FLOAT32 ? H5T_NATIVE_FLOAT : H5T_NATIVE_DOUBLE;
+}
+
+/* Writes an n-dimensional dataset in one go. */
+static void write_dataset(exporter *ex, const char *name, hid_t type, int rank, const hsize_t *dims,
+                          const void *data) {
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    hid_t set = H5Dcreate2(ex->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (set < 0 || H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) ex->failed = 1;
+    H5Dclose(set);
+    H5Sclose(space);
+}
+
+/* Creates an (L, rest…) dataset to be filled one layer at a time. */
+static void create_layered(exporter *ex, const char *name, hsize_t d1, hsize_t d2) {
+    hsize_t dims[3] = {(hsize_t)ex->cfg->depth, d1, d2};
+    hid_t space = H5Screate_simple(d2 ? 3 : 2, dims, NULL);
+    hid_t set = H5Dcreate2(ex->file, name, ex->real, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (set < 0) ex->failed = 1;
+    H5Dclose(set);
+    H5Sclose(space);
+}
+
+static void write_layer(exporter *ex, const char *name, int layer, hsize_t d1, hsize_t d2,
+                        const void *data) {
+    hid_t set = H5Dopen2(ex->file, name, H5P_DEFAULT);
+    hid_t file_space = H5Dget_space(set);
+    hsize_t start[3] = {(hsize_t)(layer - 1), 0, 0}, count[3] = {1, d1, d2};
+    H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL);
+    hsize_t mem_dims[2] = {d1, d2};
+    hid_t mem_space = H5Screate_simple(d2 ? 2 : 1, mem_dims, NULL);
+    if (set < 0 || H5Dwrite(set, ex->real, mem_space, file_space, H5P_DEFAULT, data) < 0)
+        ex->failed = 1;
+    H5Sclose(mem_space);
+    H5Sclose(file_space);
+    H5Dclose(set);
+}
+
+static void on_backward_layer(void *ctx, int layer, const void *delta, const void *grad_w,
+                              const void *grad_b) {
+    exporter *ex = ctx;
+    hsize_t n = (hsize_t)ex->cfg->width, B = (hsize_t)ex->cfg->batch;
+    write_layer(ex, "delta", layer, B, n, delta);
+    write_layer(ex, "grad_w", layer, n, n, grad_w);
+    write_layer(ex, "grad_b", layer, n, 0, grad_b);
+}
+
+static void attr_double(exporter *ex, const char *name, double v) {
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(ex->file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0) ex->failed = 1;
+    H5Aclose(a);
+    H5Sclose(space);
+}
+
+static void attr_int(exporter *ex, const char *name, long long v) {
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(ex->file, name, H5T_NATIVE_LLONG, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, H5T_NATIVE_LLONG, &v) < 0) ex->failed = 1;
+    H5Aclose(a);
+    H5Sclose(space);
+}
+
+static void attr_string(exporter *ex, const char *name, const char *v) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, strlen(v) + 1);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(ex->file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0 || H5Awrite(a, type, v) < 0) ex->failed = 1;
+    H5Aclose(a);
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+static void write_config(exporter *ex, const gs_config *cfg, const gs_result *res, double loss) {
+    attr_int(ex, "config", cfg->index);
+    attr_int(ex, "depth", cfg->depth);
+    attr_int(ex, "width", cfg->width);
+    attr_int(ex, "batch", cfg->batch);
+    attr_string(ex, "activation", activation_name(cfg->act.kind));
+    attr_double(ex, "leaky_relu_slope", cfg->act.slope);
+    attr_string(ex, "init", init_name(cfg->init));
+    attr_double(ex, "sigma_w", cfg->sigma_w);
+    attr_double(ex, "sigma_b", cfg->sigma_b);
+    attr_int(ex, "seed", cfg->seed);
+    attr_int(ex, "base_seed", (long long)cfg->base_seed);
+    attr_string(ex, "precision", precision_name(cfg->precision));
+    attr_string(ex, "loss", loss_name(cfg->loss));
+    attr_double(ex, "loss_value", loss);
+    attr_string(ex, "status", status_name(res->status));
+    attr_int(ex, "first_nonfinite_layer", res->first_nonfinite_layer);
+    attr_double(ex, "log10_delta_ratio", res->log10_delta_ratio);
+    attr_double(ex, "log10_grad_ratio", res->log10_grad_ratio);
+    attr_double(ex, "log10_q_ratio", res->log10_q_ratio);
+}
+
+/* The per-layer statistics as (L,) float64 datasets named as in results files. */
+static void write_stats(exporter *ex, const gs_result *res) {
+    const int L = ex->cfg->depth;
+    double *column = gs_malloc((size_t)L * sizeof *column);
+    hsize_t dims[1] = {(hsize_t)L};
+    for (int f = 0; f < GS_LAYER_FIELD_COUNT; f++) {
+        for (int l = 0; l < L; l++)
+            column[l] = layer_field(&res->layers[l], f);
+        write_dataset(ex, gs_layer_fields[f].name, H5T_NATIVE_DOUBLE, 1, dims, column);
+    }
+    free(column);
+}
+
+int export_network(const char *path, const gs_config *cfg, bool force, gs_error *err) {
+    struct stat st;
+    if (!force && stat(path, &st) == 0)
+        return gs_fail(err, GS_EXIT_OUTPUT, "output file \"%s\" exists; pass --force to replace it",
+                       path);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    exporter ex = {.cfg = cfg, .real = real_type(cfg->precision)};
+    ex.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (ex.file < 0)
+        return gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\" (H5Fcreate failed)", path);
+    const hsize_t n = (hsize_t)cfg->width, B = (hsize_t)cfg->batch, L = (hsize_t)cfg->depth;
+    create_layered(&ex, "delta", B, n);
+    create_layered(&ex, "grad_w", n, n);
+    create_layered(&ex, "grad_b", n, 0);
+
+    gs_net *net = net_create();
+    gs_result res = {.layers = gs_calloc((size_t)cfg->depth, sizeof(gs_layer_stats))};
+    gs_net_observer obs = {.backward_layer = on_backward_layer, .ctx = &ex};
+    int rc = net_prepare(net, cfg, NULL, err);
+    if (!rc) {
+        double loss = net_forward(net, &res, NULL);
+        net_backward(net, &res, &obs);
+        hsize_t data_dims[2] = {B, n}, weight_dims[3] = {L, n, n}, bias_dims[2] = {L, n};
+        write_dataset(&ex, "x", ex.real, 2, data_dims, net_input(net));
+        write_dataset(&ex, cfg->loss == GS_LOSS_PROBE ? "r" : "y", ex.real, 2, data_dims,
+                      net_loss_vectors(net));
+        write_dataset(&ex, "unit_weights", ex.real, 3, weight_dims, net_unit_weights(net, 1));
+        write_dataset(&ex, "unit_biases", ex.real, 2, bias_dims, net_unit_biases(net, 1));
+        write_config(&ex, cfg, &res, loss);
+        write_stats(&ex, &res);
+    }
+    free(res.layers);
+    net_destroy(&net);
+    if (H5Fclose(ex.file) < 0) ex.failed = 1;
+    if (!rc && ex.failed)
+        rc = gs_fail(err, GS_EXIT_OUTPUT, "writing \"%s\" failed (disk full or not writable?)",
+                     path);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/* grid.c — the Cartesian product of the axes, decoded from an index by
+ * mixed-radix arithmetic (the last axis, seed, varies fastest). */
+#include "gradsweep/grid.h"
+
+int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
+    grid->spec = spec;
+    int64_t count = 1;
+    for (int a = GS_AXIS_COUNT - 1; a >= 0; a--) {
+        size_t n = spec->axis[a].count;
+        if (n == 0)
+            return gs_fail(err, GS_EXIT_USAGE, "%s: the axis is empty; give at least one value",
+                           axis_name((gs_axis_id)a));
+        grid->stride[a] = count;
+        if (count > GS_MAX_CONFIGS / (int64_t)n)
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "the grid has more than %lld configurations; split the sweep",
+                           (long long)GS_MAX_CONFIGS);
+        count *= (int64_t)n;
+    }
+    grid->count = count;
+    grid->max_depth = grid->max_width = grid->max_batch = 0;
+    const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH],
+                  *batch = &spec->axis[GS_AXIS_BATCH];
+    for (size_t i = 0; i < depth->count; i++)
+        if (depth->integer[i] > grid->max_depth) grid->max_depth = (int)depth->integer[i];
+    for (size_t i = 0; i < width->count; i++)
+        if (width->integer[i] > grid->max_width) grid->max_width = (int)width->integer[i];
+    for (size_t i = 0; i < batch->count; i++)
+        if (batch->integer[i] > grid->max_batch) grid->max_batch = (int)batch->integer[i];
+    return 0;
+}
+
+int64_t grid_position(const gs_grid *grid, int64_t index, gs_axis_id a) {
+    return (index / grid->stride[a]) % (int64_t)grid->spec->axis[a].count;
+}
+
+void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
+    const gs_spec *spec = grid->spec;
+#define INT_AT(a)  spec->axis[a].integer[grid_position(grid, index, a)]
+#define REAL_AT(a) spec->axis[a].real[grid_position(grid, index, a)]
+    cfg->index = index;
+    cfg->act.kind = (gs_activation_kind)INT_AT(GS_AXIS_ACTIVATION);
+    cfg->act.slope = spec->leaky_relu_slope;
+    cfg->init = (gs_init)INT_AT(GS_AXIS_INIT);
+    cfg->width = (int)INT_AT(GS_AXIS_WIDTH);
+    cfg->depth = (int)INT_AT(GS_AXIS_DEPTH);
+    cfg->batch = (int)INT_AT(GS_AXIS_BATCH);
+    cfg->sigma_b = REAL_AT(GS_AXIS_SIGMA_B);
+    cfg->sigma_w = REAL_AT(GS_AXIS_SIGMA_W);
+    cfg->seed = INT_AT(GS_AXIS_SEED);
+#undef INT_AT
+#undef REAL_AT
+    cfg->base_seed = spec->base_seed;
+    cfg->precision = spec->precision;
+    cfg->loss = spec->loss;
+}

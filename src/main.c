@@ -1,0 +1,280 @@
+/* main.c — gradsweep's entry point: wires the modules together.
+ *
+ *   command line ─┐
+ *   sweep file ───┴─> spec ─> grid ─> schedule ─> (per configuration) net ─> store
+ *
+ * Every rank parses the command line and the sweep text itself (rank 0 reads
+ * the file and broadcasts it), so all ranks reach the same verdict on bad
+ * input; only rank 0 prints it. */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gradsweep/blas.h"
+#include "gradsweep/cli.h"
+#include "gradsweep/common.h"
+#include "gradsweep/export.h"
+#include "gradsweep/grid.h"
+#include "gradsweep/net.h"
+#include "gradsweep/schedule.h"
+#include "gradsweep/spec.h"
+#include "gradsweep/store.h"
+
+typedef struct run {
+    MPI_Comm comm;
+    int rank, size;
+    gs_cli cli;
+    gs_spec spec;
+    gs_grid grid;
+    char *output; /* the results file's path */
+    char *command_line;
+    bool local_error; /* err was seen by this rank alone (not by every rank alike) */
+} run;
+
+/* ---- start-up: command line, sweep file, grid ----------------------------------- */
+
+static char *join_arguments(int argc, char **argv) {
+    size_t len = 1;
+    for (int k = 0; k < argc; k++)
+        len += strlen(argv[k]) + 3;
+    char *s = gs_malloc(len), *p = s;
+    for (int k = 0; k < argc; k++) {
+        bool quote = strpbrk(argv[k], " \t'\"") != NULL || argv[k][0] == '\0';
+        p += sprintf(p, k ? (quote ? " '%s'" : " %s") : (quote ? "'%s'" : "%s"), argv[k]);
+    }
+    return s;
+}
+
+/* Rank 0 reads the sweep file; every rank parses the same text. */
+static int load_sweep(run *r, gs_error *err) {
+    if (!r->cli.sweep_path) return 0;
+    int rc = 0;
+    if (r->rank == 0) rc = spec_load_file(&r->spec, r->cli.sweep_path, err);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, r->comm);
+    if (rc) return rc;
+    long long length = r->rank == 0 ? (long long)strlen(r->spec.source_text) : 0;
+    MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, r->comm);
+    char *text = r->rank == 0 ? r->spec.source_text : gs_malloc((size_t)length + 1);
+    MPI_Bcast(text, (int)length, MPI_CHAR, 0, r->comm);
+    if (r->rank != 0) {
+        text[length] = '\0';
+        rc = spec_load_text(&r->spec, r->cli.sweep_path, text, (size_t)length, err);
+        free(text);
+    }
+    return rc;
+}
+
+static char *default_output(const gs_spec *spec) {
+    if (spec->output) return gs_strdup(spec->output);
+    char *path = gs_malloc(strlen(spec->name) + 4);
+    sprintf(path, "%s.h5", spec->name);
+    return path;
+}
+
+static int prepare(run *r, gs_error *err) {
+    int rc = load_sweep(r, err);
+    if (!rc) rc = cli_apply(&r->cli, &r->spec, err);
+    if (!rc) rc = spec_finalize(&r->spec, err);
+    if (!rc) rc = grid_init(&r->grid, &r->spec, err);
+    if (!rc) r->output = r->cli.output ? gs_strdup(r->cli.output) : default_output(&r->spec);
+    return rc;
+}
+
+static void set_blas_threads(const gs_cli *cli) {
+    int threads = cli->blas_threads;
+    const char *env = getenv("OPENBLAS_NUM_THREADS");
+    if (!threads && env) threads = atoi(env); /* the user asked for this many */
+    blas_set_threads(threads > 0 ? threads : 1);
+}
+
+/* ---- --dry-run -------------------------------------------------------------------- */
+
+static void print_dry_run(const run *r) {
+    const gs_grid *g = &r->grid;
+    double total_flops = 0, largest_flops = -1;
+    size_t largest_bytes = 0;
+    gs_config largest = {0};
+    for (int64_t i = 0; i < g->count; i++) {
+        gs_config cfg;
+        grid_config(g, i, &cfg);
+        double f = net_flops(&cfg);
+        size_t bytes = net_memory_bytes(&cfg);
+        total_flops += f;
+        if (f > largest_flops) largest_flops = f, largest = cfg;
+        if (bytes > largest_bytes) largest_bytes = bytes;
+    }
+    printf("sweep \"%s\"%s%s\n", r->spec.name, r->cli.sweep_path ? " from " : "",
+           r->cli.sweep_path ? r->cli.sweep_path : "");
+    printf("configurations: %lld =", (long long)g->count);
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        printf("%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), r->spec.axis[a].count);
+    printf("\n");
+    char buf[64], buf2[64];
+    printf("largest: #%lld %s depth %d, width %d, batch %d, %s, %s: %.3g GFLOP, %s\n",
+           (long long)largest.index, activation_name(largest.act.kind), largest.depth,
+           largest.width, largest.batch, init_name(largest.init), precision_name(largest.precision),
+           largest_flops / 1e9,
+           gs_format_bytes((double)net_memory_bytes(&largest), buf, sizeof buf));
+    printf("memory per rank: %s (the largest workspace)\n",
+           gs_format_bytes((double)largest_bytes, buf, sizeof buf));
+    /* Measure this machine's GEMM rate at a typical shape rather than guess. */
+    double rate =
+        blas_measure_flops(largest.precision == GS_FLOAT32, g->max_width, g->max_batch, 0.2);
+    double core_s = total_flops / rate;
+    printf("work: %.3g GFLOP; at %.1f GFLOP/s per rank (%s GEMM %dx%d, measured now) that is "
+           "%s on 1 rank, about %s on %d rank%s\n",
+           total_flops / 1e9, rate / 1e9, precision_name(largest.precision), g->max_batch,
+           g->max_width, gs_format_seconds(core_s, buf, sizeof buf),
+           gs_format_seconds(core_s / r->size, buf2, sizeof buf2), r->size, r->size > 1 ? "s" : "");
+    printf("output: %s\n", r->output);
+}
+
+/* ---- the sweep ------------------------------------------------------------------------ */
+
+typedef struct sweep {
+    const run *r;
+    gs_net *net;
+    gs_store *store;
+    gs_result result;
+} sweep;
+
+/* One configuration, on whichever rank the scheduler chose. A configuration
+ * that fails (e.g. out of memory) is recorded as failed and the sweep goes
+ * on; a results file that cannot be written stops it. */
+static int compute_configuration(void *ctx, int64_t index, void (*poll)(void *), void *poll_ctx,
+                                 gs_error *err) {
+    sweep *s = ctx;
+    gs_config cfg;
+    grid_config(&s->r->grid, index, &cfg);
+    gs_net_observer obs = {.between_layers = poll, .ctx = poll_ctx};
+    gs_error run_err = {0};
+    if (net_run(s->net, &cfg, &s->result, &obs, &run_err))
+        fprintf(stderr, "gradsweep: rank %d: configuration %lld failed: %s\n", s->r->rank,
+                (long long)index, run_err.msg);
+    s->result.rank = s->r->rank;
+    if (store_write(s->store, &cfg, &s->result, err)) return -err->code;
+    return s->result.status;
+}
+
+static bool stderr_is_terminal(void) { return isatty(fileno(stderr)); }
+
+static int run_sweep(run *r, gs_error *err) {
+    gs_run_info info = {
+        .command_line = r->command_line,
+        .sweep_file = r->spec.source_text,
+        .blas = blas_config(),
+        .mpi_ranks = r->size,
+        .blas_threads = blas_threads(),
+    };
+    char *canonical = spec_to_yaml(&r->spec);
+    info.sweep_spec = canonical;
+    sweep s = {.r = r};
+    int rc = store_create(&s.store, r->output, r->comm, &r->grid, &info, r->cli.force, err);
+    free(canonical);
+    if (rc) return rc;
+
+    double *cost = NULL;
+    if (r->rank == 0) {
+        cost = gs_malloc((size_t)r->grid.count * sizeof *cost);
+        for (int64_t i = 0; i < r->grid.count; i++) {
+            gs_config cfg;
+            grid_config(&r->grid, i, &cfg);
+            cost[i] = net_flops(&cfg);
+        }
+        fprintf(stderr, "gradsweep: sweep \"%s\": %lld configurations on %d rank%s -> %s\n",
+                r->spec.name, (long long)r->grid.count, r->size, r->size > 1 ? "s" : "", r->output);
+    }
+    s.net = net_create();
+    s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
+    bool tty = stderr_is_terminal();
+    gs_schedule_options opt = {
+        .progress_interval_s =
+            r->cli.progress_interval_s >= 0 ? r->cli.progress_interval_s : (tty ? 1.0 : 10.0),
+        .progress = stderr,
+        .progress_is_tty = tty,
+    };
+    gs_schedule_report report;
+    rc = schedule_run(r->comm, r->grid.count, cost, NULL, compute_configuration, &s, &opt, &report,
+                      err);
+    r->local_error = true; /* from here on an error is one rank's own */
+    free(cost);
+    free(s.result.layers);
+    net_destroy(&s.net);
+
+    gs_run_summary summary = {.wall_s = report.wall_s};
+    memcpy(summary.by_status, report.by_status, sizeof summary.by_status);
+    gs_error close_err = {0};
+    int close_rc = store_close(&s.store, &summary, &close_err);
+    if (!rc && close_rc) {
+        *err = close_err;
+        rc = close_rc;
+    }
+    if (r->rank == 0) {
+        char wall[32];
+        double use = report.wall_s > 0 ? report.busy_s / (report.wall_s * r->size) : 0;
+        fprintf(stderr,
+                "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld failed, "
+                "%lld not computed; %s wall on %d rank%s (ranks busy %.0f%% of the time)\n",
+                r->output, (long long)r->grid.count, (long long)report.by_status[GS_STATUS_DONE],
+                (long long)report.by_status[GS_STATUS_NONFINITE],
+                (long long)report.by_status[GS_STATUS_FAILED],
+                (long long)(r->grid.count - report.by_status[GS_STATUS_DONE] -
+                            report.by_status[GS_STATUS_NONFINITE] -
+                            report.by_status[GS_STATUS_FAILED]),
+                gs_format_seconds(report.wall_s, wall, sizeof wall), r->size,
+                r->size > 1 ? "s" : "", 100 * use);
+    }
+    if (!rc && report.by_status[GS_STATUS_FAILED]) rc = GS_EXIT_FAILED;
+    return rc;
+}
+
+/* ---- export -------------------------------------------------------------------------- */
+
+static int run_export(run *r, gs_error *err) {
+    if (r->cli.export_config >= r->grid.count)
+        return gs_fail(err, GS_EXIT_USAGE, "--config %lld: the sweep has configurations 0 to %lld",
+                       (long long)r->cli.export_config, (long long)r->grid.count - 1);
+    if (r->rank != 0) return 0;
+    gs_config cfg;
+    grid_config(&r->grid, r->cli.export_config, &cfg);
+    return export_network(r->output, &cfg, r->cli.force, err);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    run r = {.comm = MPI_COMM_WORLD};
+    MPI_Comm_rank(r.comm, &r.rank);
+    MPI_Comm_size(r.comm, &r.size);
+    spec_init(&r.spec);
+    gs_error err = {0};
+
+    int rc = cli_parse(argc, argv, &r.cli, &err);
+    if (!rc && r.cli.command == GS_CMD_HELP) {
+        if (r.rank == 0) cli_print_help(stdout, r.cli.help_topic);
+    } else if (!rc && r.cli.command == GS_CMD_VERSION) {
+        if (r.rank == 0) printf("gradsweep %s (%s)\n", GS_VERSION, blas_config());
+    } else if (!rc) {
+        set_blas_threads(&r.cli);
+        r.command_line = join_arguments(argc, argv);
+        rc = prepare(&r, &err);
+        if (!rc && r.cli.dry_run) {
+            if (r.rank == 0) print_dry_run(&r);
+        } else if (!rc && r.cli.command == GS_CMD_EXPORT) {
+            rc = run_export(&r, &err);
+        } else if (!rc) {
+            rc = run_sweep(&r, &err);
+        }
+    }
+    /* Errors found by every rank alike are printed once, by rank 0; an error
+     * only one rank saw (a task's) is printed by that rank. */
+    if (err.code && (r.rank == 0 || r.local_error)) fprintf(stderr, "gradsweep: %s\n", err.msg);
+    if (rc == GS_EXIT_USAGE && r.rank == 0 && r.cli.command != GS_CMD_HELP)
+        fprintf(stderr, "gradsweep: nothing was computed; see gradsweep --help\n");
+    free(r.output);
+    free(r.command_line);
+    spec_free(&r.spec);
+    MPI_Finalize();
+    return rc;
+}

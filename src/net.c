@@ -1,0 +1,309 @@
+/* net.c — building a network from the counter-based generator, and the
+ * dispatch of the forward/backward kernels (net_kernels.inc) by precision.
+ *
+ * What the workspace holds for a configuration (L layers, B samples, n units,
+ * in its precision):
+ *     weights      (L, n, n)     U[l], unit draws
+ *     biases       (L, n)        β[l], unit draws
+ *     acts         (L+1, B, n)   a[0] = x, a[1] … a[L]: kept for ∂loss/∂W
+ *     derivs       (L, B, n)     φ'(z[l]): kept for the backward pass
+ *     z            (B, n)        z[l] of the layer in hand; z[L] after forward
+ *     loss_vectors (B, n)        r (probe) or y (mse)
+ *     delta, delta_prev (B, n)   δ[l] and δ[l-1]
+ *     grad_w (n, n), grad_b (n)  ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
+ * plus double scratch for the statistics and for drawing. */
+#include "gradsweep/net.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradsweep/rng.h"
+#include "gradsweep/stats.h"
+
+/* LAPACK (OpenBLAS ships it; Debian has no LAPACKE for it): QR factorisation
+ * and the explicit Q, for orthogonal draws. */
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+             const int *lwork, int *info);
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
+             double *work, const int *lwork, int *info);
+
+typedef struct buffer {
+    void *p;
+    size_t cap; /* bytes */
+} buffer;
+
+struct gs_net {
+    gs_config cfg;
+    buffer weights, biases, acts, derivs, z, loss_vectors, delta, delta_prev, grad_w, grad_b;
+    buffer scratch; /* doubles: statistics, bias sums */
+    buffer draw;    /* doubles: unit draws before rounding to the precision; QR workspace */
+};
+
+static size_t real_size(gs_precision p) { return p == GS_FLOAT32 ? sizeof(float) : sizeof(double); }
+
+/* Grows b to hold at least bytes; the old contents are not kept. Returns
+ * false when memory runs out (the configuration fails, the rank goes on). */
+static bool reserve(buffer *b, size_t bytes) {
+    if (b->cap >= bytes) return true;
+    free(b->p);
+    b->p = malloc(bytes ? bytes : 1);
+    b->cap = b->p ? bytes : 0;
+    return b->p != NULL;
+}
+
+gs_net *net_create(void) { return gs_calloc(1, sizeof(gs_net)); }
+
+void net_destroy(gs_net **net) {
+    if (!net || !*net) return;
+    buffer *all[] = {&(*net)->weights, &(*net)->biases,       &(*net)->acts,    &(*net)->derivs,
+                     &(*net)->z,       &(*net)->loss_vectors, &(*net)->delta,   &(*net)->delta_prev,
+                     &(*net)->grad_w,  &(*net)->grad_b,       &(*net)->scratch, &(*net)->draw};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]->p);
+    free(*net);
+    *net = NULL;
+}
+
+static void between_layers(const gs_net_observer *obs) {
+    if (obs && obs->between_layers) obs->between_layers(obs->ctx);
+}
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+typedef struct sizes {
+    size_t weights, biases, acts, derivs, act, grad_w, grad_b; /* in elements */
+    size_t scratch, draw;                                      /* in doubles */
+} sizes;
+
+static size_t qr_workspace_doubles(int n) { return (size_t)n * n + 2 * (size_t)n + 64 * (size_t)n; }
+
+static sizes sizes_of(const gs_config *cfg) {
+    size_t L = (size_t)cfg->depth, B = (size_t)cfg->batch, n = (size_t)cfg->width;
+    sizes s = {
+        .weights = L * n * n,
+        .biases = L * n,
+        .acts = (L + 1) * B * n,
+        .derivs = L * B * n,
+        .act = B * n,
+        .grad_w = n * n,
+        .grad_b = n,
+        .scratch = STATS_SCRATCH_DOUBLES(n),
+        .draw = cfg->init == GS_INIT_ORTHOGONAL ? qr_workspace_doubles(cfg->width) : n,
+    };
+    return s;
+}
+
+size_t net_memory_bytes(const gs_config *cfg) {
+    sizes s = sizes_of(cfg);
+    size_t reals = s.weights + s.biases + s.acts + s.derivs + 4 * s.act + s.grad_w + s.grad_b;
+    return reals * real_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
+}
+
+double net_flops(const gs_config *cfg) {
+    double L = cfg->depth, B = cfg->batch, n = cfg->width;
+    double gemms = 6.0 * L * n * n * B; /* forward a·Wᵀ, backward δ·W and δᵀ·a */
+    double qr = cfg->init == GS_INIT_ORTHOGONAL ? L * (8.0 / 3.0) * n * n * n : 0.0;
+    return gemms + qr;
+}
+
+/* ---- drawing ---------------------------------------------------------------- */
+
+/* Rounds count doubles into dst in the network's precision. */
+static void store_reals(void *dst, gs_precision p, size_t offset, const double *src, size_t count) {
+    if (p == GS_FLOAT32) {
+        float *d = (float *)dst + offset;
+        for (size_t k = 0; k < count; k++)
+            d[k] = (float)src[k];
+    } else {
+        memcpy((double *)dst + offset, src, count * sizeof(double));
+    }
+}
+
+/* A Haar-random orthogonal n×n matrix into q (Mezzadri 2007): QR of a
+ * Gaussian matrix, with each column of Q multiplied by the sign of R's
+ * diagonal entry (without that the distribution is not uniform). */
+static int draw_orthogonal(double *q, double *work, int n, const gs_stream *st, gs_error *err) {
+    double *tau = work, *sign = work + n, *lapack = work + 2 * (size_t)n;
+    int lwork = 64 * n, info = 0;
+    rng_normal(st, 0, (size_t)n * n, q); /* column-major view for LAPACK */
+    dgeqrf_(&n, &n, q, &n, tau, lapack, &lwork, &info);
+    if (info != 0)
+        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dgeqrf failed (info %d) for width %d", info,
+                       n);
+    for (int j = 0; j < n; j++)
+        sign[j] = q[(size_t)j * n + j] < 0 ? -1.0 : 1.0;
+    dorgqr_(&n, &n, &n, q, &n, tau, lapack, &lwork, &info);
+    if (info != 0)
+        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dorgqr failed (info %d) for width %d", info,
+                       n);
+    for (int j = 0; j < n; j++)
+        if (sign[j] < 0)
+            for (int i = 0; i < n; i++)
+                q[(size_t)j * n + i] = -q[(size_t)j * n + i];
+    return 0;
+}
+
+/* U[l]: unit weights with Var(U_ij) = 1/n, so that W = sigma_w·U has
+ * Var(W_ij) = sigma_w²/fan_in. Element (i, j) is draw i·n + j of the layer's
+ * stream. (For orthogonal draws U is Qᵀ, equally Haar-distributed.) */
+static int draw_unit_weights(gs_net *net, int layer, gs_error *err) {
+    const gs_config *cfg = &net->cfg;
+    const int n = cfg->width;
+    const size_t nn = (size_t)n * n, offset = (size_t)(layer - 1) * nn;
+    gs_stream st = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)n, cfg->init,
+                              (uint32_t)layer, GS_DRAW_WEIGHT);
+    double *row = net->draw.p;
+    switch (cfg->init) {
+    case GS_INIT_ORTHOGONAL: {
+        int rc = draw_orthogonal(row, row + nn, n, &st, err);
+        if (rc) return rc;
+        store_reals(net->weights.p, cfg->precision, offset, row, nn);
+        return 0;
+    }
+    case GS_INIT_UNIFORM:
+    case GS_INIT_GAUSSIAN:
+    default: {
+        /* U(-1, 1) has variance 1/3: scale by sqrt(3/n); N(0, 1) by sqrt(1/n). */
+        double scale = sqrt((cfg->init == GS_INIT_UNIFORM ? 3.0 : 1.0) / n);
+        for (int i = 0; i < n; i++) {
+            if (cfg->init == GS_INIT_UNIFORM)
+                rng_uniform_pm1(&st, (uint64_t)i * n, (size_t)n, row);
+            else
+                rng_normal(&st, (uint64_t)i * n, (size_t)n, row);
+            for (int j = 0; j < n; j++)
+                row[j] *= scale;
+            store_reals(net->weights.p, cfg->precision, offset + (size_t)i * n, row, (size_t)n);
+        }
+        return 0;
+    }
+    }
+}
+
+/* count standard normals of a stream into dst (in the precision), a row of
+ * n at a time through the double draw buffer. */
+static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t count) {
+    const size_t n = (size_t)net->cfg.width;
+    double *row = net->draw.p;
+    for (size_t first = 0; first < count; first += n) {
+        size_t m = count - first < n ? count - first : n;
+        rng_normal(st, first, m, row);
+        store_reals(dst, net->cfg.precision, first, row, m);
+    }
+}
+
+static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
+    sizes s = sizes_of(cfg);
+    size_t es = real_size(cfg->precision);
+    bool ok = reserve(&net->weights, s.weights * es) && reserve(&net->biases, s.biases * es) &&
+              reserve(&net->acts, s.acts * es) && reserve(&net->derivs, s.derivs * es) &&
+              reserve(&net->z, s.act * es) && reserve(&net->loss_vectors, s.act * es) &&
+              reserve(&net->delta, s.act * es) && reserve(&net->delta_prev, s.act * es) &&
+              reserve(&net->grad_w, s.grad_w * es) && reserve(&net->grad_b, s.grad_b * es) &&
+              reserve(&net->scratch, s.scratch * sizeof(double)) &&
+              reserve(&net->draw, s.draw * sizeof(double));
+    if (!ok) {
+        char need[32];
+        return gs_fail(err, GS_EXIT_RESOURCES,
+                       "configuration %lld (depth %d, width %d, batch %d) needs %s and memory "
+                       "ran out; lower the largest configuration or run fewer ranks per node",
+                       (long long)cfg->index, cfg->depth, cfg->width, cfg->batch,
+                       gs_format_bytes((double)net_memory_bytes(cfg), need, sizeof need));
+    }
+    return 0;
+}
+
+int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err) {
+    int rc = reserve_all(net, cfg, err);
+    if (rc) return rc;
+    net->cfg = *cfg;
+    const uint32_t n = (uint32_t)cfg->width;
+    const size_t bn = (size_t)cfg->batch * n;
+    for (int l = 1; l <= cfg->depth; l++) {
+        if ((rc = draw_unit_weights(net, l, err))) return rc;
+        gs_stream bias = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l,
+                                    GS_DRAW_BIAS);
+        draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
+                     &bias, n);
+        between_layers(obs);
+    }
+    gs_stream input = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT);
+    gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0,
+                                   cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
+    draw_normals(net, net->acts.p, &input, bn); /* a[0] = x */
+    draw_normals(net, net->loss_vectors.p, &vectors, bn);
+    return 0;
+}
+
+/* ---- the passes, once per precision ---------------------------------------------- */
+
+#define REAL         float
+#define SUFFIX(name) name##_f32
+#define GEMM         cblas_sgemm
+#include "net_kernels.inc"
+#undef REAL
+#undef SUFFIX
+#undef GEMM
+
+#define REAL         double
+#define SUFFIX(name) name##_f64
+#define GEMM         cblas_dgemm
+#include "net_kernels.inc"
+#undef REAL
+#undef SUFFIX
+#undef GEMM
+
+double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
+    return net->cfg.precision == GS_FLOAT32 ? forward_f32(net, res, obs)
+                                            : forward_f64(net, res, obs);
+}
+
+void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
+    if (net->cfg.precision == GS_FLOAT32)
+        backward_f32(net, res, obs);
+    else
+        backward_f64(net, res, obs);
+    stats_finish(res, net->cfg.depth);
+}
+
+static void result_reset(gs_result *res, int depth) {
+    res->status = GS_STATUS_PENDING;
+    res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
+    res->first_nonfinite_backward_layer = 0;
+    res->log10_delta_ratio = res->log10_grad_ratio = res->log10_q_ratio = NAN;
+    res->elapsed_s = NAN;
+    for (int l = 0; l < depth; l++) {
+        gs_layer_stats nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+        res->layers[l] = nan;
+    }
+}
+
+int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_observer *obs,
+            gs_error *err) {
+    double start = gs_now();
+    result_reset(res, cfg->depth);
+    int rc = net_prepare(net, cfg, obs, err);
+    if (rc == 0) {
+        net_forward(net, res, obs);
+        net_backward(net, res, obs);
+    } else {
+        res->status = GS_STATUS_FAILED;
+    }
+    res->elapsed_s = gs_now() - start;
+    return rc;
+}
+
+void *net_unit_weights(gs_net *net, int layer) {
+    return (char *)net->weights.p +
+           (size_t)(layer - 1) * net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
+}
+
+void *net_unit_biases(gs_net *net, int layer) {
+    return (char *)net->biases.p +
+           (size_t)(layer - 1) * net->cfg.width * real_size(net->cfg.precision);
+}
+
+void *net_input(gs_net *net) { return net->acts.p; }
+void *net_loss_vectors(gs_net *net) { return net->loss_vectors.p; }

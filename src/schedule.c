@@ -1,0 +1,293 @@
+/* schedule.c — dynamic costliest-first hand-out of tasks over MPI (see
+ * schedule.h for the promises). Messages:
+ *   ASSIGN  rank 0 -> worker   int64 task index, or STOP_TASK
+ *   DONE    worker -> rank 0   double[3] {index, outcome, seconds}
+ * A worker holds at most two assigned tasks: the one it computes and the next,
+ * so it never waits for rank 0 between tasks. The second is sent only while
+ * enough work remains for everyone else (see worth_prefetching), so the last,
+ * big tasks are not stacked on one rank while others idle. */
+#include "gradsweep/schedule.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "gradsweep/progress.h"
+
+enum { TAG_ASSIGN = 11, TAG_DONE = 12 };
+#define STOP_TASK       (-1)
+#define QUEUE_DEPTH     2
+#define POLL_INTERVAL_S 1e-4 /* rank 0 looks for requests at most this often */
+
+struct gs_schedule {
+    MPI_Comm comm;
+    int rank, size;
+    gs_task_fn task;
+    void *ctx;
+    int fatal_code;    /* first fatal error seen on this rank (positive), or 0 */
+    double busy_s;     /* seconds inside task() on this rank */
+    int64_t own_tasks; /* tasks this rank computed */
+    double last_poll;
+
+    /* rank 0 */
+    int64_t *order; /* pending tasks, costliest first */
+    int64_t n_order, next;
+    const double *cost;
+    double unassigned_cost;
+    int *outstanding; /* per worker: tasks assigned, not yet reported */
+    bool *stop_sent;
+    int64_t by_status[4];
+    gs_progress progress;
+
+    /* workers */
+    MPI_Request assign_request;
+    int64_t assign_buffer;
+    int64_t queue[QUEUE_DEPTH + 1];
+    int queue_length;
+    bool stopped;
+};
+
+/* ---- waiting without burning a core ------------------------------------------- */
+
+/* Open MPI's blocking calls busy-poll; a rank that only waits would steal a
+ * core from a computing one when ranks outnumber cores. So waits test and
+ * sleep, backing off from 50 µs to 2 ms. */
+static void sleep_backoff(double *seconds) {
+    struct timespec ts = {0, (long)(*seconds * 1e9)};
+    nanosleep(&ts, NULL);
+    *seconds = *seconds * 2 < 2e-3 ? *seconds * 2 : 2e-3;
+}
+
+static void wait_sleeping(MPI_Request *request) {
+    double backoff = 5e-5;
+    int done = 0;
+    for (;;) {
+        MPI_Test(request, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        sleep_backoff(&backoff);
+    }
+}
+
+/* ---- rank 0: handing out ---------------------------------------------------------- */
+
+typedef struct ranked {
+    double cost;
+    int64_t index;
+} ranked;
+
+static int costliest_first(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void build_order(gs_schedule *s, int64_t n_tasks, const double *cost, const bool *pending) {
+    ranked *r = gs_malloc((size_t)(n_tasks ? n_tasks : 1) * sizeof *r);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n_tasks; i++)
+        if (!pending || pending[i]) r[m++] = (ranked){cost ? cost[i] : 1.0, i};
+    qsort(r, (size_t)m, sizeof *r, costliest_first);
+    s->order = gs_malloc((size_t)(m ? m : 1) * sizeof *s->order);
+    s->unassigned_cost = 0;
+    for (int64_t k = 0; k < m; k++) {
+        s->order[k] = r[k].index;
+        s->unassigned_cost += r[k].cost;
+    }
+    s->n_order = m;
+    s->next = 0;
+    free(r);
+}
+
+static double task_cost(const gs_schedule *s, int64_t index) {
+    return s->cost ? s->cost[index] : 1.0;
+}
+
+static int64_t take_next(gs_schedule *s) {
+    int64_t t = s->order[s->next++];
+    s->unassigned_cost -= task_cost(s, t);
+    return t;
+}
+
+/* A second queued task helps only while the others have enough work left to
+ * stay busy until this worker gets to it. */
+static bool worth_prefetching(const gs_schedule *s) {
+    double next_cost = task_cost(s, s->order[s->next]);
+    return 2.0 * s->size * next_cost <= s->unassigned_cost;
+}
+
+static void send_assignment(gs_schedule *s, int worker, int64_t index) {
+    MPI_Send(&index, 1, MPI_INT64_T, worker, TAG_ASSIGN, s->comm);
+    if (index == STOP_TASK)
+        s->stop_sent[worker] = true;
+    else
+        s->outstanding[worker]++;
+}
+
+/* Tops worker up to `depth` assigned tasks, or tells it to stop once
+ * nothing is left to hand out. */
+static void refill(gs_schedule *s, int worker, int depth) {
+    while (!s->stop_sent[worker] && s->outstanding[worker] < depth) {
+        if (s->fatal_code || s->next >= s->n_order) {
+            send_assignment(s, worker, STOP_TASK);
+        } else if (s->outstanding[worker] == 0 || worth_prefetching(s)) {
+            send_assignment(s, worker, take_next(s));
+        } else {
+            break;
+        }
+    }
+}
+
+static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
+    if (outcome < 0) {
+        if (!s->fatal_code) s->fatal_code = -outcome;
+        return;
+    }
+    if (outcome < 4) s->by_status[outcome]++;
+    if (outcome != GS_STATUS_PENDING) progress_count(&s->progress, task_cost(s, index), outcome);
+}
+
+static void master_serve(gs_schedule *s) {
+    for (;;) {
+        int arrived = 0;
+        MPI_Status status;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_DONE, s->comm, &arrived, &status);
+        if (!arrived) break;
+        double msg[3];
+        MPI_Recv(msg, 3, MPI_DOUBLE, status.MPI_SOURCE, TAG_DONE, s->comm, MPI_STATUS_IGNORE);
+        int worker = status.MPI_SOURCE;
+        s->outstanding[worker]--;
+        record_outcome(s, (int64_t)msg[0], (int)msg[1]);
+        refill(s, worker, QUEUE_DEPTH);
+    }
+    progress_maybe_print(&s->progress);
+}
+
+/* ---- workers: receiving ------------------------------------------------------------- */
+
+static void post_receive(gs_schedule *s) {
+    MPI_Irecv(&s->assign_buffer, 1, MPI_INT64_T, 0, TAG_ASSIGN, s->comm, &s->assign_request);
+}
+
+/* Moves every assignment that has arrived into the queue. */
+static void worker_receive(gs_schedule *s) {
+    while (!s->stopped) {
+        int arrived = 0;
+        MPI_Test(&s->assign_request, &arrived, MPI_STATUS_IGNORE);
+        if (!arrived) return;
+        if (s->assign_buffer == STOP_TASK) {
+            s->stopped = true;
+        } else {
+            s->queue[s->queue_length++] = s->assign_buffer;
+            post_receive(s);
+        }
+    }
+}
+
+void schedule_poll(void *schedule) {
+    gs_schedule *s = schedule;
+    double now = gs_now();
+    if (now - s->last_poll < POLL_INTERVAL_S) return;
+    s->last_poll = now;
+    if (s->rank == 0)
+        master_serve(s);
+    else
+        worker_receive(s);
+}
+
+/* Runs one task on this rank; returns its outcome (negative: fatal). */
+static int run_task(gs_schedule *s, int64_t index, gs_error *err) {
+    double start = gs_now();
+    int outcome = s->task(s->ctx, index, schedule_poll, s, err);
+    s->busy_s += gs_now() - start;
+    s->own_tasks++;
+    if (outcome < 0 && !s->fatal_code) s->fatal_code = -outcome;
+    return outcome;
+}
+
+static void worker_loop(gs_schedule *s, gs_error *err) {
+    post_receive(s);
+    for (;;) {
+        worker_receive(s);
+        if (s->queue_length == 0) {
+            if (s->stopped) break;
+            wait_sleeping(&s->assign_request); /* worker_receive picks it up */
+            continue;
+        }
+        int64_t index = s->queue[0];
+        for (int k = 1; k < s->queue_length; k++)
+            s->queue[k - 1] = s->queue[k];
+        s->queue_length--;
+        /* After a fatal error, queued tasks are handed back uncomputed. */
+        int outcome = s->fatal_code ? GS_STATUS_PENDING : run_task(s, index, err);
+        double msg[3] = {(double)index, (double)outcome, 0};
+        MPI_Send(msg, 3, MPI_DOUBLE, 0, TAG_DONE, s->comm);
+    }
+}
+
+static void master_loop(gs_schedule *s, gs_error *err) {
+    /* One task to every worker first, then the second where worthwhile, so the
+     * costliest tasks spread over ranks instead of pairing up on the first. */
+    for (int depth = 1; depth <= QUEUE_DEPTH; depth++)
+        for (int w = 1; w < s->size; w++)
+            refill(s, w, depth);
+    while (!s->fatal_code && s->next < s->n_order) {
+        int64_t index = take_next(s);
+        record_outcome(s, index, run_task(s, index, err));
+        master_serve(s);
+    }
+    for (int w = 1; w < s->size; w++)
+        refill(s, w, 0); /* STOP to the idle ones */
+    double backoff = 5e-5;
+    for (;;) {
+        master_serve(s);
+        bool busy = false;
+        for (int w = 1; w < s->size; w++)
+            busy = busy || s->outstanding[w] > 0 || !s->stop_sent[w];
+        if (!busy) break;
+        sleep_backoff(&backoff);
+    }
+}
+
+int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const bool *pending,
+                 gs_task_fn task, void *ctx, const gs_schedule_options *opt,
+                 gs_schedule_report *report, gs_error *err) {
+    gs_schedule s = {.comm = comm, .task = task, .ctx = ctx};
+    MPI_Comm_rank(comm, &s.rank);
+    MPI_Comm_size(comm, &s.size);
+    double start = gs_now();
+    if (s.rank == 0) {
+        s.cost = cost;
+        build_order(&s, n_tasks, cost, pending);
+        s.outstanding = gs_calloc((size_t)s.size, sizeof *s.outstanding);
+        s.stop_sent = gs_calloc((size_t)s.size, sizeof *s.stop_sent);
+        progress_start(&s.progress, opt->progress, opt->progress_is_tty, opt->progress_interval_s,
+                       s.n_order, s.unassigned_cost);
+        master_loop(&s, err);
+        progress_finish(&s.progress);
+    } else {
+        worker_loop(&s, err);
+    }
+    double wall = gs_now() - start;
+
+    /* Everyone has stopped; meet without spinning, then add up. */
+    MPI_Request barrier;
+    MPI_Ibarrier(comm, &barrier);
+    wait_sleeping(&barrier);
+    double busy_total = 0;
+    int64_t own0 = s.own_tasks;
+    int code = 0, local = s.fatal_code;
+    MPI_Reduce(&s.busy_s, &busy_total, 1, MPI_DOUBLE, MPI_SUM, 0, comm);
+    MPI_Allreduce(&local, &code, 1, MPI_INT, MPI_MAX, comm);
+
+    gs_schedule_report r = {.wall_s = wall, .busy_s = busy_total, .tasks_on_rank0 = own0};
+    for (int k = 0; k < 4; k++)
+        r.by_status[k] = s.by_status[k];
+    MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
+    *report = r;
+
+    free(s.order);
+    free(s.outstanding);
+    free(s.stop_sent);
+    /* A rank whose own tasks went well leaves err empty: the failing rank
+     * reports why, once. */
+    return code;
+}

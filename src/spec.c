@@ -1,0 +1,1663 @@
+/* spec.c — the sweep as the user wrote it: YAML sweep files (libyaml's
+ * document API, which keeps the line of every node), command-line axes and
+ * settings, validation, and the canonical YAML written back.
+ *
+ * Values are checked where they are read, while their line and spelling (e.g.
+ * "lecun") are still known, so that a message can point at them;
+ * spec_finalize() checks again for specs that were assembled by hand.
+ *
+ * The sweep-file grammar (YAML 1.2 core-schema scalars):
+ *   top level   name, description, base_seed, precision, loss, leaky_relu_slope,
+ *               output, grid   (each at most once)
+ *   grid        the eight axes of axis_name(), each one of
+ *                 VALUE | [VALUE, ...] | {linspace: [a, b, n]} | {logspace: [a, b, n]}
+ *                 | {geomspace: [a, b, n]} | {range: n | [start, stop] | [start, stop, step]}
+ *   VALUE       an unquoted number (integer axes: a whole number), for sigma_w also
+ *               he | lecun | xavier, for activation/init a name.
+ * Numbers are parsed with strtod in the C locale (main never calls setlocale). */
+#include "gradsweep/spec.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "gradsweep/activation.h"
+
+/* A sweep file lists axes, not values: 16 MiB is far beyond any real one and
+ * keeps a wrong path (a results file, a log) from being read whole. */
+#define SPEC_MAX_FILE_BYTES    ((size_t)16 << 20)
+#define SPEC_MAX_AXIS_VALUES   1000000
+#define SPEC_MAX_NAME_BYTES    256
+#define SPEC_MAX_SIGMA         1e6
+/* Generators compute in floating point (10^log10(x) is rarely exact), so an
+ * integer axis accepts a generated value within this relative distance of a
+ * whole number and rounds it. */
+#define SPEC_INTEGER_TOLERANCE 1e-9
+/* A sweep file nests four levels deep (grid: depth: linspace: [...]). libyaml's
+ * scanner spends time proportional to the depth on every token, and its
+ * document holds ~170 bytes per node, so both are bounded before loading:
+ * 16 MiB of "[" would otherwise take hours, and of "1," gigabytes. */
+#define SPEC_MAX_NESTING       32
+#define SPEC_MAX_NODES         (SPEC_MAX_AXIS_VALUES + 100000)
+/* User text quoted in a message is cut to this many bytes so the message stays one line. */
+#define SPEC_SHOWN_BYTES       64
+
+/* ---- axes ------------------------------------------------------------------------------ */
+
+typedef enum value_kind { VALUES_ACTIVATION, VALUES_INIT, VALUES_INTEGER, VALUES_REAL } value_kind;
+
+typedef struct axis_rule {
+    const char *name, *option;
+    value_kind kind;
+    int64_t min, max;                       /* integer axes: the allowed values, inclusive */
+    double real_max;                        /* real axes: the largest allowed value */
+    int zero_allowed;                       /* real axes: 0 ≤ value (else 0 < value) */
+    const char *yaml_example, *cli_example; /* shown when a required axis is missing */
+} axis_rule;
+
+static const axis_rule axis_rules[GS_AXIS_COUNT] = {
+    [GS_AXIS_ACTIVATION] = {"activation", "--activation", VALUES_ACTIVATION, 0, 0, 0, 0,
+                            "[relu, tanh]", "relu,tanh"},
+    [GS_AXIS_INIT] = {"init", "--init", VALUES_INIT, 0, 0, 0, 0, "[gaussian]", "gaussian"},
+    [GS_AXIS_WIDTH] = {"width", "--width", VALUES_INTEGER, 1, 1048576, 0, 0, "[64, 256]", "64,256"},
+    [GS_AXIS_DEPTH] = {"depth", "--depth", VALUES_INTEGER, 1, 100000, 0, 0, "[10, 50]", "10,50"},
+    [GS_AXIS_BATCH] = {"batch", "--batch", VALUES_INTEGER, 1, 1048576, 0, 0, "[128]", "128"},
+    [GS_AXIS_SIGMA_B] = {"sigma_b", "--sigma-b", VALUES_REAL, 0, 0, SPEC_MAX_SIGMA, 1, "[0.0]",
+                         "0"},
+    [GS_AXIS_SIGMA_W] = {"sigma_w", "--sigma-w", VALUES_REAL, 0, 0, SPEC_MAX_SIGMA, 0,
+                         "{linspace: [0.5, 2.0, 16]}", "0.5:2.0:16"},
+    [GS_AXIS_SEED] = {"seed", "--seed", VALUES_INTEGER, 0, (int64_t)1 << 62, 0, 0, "{range: 3}",
+                      "0,1,2"},
+};
+
+/* Names for sigma_w, resolved to numbers when read (the spec keeps only the
+ * number, so spec_to_yaml writes 1.4142135623730951, not "he"). With
+ * Var(W) = sigma_w² / fan_in: He et al. 2015 is sigma_w² = 2, LeCun is 1, and
+ * Glorot/Xavier's Var(W) = 2 / (fan_in + fan_out) is also 1 because every
+ * layer here is square (fan_in = fan_out = width). */
+static const struct {
+    const char *name;
+    double value;
+} sigma_w_names[] = {{"he", M_SQRT2}, {"lecun", 1.0}, {"xavier", 1.0}};
+#define SIGMA_W_NAME_COUNT (sizeof sigma_w_names / sizeof sigma_w_names[0])
+
+const char *axis_name(gs_axis_id id) {
+    return (unsigned)id < GS_AXIS_COUNT ? axis_rules[id].name : NULL;
+}
+
+const char *axis_option(gs_axis_id id) {
+    return (unsigned)id < GS_AXIS_COUNT ? axis_rules[id].option : NULL;
+}
+
+int axis_is_real(gs_axis_id id) {
+    return (unsigned)id < GS_AXIS_COUNT && axis_rules[id].kind == VALUES_REAL;
+}
+
+/* ---- settings and keys ------------------------------------------------------------------ */
+
+typedef enum setting_id {
+    SETTING_NAME,
+    SETTING_BASE_SEED,
+    SETTING_PRECISION,
+    SETTING_LOSS,
+    SETTING_SLOPE,
+    SETTING_COUNT
+} setting_id;
+
+static const struct {
+    const char *key, *option;
+} settings[SETTING_COUNT] = {
+    [SETTING_NAME] = {"name", "--name"},
+    [SETTING_BASE_SEED] = {"base_seed", "--base-seed"},
+    [SETTING_PRECISION] = {"precision", "--precision"},
+    [SETTING_LOSS] = {"loss", "--loss"},
+    [SETTING_SLOPE] = {"leaky_relu_slope", "--leaky-relu-slope"},
+};
+
+/* The top-level keys of a sweep file, in the order messages list them. */
+typedef enum top_key {
+    KEY_NAME,
+    KEY_DESCRIPTION,
+    KEY_BASE_SEED,
+    KEY_PRECISION,
+    KEY_LOSS,
+    KEY_SLOPE,
+    KEY_OUTPUT,
+    KEY_GRID,
+    KEY_COUNT
+} top_key;
+
+static const char *const top_keys[KEY_COUNT] = {
+    "name", "description", "base_seed", "precision", "loss", "leaky_relu_slope", "output", "grid",
+};
+
+typedef enum generator_id {
+    GEN_LINSPACE,
+    GEN_LOGSPACE,
+    GEN_GEOMSPACE,
+    GEN_RANGE,
+    GEN_COUNT
+} generator_id;
+
+static const char *const generator_names[GEN_COUNT] = {"linspace", "logspace", "geomspace",
+                                                       "range"};
+
+static int find_name(const char *const *names, int count, const char *word) {
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], word) == 0) return i;
+    return -1;
+}
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+/* Where a message points: "FILE:LINE: KEY: " with the parts that are known. */
+typedef struct where {
+    const char *source; /* the sweep file's name; NULL on the command line */
+    int line;           /* 1-based; 0 when there is none */
+    const char *key;    /* "sigma_w" in a file, "--sigma-w" on the command line; or NULL */
+} where;
+
+static int fail_at(gs_error *err, where at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(gs_error *err, where at, const char *fmt, ...) {
+    char location[512] = "", body[1024];
+    if (at.source && at.line > 0)
+        snprintf(location, sizeof location, "%s:%d: ", at.source, at.line);
+    else if (at.source)
+        snprintf(location, sizeof location, "%s: ", at.source);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    return gs_fail(err, GS_EXIT_USAGE, "%s%s%s%s", location, at.key ? at.key : "",
+                   at.key ? ": " : "", body);
+}
+
+/* User text as a message shows it: in double quotes, control characters
+ * escaped and long text cut (at a UTF-8 character boundary), so that a
+ * message stays one line whatever the file holds. */
+static const char *show(const char *text, char *buf, size_t size) {
+    size_t n = 0, limit = size - 8; /* room for an escape, "...", the quote and the NUL */
+    buf[n++] = '"';
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        /* Cut before a character that might not fit, never inside one. */
+        if ((*p & 0xC0) != 0x80 && n + 4 > limit) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+        if (*p < 0x20 || *p == 0x7F)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02X", *p);
+        else
+            buf[n++] = (char)*p;
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Levenshtein distance, case-insensitive; long words are never "close". */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40) return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diagonal + (same ? 0 : 1);
+            if (above + 1 < best) best = above + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+static int starts_with(const char *text, const char *prefix) {
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* The valid name the user most likely meant: the nearest within edit
+ * distance 2 (1 for short names, where 2 would match almost anything), else
+ * one that starts with what was typed or is the start of it. */
+static const char *closest_name(const char *word, const char *const *names, int count) {
+    const char *best = NULL;
+    size_t best_distance = 3;
+    for (int i = 0; i < count; i++) {
+        size_t d = edit_distance(word, names[i]);
+        if (d < best_distance && d < strlen(names[i])) {
+            best = names[i];
+            best_distance = d;
+        }
+    }
+    if (best || strlen(word) < 3) return best;
+    for (int i = 0; i < count; i++)
+        if (starts_with(names[i], word) || starts_with(word, names[i])) return names[i];
+    return NULL;
+}
+
+/* "did you mean relu?" or, when nothing is close, "choose from a, b, c". */
+static const char *suggestion(const char *word, const char *const *names, int count,
+                              const char *choose, char *buf, size_t size) {
+    const char *close = closest_name(word, names, count);
+    if (close) {
+        snprintf(buf, size, "did you mean %s?", close);
+        return buf;
+    }
+    size_t n = (size_t)snprintf(buf, size, "%s ", choose);
+    for (int i = 0; i < count && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", names[i]);
+    return buf;
+}
+
+/* The shortest "%.Ng" that reads back as the same double. */
+static const char *format_real(double value, char *buf, size_t size) {
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, value);
+        if (strtod(buf, NULL) == value) break;
+    }
+    return buf;
+}
+
+/* ---- numbers ---------------------------------------------------------------------------- */
+
+typedef enum number_form { FORM_NONE, FORM_INTEGER, FORM_REAL, FORM_SPECIAL } number_form;
+
+/* Classifies text by YAML 1.2 core-schema number syntax: [-+]digits is an
+ * integer; a decimal point or an exponent makes a real; .inf/.nan are special.
+ * Hex, octal, underscores and surrounding spaces are not numbers here. */
+static number_form number_form_of(const char *text) {
+    static const char *const specials[] = {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"};
+    const char *p = text + (*text == '+' || *text == '-');
+    for (int i = 0; i < 6; i++)
+        if (strcmp(p, specials[i]) == 0 && (i < 3 || p == text)) return FORM_SPECIAL;
+    size_t whole_digits = strspn(p, "0123456789");
+    p += whole_digits;
+    number_form form = FORM_INTEGER;
+    size_t fraction_digits = 0;
+    if (*p == '.') {
+        form = FORM_REAL;
+        fraction_digits = strspn(++p, "0123456789");
+        p += fraction_digits;
+    }
+    if (whole_digits + fraction_digits == 0) return FORM_NONE;
+    if (*p == 'e' || *p == 'E') {
+        form = FORM_REAL;
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        size_t exponent_digits = strspn(p, "0123456789");
+        if (exponent_digits == 0) return FORM_NONE;
+        p += exponent_digits;
+    }
+    return *p ? FORM_NONE : form;
+}
+
+/* Reads a number; returns 0, or -1 if the text is not one. */
+static int parse_real(const char *text, double *value) {
+    switch (number_form_of(text)) {
+    case FORM_NONE: return -1;
+    case FORM_SPECIAL: /* ".nan", or ".inf" with an optional sign */
+        *value = text[1] == 'n' || text[1] == 'N' ? NAN : *text == '-' ? -INFINITY : INFINITY;
+        return 0;
+    default: *value = strtod(text, NULL); return 0;
+    }
+}
+
+typedef enum integer_status {
+    INTEGER_OK,
+    INTEGER_NOT_NUMBER,
+    INTEGER_NOT_WHOLE,
+    INTEGER_TOO_LARGE
+} integer_status;
+
+/* Reads a whole number exactly: digits through strtoll (a seed of 2^62 has
+ * no exact double), other number syntax ("1e3", "10.0") through strtod. */
+static integer_status parse_integer(const char *text, int64_t *value) {
+    number_form form = number_form_of(text);
+    if (form == FORM_NONE) return INTEGER_NOT_NUMBER;
+    if (form == FORM_INTEGER) {
+        errno = 0;
+        long long v = strtoll(text, NULL, 10);
+        if (errno == ERANGE) return INTEGER_TOO_LARGE;
+        *value = v;
+        return INTEGER_OK;
+    }
+    double v;
+    parse_real(text, &v);
+    if (isnan(v) || (isfinite(v) && v != floor(v))) return INTEGER_NOT_WHOLE;
+    if (!(fabs(v) < 9.2e18)) return INTEGER_TOO_LARGE;
+    *value = (int64_t)v;
+    return INTEGER_OK;
+}
+
+/* ---- text checks ---------------------------------------------------------------------- */
+
+/* Decodes the UTF-8 character at p into *code; returns its length in bytes,
+ * or 0 if the sequence is malformed, overlong or out of Unicode's range. */
+static size_t utf8_decode(const unsigned char *p, unsigned long *code) {
+    static const unsigned long smallest[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t n;
+    unsigned long c;
+    if (*p < 0x80) {
+        *code = *p;
+        return 1;
+    }
+    if ((*p & 0xE0) == 0xC0)
+        n = 2, c = *p & 0x1Fu;
+    else if ((*p & 0xF0) == 0xE0)
+        n = 3, c = *p & 0x0Fu;
+    else if ((*p & 0xF8) == 0xF0)
+        n = 4, c = *p & 0x07u;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3Fu);
+    }
+    if (c < smallest[n] || c > 0x10FFFF) return 0;
+    *code = c;
+    return n;
+}
+
+/* A name goes into results files and messages, and spec_to_yaml writes it in
+ * double quotes for libyaml to read back: so one line of characters that YAML
+ * calls printable, without line or paragraph separators. */
+static int is_printable_line(const char *text) {
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        unsigned long c;
+        size_t n = utf8_decode(p, &c);
+        if (n == 0) return 0;
+        int printable = (c >= 0x20 && c <= 0x7E) ||
+                        (c >= 0xA0 && c <= 0xD7FF && c != 0x2028 && c != 0x2029) ||
+                        (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
+        if (!printable) return 0;
+        p += n;
+    }
+    return 1;
+}
+
+static char *trim(char *text) {
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        text[--n] = '\0';
+    return text;
+}
+
+/* ---- collecting an axis's values -------------------------------------------------------- */
+
+/* Where each value came from, for messages about it. */
+typedef struct value_origin {
+    int line;         /* 0 on the command line */
+    const char *name; /* the name it was written as ("lecun"), or NULL */
+} value_origin;
+
+/* An axis being read: its values, in the user's order, grow here and replace
+ * the spec's axis only once all of them passed every check. */
+typedef struct axis_input {
+    gs_axis_id id;
+    const axis_rule *rule;
+    const char *source; /* for messages; NULL on the command line */
+    const char *key;    /* for messages: axis name or option */
+    gs_error *err;
+    size_t count, capacity;
+    int64_t *integer; /* [capacity] for integer and name axes, else NULL */
+    double *real;     /* [capacity] for real axes, else NULL */
+    value_origin *origin;
+} axis_input;
+
+static void axis_input_init(axis_input *in, gs_axis_id id, const char *source, const char *key,
+                            gs_error *err) {
+    memset(in, 0, sizeof *in);
+    in->id = id;
+    in->rule = &axis_rules[id];
+    in->source = source;
+    in->key = key;
+    in->err = err;
+}
+
+static void axis_input_free(axis_input *in) {
+    free(in->integer);
+    free(in->real);
+    free(in->origin);
+    in->integer = NULL;
+    in->real = NULL;
+    in->origin = NULL;
+}
+
+static where axis_at(const axis_input *in, int line) { return (where){in->source, line, in->key}; }
+
+static void *grow_array(void *old, size_t used_bytes, size_t new_bytes) {
+    void *grown = gs_malloc(new_bytes);
+    if (used_bytes) memcpy(grown, old, used_bytes);
+    free(old);
+    return grown;
+}
+
+/* Makes room for `extra` more values; fails if the axis would hold too many. */
+static int axis_reserve(axis_input *in, size_t extra, int line) {
+    if (extra > SPEC_MAX_AXIS_VALUES - in->count)
+        return fail_at(in->err, axis_at(in, line), "more than %d values; an axis holds at most %d",
+                       SPEC_MAX_AXIS_VALUES, SPEC_MAX_AXIS_VALUES);
+    size_t need = in->count + extra;
+    if (need <= in->capacity) return 0;
+    size_t capacity = in->capacity ? 2 * in->capacity : 8;
+    if (capacity < need) capacity = need;
+    if (in->rule->kind == VALUES_REAL)
+        in->real = grow_array(in->real, in->count * sizeof *in->real, capacity * sizeof *in->real);
+    else
+        in->integer = grow_array(in->integer, in->count * sizeof *in->integer,
+                                 capacity * sizeof *in->integer);
+    in->origin =
+        grow_array(in->origin, in->count * sizeof *in->origin, capacity * sizeof *in->origin);
+    in->capacity = capacity;
+    return 0;
+}
+
+static int axis_push_integer(axis_input *in, int64_t value, int line, const char *name) {
+    if (axis_reserve(in, 1, line)) return GS_EXIT_USAGE;
+    in->integer[in->count] = value;
+    in->origin[in->count++] = (value_origin){line, name};
+    return 0;
+}
+
+static int axis_push_real(axis_input *in, double value, int line, const char *name) {
+    if (axis_reserve(in, 1, line)) return GS_EXIT_USAGE;
+    in->real[in->count] = value;
+    in->origin[in->count++] = (value_origin){line, name};
+    return 0;
+}
+
+/* What one value of the axis looks like, for "expected ..., got ..." messages. */
+static const char *expected_value(const axis_input *in) {
+    switch (in->rule->kind) {
+    case VALUES_ACTIVATION: return "an activation name (e.g. relu)";
+    case VALUES_INIT: return "gaussian, uniform or orthogonal";
+    case VALUES_INTEGER: return "an integer";
+    case VALUES_REAL: break;
+    }
+    return in->id == GS_AXIS_SIGMA_W ? "a number or he/lecun/xavier" : "a number";
+}
+
+/* A hint for a scalar that holds several values, e.g. "relu, tanh". */
+static const char *list_hint(const char *text) {
+    return strchr(text, ',') ? " (several values are written as a list: [a, b])" : "";
+}
+
+static int add_activation(axis_input *in, const char *text, int line) {
+    gs_activation_kind kind;
+    if (activation_parse(text, &kind) == 0) return axis_push_integer(in, kind, line, NULL);
+    const char *names[GS_ACT_COUNT];
+    for (int k = 0; k < GS_ACT_COUNT; k++)
+        names[k] = activation_name((gs_activation_kind)k);
+    char shown[SPEC_SHOWN_BYTES], hint[512];
+    return fail_at(in->err, axis_at(in, line), "unknown activation %s%s; %s",
+                   show(text, shown, sizeof shown), list_hint(text),
+                   suggestion(text, names, GS_ACT_COUNT, "choose from", hint, sizeof hint));
+}
+
+static int add_init(axis_input *in, const char *text, int line) {
+    gs_init init;
+    if (init_parse(text, &init) == 0) return axis_push_integer(in, init, line, NULL);
+    const char *names[GS_INIT_COUNT];
+    for (int k = 0; k < GS_INIT_COUNT; k++)
+        names[k] = init_name((gs_init)k);
+    char shown[SPEC_SHOWN_BYTES], hint[256];
+    return fail_at(in->err, axis_at(in, line), "unknown init %s%s; %s",
+                   show(text, shown, sizeof shown), list_hint(text),
+                   suggestion(text, names, GS_INIT_COUNT, "choose from", hint, sizeof hint));
+}
+
+/* A number written in quotes is a string in YAML (and in Python's reading of
+ * the same file), so it is refused with a hint rather than guessed at. */
+static int fail_quoted_number(axis_input *in, const char *text, int line) {
+    char shown[SPEC_SHOWN_BYTES];
+    return fail_at(in->err, axis_at(in, line),
+                   "expected %s, got the string %s; write numbers without quotes",
+                   expected_value(in), show(text, shown, sizeof shown));
+}
+
+static int add_real(axis_input *in, const char *text, int quoted, int line) {
+    if (in->id == GS_AXIS_SIGMA_W)
+        for (size_t i = 0; i < SIGMA_W_NAME_COUNT; i++)
+            if (strcmp(text, sigma_w_names[i].name) == 0)
+                return axis_push_real(in, sigma_w_names[i].value, line, sigma_w_names[i].name);
+    double value;
+    int is_number = parse_real(text, &value) == 0;
+    if (is_number && !quoted) return axis_push_real(in, value, line, NULL);
+    if (is_number) return fail_quoted_number(in, text, line);
+    char shown[SPEC_SHOWN_BYTES], hint[128] = "";
+    if (in->id == GS_AXIS_SIGMA_W) {
+        const char *names[SIGMA_W_NAME_COUNT];
+        for (size_t i = 0; i < SIGMA_W_NAME_COUNT; i++)
+            names[i] = sigma_w_names[i].name;
+        const char *close = closest_name(text, names, (int)SIGMA_W_NAME_COUNT);
+        if (close) snprintf(hint, sizeof hint, "; did you mean %s?", close);
+    }
+    return fail_at(in->err, axis_at(in, line), "expected %s, got %s%s%s", expected_value(in),
+                   show(text, shown, sizeof shown), hint, list_hint(text));
+}
+
+static int fail_integer_out_of_range(axis_input *in, const char *shown, int line) {
+    return fail_at(in->err, axis_at(in, line),
+                   "%s is out of range; %s must be between %" PRId64 " and %" PRId64, shown,
+                   in->rule->name, in->rule->min, in->rule->max);
+}
+
+static int add_integer(axis_input *in, const char *text, int quoted, int line) {
+    int64_t value;
+    integer_status status = parse_integer(text, &value);
+    char shown[SPEC_SHOWN_BYTES];
+    if (status != INTEGER_NOT_NUMBER && quoted) return fail_quoted_number(in, text, line);
+    switch (status) {
+    case INTEGER_OK: return axis_push_integer(in, value, line, NULL);
+    case INTEGER_TOO_LARGE: return fail_integer_out_of_range(in, text, line);
+    case INTEGER_NOT_WHOLE:
+        return fail_at(in->err, axis_at(in, line), "expected an integer, got %s", text);
+    case INTEGER_NOT_NUMBER: break;
+    }
+    return fail_at(in->err, axis_at(in, line), "expected an integer, got %s%s",
+                   show(text, shown, sizeof shown), list_hint(text));
+}
+
+/* Adds one value written as text (a YAML scalar or a command-line item). */
+static int axis_add_text(axis_input *in, const char *text, int quoted, int line) {
+    switch (in->rule->kind) {
+    case VALUES_ACTIVATION: return add_activation(in, text, line);
+    case VALUES_INIT: return add_init(in, text, line);
+    case VALUES_INTEGER: return add_integer(in, text, quoted, line);
+    case VALUES_REAL: break;
+    }
+    return add_real(in, text, quoted, line);
+}
+
+/* Adds a value computed by a generator; integer axes take it only if it is
+ * (within rounding of) a whole number. */
+static int axis_add_generated(axis_input *in, double value, int line, const char *generator) {
+    if (in->rule->kind == VALUES_REAL) return axis_push_real(in, value, line, NULL);
+    double whole = nearbyint(value);
+    char shown[32];
+    if (!isfinite(value) || fabs(whole) >= 9.2e18)
+        return fail_integer_out_of_range(in, format_real(value, shown, sizeof shown), line);
+    if (fabs(value - whole) > SPEC_INTEGER_TOLERANCE * fmax(1.0, fabs(whole)))
+        return fail_at(in->err, axis_at(in, line),
+                       "%s produces %s, which is not an integer; %s takes whole numbers", generator,
+                       format_real(value, shown, sizeof shown), in->rule->name);
+    return axis_push_integer(in, (int64_t)whole, line, NULL);
+}
+
+/* ---- generators ------------------------------------------------------------------------- */
+
+/* numpy.linspace: start + i·step with step = (stop - start)/(n - 1), the last
+ * point set to stop exactly, [start] for n = 1. The product and the sum are
+ * separate statements so that no compiler fuses them into an FMA, which would
+ * round differently from numpy. */
+static double linspace_point(double start, double stop, int64_t n, int64_t i) {
+    if (n == 1 || i == 0) return start;
+    if (i == n - 1) return stop;
+    double step = (stop - start) / (double)(n - 1);
+    if (step == 0) return start;
+    double offset = (double)i * step;
+    return offset + start;
+}
+
+/* numpy.logspace (10^linspace) and numpy.geomspace (logspace between the
+ * logarithms, with the endpoints set exactly). */
+static double spaced_point(generator_id gen, double start, double stop, int64_t n, int64_t i) {
+    switch (gen) {
+    case GEN_LOGSPACE: return pow(10.0, linspace_point(start, stop, n, i));
+    case GEN_GEOMSPACE:
+        if (i == 0) return start;
+        if (i == n - 1) return stop;
+        return pow(10.0, linspace_point(log10(start), log10(stop), n, i));
+    default: return linspace_point(start, stop, n, i);
+    }
+}
+
+static int generate_spaced(axis_input *in, generator_id gen, double start, double stop, int64_t n,
+                           int line) {
+    const char *name = generator_names[gen];
+    if (n < 1 || n > SPEC_MAX_AXIS_VALUES)
+        return fail_at(in->err, axis_at(in, line),
+                       "%s: the number of points must be between 1 and %d, got %" PRId64, name,
+                       SPEC_MAX_AXIS_VALUES, n);
+    char a[32], b[32];
+    if (!isfinite(start) || !isfinite(stop))
+        return fail_at(in->err, axis_at(in, line),
+                       "%s: start and stop must be finite, got %s and %s", name,
+                       format_real(start, a, sizeof a), format_real(stop, b, sizeof b));
+    if (gen == GEN_GEOMSPACE && !(start > 0 && stop > 0))
+        return fail_at(in->err, axis_at(in, line),
+                       "geomspace: start and stop must be positive, got %s and %s",
+                       format_real(start, a, sizeof a), format_real(stop, b, sizeof b));
+    if (axis_reserve(in, (size_t)n, line)) return GS_EXIT_USAGE;
+    for (int64_t i = 0; i < n; i++) {
+        int rc = axis_add_generated(in, spaced_point(gen, start, stop, n, i), line, name);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Python's range(start, stop, step): stop excluded, step may be negative. */
+static int generate_range(axis_input *in, int64_t start, int64_t stop, int64_t step, int line) {
+    where at = axis_at(in, line);
+    if (step == 0) return fail_at(in->err, at, "range: the step must not be 0");
+    /* |stop - start| and |step| always fit in uint64, whatever the int64 arguments. */
+    uint64_t span = 0, stride = step > 0 ? (uint64_t)step : 0 - (uint64_t)step;
+    if (step > 0 && stop > start) span = (uint64_t)stop - (uint64_t)start;
+    if (step < 0 && start > stop) span = (uint64_t)start - (uint64_t)stop;
+    uint64_t count = span / stride + (span % stride != 0);
+    if (count == 0)
+        return fail_at(in->err, at,
+                       "range [%" PRId64 ", %" PRId64 ", %" PRId64 "] is empty (stop is excluded)",
+                       start, stop, step);
+    if (count > SPEC_MAX_AXIS_VALUES)
+        return fail_at(in->err, at, "range gives %" PRIu64 " values; an axis holds at most %d",
+                       count, SPEC_MAX_AXIS_VALUES);
+    if (axis_reserve(in, (size_t)count, line)) return GS_EXIT_USAGE;
+    int64_t value = start;
+    for (uint64_t i = 0; i < count; i++) {
+        int rc = in->rule->kind == VALUES_REAL ? axis_push_real(in, (double)value, line, NULL)
+                                               : axis_push_integer(in, value, line, NULL);
+        if (rc) return rc;
+        /* Step only to a value that is produced, hence between start and stop: no overflow. */
+        if (i + 1 < count) value += step;
+    }
+    return 0;
+}
+
+/* ---- checking an axis ------------------------------------------------------------------- */
+
+static int check_integer_value(const gs_axis *axis, gs_axis_id id, size_t i, where at,
+                               gs_error *err) {
+    const axis_rule *rule = &axis_rules[id];
+    int64_t v = axis->integer[i];
+    /* Codes only go wrong in a spec built by hand; compare before casting to the enum. */
+    if (rule->kind == VALUES_ACTIVATION && (v < 0 || v >= GS_ACT_COUNT))
+        return fail_at(err, at, "invalid activation code %" PRId64, v);
+    if (rule->kind == VALUES_INIT && (v < 0 || v >= GS_INIT_COUNT))
+        return fail_at(err, at, "invalid init code %" PRId64, v);
+    if (rule->kind == VALUES_INTEGER && (v < rule->min || v > rule->max))
+        return fail_at(err, at,
+                       "%" PRId64 " is out of range; %s must be between %" PRId64 " and %" PRId64,
+                       v, rule->name, rule->min, rule->max);
+    return 0;
+}
+
+static int check_real_value(const gs_axis *axis, gs_axis_id id, size_t i, where at, gs_error *err) {
+    const axis_rule *rule = &axis_rules[id];
+    double v = axis->real[i];
+    char shown[32], max[32];
+    format_real(rule->real_max, max, sizeof max);
+    if (!isfinite(v))
+        return fail_at(err, at, "%s is not a finite number", format_real(v, shown, sizeof shown));
+    if (rule->zero_allowed && !(v >= 0 && v <= rule->real_max))
+        return fail_at(err, at, "%s is out of range; %s must be between 0 and %s",
+                       format_real(v, shown, sizeof shown), rule->name, max);
+    if (!rule->zero_allowed && !(v > 0 && v <= rule->real_max))
+        return fail_at(err, at, "%s is out of range; %s must be greater than 0 and at most %s",
+                       format_real(v, shown, sizeof shown), rule->name, max);
+    return 0;
+}
+
+/* Sorting (value, position) pairs finds repeats in O(n log n): an axis may
+ * hold a million generated values. */
+typedef struct ranked {
+    int64_t integer;
+    double real;
+    size_t position;
+} ranked;
+
+static int compare_ranked_integer(const void *pa, const void *pb) {
+    const ranked *a = pa, *b = pb;
+    if (a->integer != b->integer) return a->integer < b->integer ? -1 : 1;
+    return a->position < b->position ? -1 : a->position > b->position;
+}
+
+static int compare_ranked_real(const void *pa, const void *pb) {
+    const ranked *a = pa, *b = pb;
+    if (a->real != b->real) return a->real < b->real ? -1 : 1;
+    return a->position < b->position ? -1 : a->position > b->position;
+}
+
+/* Position of the first value (in the user's order) that repeats an earlier
+ * one, and in *earlier the position of that earlier value; -1 if none. */
+static long long first_repeat(const gs_axis *axis, int real, size_t *earlier) {
+    ranked *r = gs_malloc(axis->count * sizeof *r);
+    for (size_t i = 0; i < axis->count; i++)
+        r[i] = (ranked){real ? 0 : axis->integer[i], real ? axis->real[i] : 0, i};
+    qsort(r, axis->count, sizeof *r, real ? compare_ranked_real : compare_ranked_integer);
+    long long repeat = -1;
+    for (size_t i = 1; i < axis->count; i++) {
+        int same = real ? r[i].real == r[i - 1].real : r[i].integer == r[i - 1].integer;
+        if (same && (repeat < 0 || r[i].position < (size_t)repeat)) {
+            repeat = (long long)r[i].position;
+            *earlier = r[i - 1].position;
+        }
+    }
+    free(r);
+    return repeat;
+}
+
+static int check_unique(const gs_axis *axis, gs_axis_id id, const value_origin *origin, where at,
+                        gs_error *err) {
+    const axis_rule *rule = &axis_rules[id];
+    size_t earlier = 0;
+    long long repeat = first_repeat(axis, rule->kind == VALUES_REAL, &earlier);
+    if (repeat < 0) return 0;
+    if (origin) at.line = origin[repeat].line;
+    char value[32], names[64] = "";
+    if (rule->kind == VALUES_ACTIVATION)
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       activation_name((gs_activation_kind)axis->integer[repeat]));
+    if (rule->kind == VALUES_INIT)
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       init_name((gs_init)axis->integer[repeat]));
+    if (rule->kind == VALUES_REAL)
+        format_real(axis->real[repeat], value, sizeof value);
+    else
+        snprintf(value, sizeof value, "%" PRId64, axis->integer[repeat]);
+    /* Say which names stand for the number: "(lecun = 1)". */
+    const char *first = origin ? origin[earlier].name : NULL;
+    const char *second = origin ? origin[repeat].name : NULL;
+    if (first && second && strcmp(first, second) != 0)
+        snprintf(names, sizeof names, " (%s = %s = %s)", first, second, value);
+    else if (first || second)
+        snprintf(names, sizeof names, " (%s = %s)", first ? first : second, value);
+    return fail_at(err, at, "the value %s appears twice%s; each value must be unique", value,
+                   names);
+}
+
+/* Every value in range, none twice. origin (may be NULL) gives each value's
+ * line and name; without it messages use at.line. */
+static int check_axis(const gs_axis *axis, gs_axis_id id, const value_origin *origin, where at,
+                      gs_error *err) {
+    int real = axis_rules[id].kind == VALUES_REAL;
+    if (axis->count == 0) return fail_at(err, at, "no values given");
+    if ((real && !axis->real) || (!real && !axis->integer))
+        return gs_fail(err, GS_EXIT_INTERNAL, "%s: the axis has no %s values array",
+                       axis_rules[id].name, real ? "real" : "integer");
+    for (size_t i = 0; i < axis->count; i++) {
+        where value_at = at;
+        if (origin) value_at.line = origin[i].line;
+        int rc = real ? check_real_value(axis, id, i, value_at, err)
+                      : check_integer_value(axis, id, i, value_at, err);
+        if (rc) return rc;
+    }
+    return check_unique(axis, id, origin, at, err);
+}
+
+static void axis_clear(gs_axis *axis) {
+    free(axis->integer);
+    free(axis->real);
+    memset(axis, 0, sizeof *axis);
+}
+
+/* Checks the values read into `in` and, if they pass, makes them the spec's
+ * axis (replacing what it held). */
+static int axis_commit(gs_spec *spec, axis_input *in, int line) {
+    gs_axis candidate = {in->count, in->integer, in->real, line};
+    int rc = check_axis(&candidate, in->id, in->origin, axis_at(in, line), in->err);
+    if (rc) return rc;
+    gs_axis *axis = &spec->axis[in->id];
+    axis_clear(axis);
+    *axis = candidate;
+    in->integer = NULL; /* now owned by the spec */
+    in->real = NULL;
+    return 0;
+}
+
+/* ---- settings --------------------------------------------------------------------------- */
+
+static int set_name(gs_spec *spec, const char *text, where at, gs_error *err) {
+    char shown[SPEC_SHOWN_BYTES];
+    if (!*text) return fail_at(err, at, "the name is empty; give a short name for the sweep");
+    if (strlen(text) > SPEC_MAX_NAME_BYTES)
+        return fail_at(err, at, "the name is longer than %d bytes", SPEC_MAX_NAME_BYTES);
+    if (!is_printable_line(text))
+        return fail_at(err, at, "%s is not one line of printable UTF-8 text",
+                       show(text, shown, sizeof shown));
+    free(spec->name);
+    spec->name = gs_strdup(text);
+    return 0;
+}
+
+static int set_base_seed(gs_spec *spec, const char *text, int quoted, where at, gs_error *err) {
+    char shown[SPEC_SHOWN_BYTES];
+    const char *digits = text + (*text == '+');
+    number_form form = number_form_of(text);
+    if (quoted && form != FORM_NONE)
+        return fail_at(err, at,
+                       "expected a non-negative integer, got the string %s; write "
+                       "numbers without quotes",
+                       show(text, shown, sizeof shown));
+    if (*text == '-' && form != FORM_NONE)
+        return fail_at(err, at, "must be non-negative, got %s", text);
+    if (form != FORM_INTEGER)
+        return fail_at(err, at, "expected a non-negative integer, got %s",
+                       show(text, shown, sizeof shown));
+    errno = 0;
+    unsigned long long v = strtoull(digits, NULL, 10);
+    if (errno == ERANGE)
+        return fail_at(err, at, "must be below 2^64 (18446744073709551616), got %s", text);
+    spec->base_seed = v;
+    return 0;
+}
+
+static int set_code(const char *text, const char *what, const char *const *names, int count,
+                    int *code, where at, gs_error *err) {
+    int i = find_name(names, count, text);
+    if (i >= 0) {
+        *code = i;
+        return 0;
+    }
+    char shown[SPEC_SHOWN_BYTES], hint[128];
+    return fail_at(err, at, "unknown %s %s; %s", what, show(text, shown, sizeof shown),
+                   suggestion(text, names, count, "choose from", hint, sizeof hint));
+}
+
+static int set_slope(gs_spec *spec, const char *text, int quoted, where at, gs_error *err) {
+    char shown[SPEC_SHOWN_BYTES];
+    double v;
+    if (parse_real(text, &v) != 0)
+        return fail_at(err, at, "expected a number, got %s", show(text, shown, sizeof shown));
+    if (quoted)
+        return fail_at(err, at,
+                       "expected a number, got the string %s; write numbers without "
+                       "quotes",
+                       show(text, shown, sizeof shown));
+    /* At slope 1 leaky_relu is the identity; a negative slope is not a ReLU. */
+    if (!(v >= 0 && v < 1)) return fail_at(err, at, "must be at least 0 and below 1, got %s", text);
+    spec->leaky_relu_slope = v;
+    return 0;
+}
+
+static int set_setting(gs_spec *spec, setting_id id, const char *text, int quoted, where at,
+                       gs_error *err) {
+    static const char *const precisions[] = {"float32", "float64"};
+    static const char *const losses[] = {"probe", "mse"};
+    int code, rc;
+    switch (id) {
+    case SETTING_NAME: return set_name(spec, text, at, err);
+    case SETTING_BASE_SEED: return set_base_seed(spec, text, quoted, at, err);
+    case SETTING_PRECISION:
+        /* precision_parse's names are precision_name's, listed here for the suggestion. */
+        rc = set_code(text, "precision", precisions, 2, &code, at, err);
+        if (rc == 0 && precision_parse(text, &spec->precision) != 0) rc = GS_EXIT_INTERNAL;
+        return rc;
+    case SETTING_LOSS:
+        rc = set_code(text, "loss", losses, 2, &code, at, err);
+        if (rc == 0 && loss_parse(text, &spec->loss) != 0) rc = GS_EXIT_INTERNAL;
+        return rc;
+    case SETTING_SLOPE: return set_slope(spec, text, quoted, at, err);
+    case SETTING_COUNT: break;
+    }
+    return gs_fail(err, GS_EXIT_INTERNAL, "set_setting: invalid setting %d", (int)id);
+}
+
+/* ---- reading YAML ----------------------------------------------------------------------- */
+
+typedef struct yaml_reader {
+    yaml_document_t doc;
+    const char *source;
+    gs_error *err;
+} yaml_reader;
+
+static int node_line(const yaml_node_t *node) { return (int)node->start_mark.line + 1; }
+
+static const char *scalar_text(const yaml_node_t *node) {
+    return (const char *)node->data.scalar.value;
+}
+
+static int is_quoted(const yaml_node_t *node) {
+    return node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* YAML's null: an empty or ~/null plain scalar ("depth:" with nothing after it). */
+static int is_null(const yaml_node_t *node) {
+    if (node->type != YAML_SCALAR_NODE || is_quoted(node)) return 0;
+    const char *t = scalar_text(node);
+    return !*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") || !strcmp(t, "NULL");
+}
+
+/* "a list", "a mapping", "nothing" or the quoted text, for "got ..." messages. */
+static const char *describe_node(const yaml_node_t *node, char *buf, size_t size) {
+    if (node->type == YAML_SEQUENCE_NODE) return "a list";
+    if (node->type == YAML_MAPPING_NODE) return "a mapping";
+    if (is_null(node)) return "nothing";
+    return show(scalar_text(node), buf, size);
+}
+
+static yaml_node_t *node_at(yaml_reader *r, yaml_node_item_t index) {
+    return yaml_document_get_node(&r->doc, index);
+}
+
+static int is_text(const yaml_node_t *node) {
+    return node->type == YAML_SCALAR_NODE && !is_null(node);
+}
+
+static int fail_node(yaml_reader *r, const yaml_node_t *node, const char *key,
+                     const char *expected) {
+    char shown[SPEC_SHOWN_BYTES];
+    return fail_at(r->err, (where){r->source, node_line(node), key}, "expected %s, got %s",
+                   expected, describe_node(node, shown, sizeof shown));
+}
+
+/* libyaml's scalars may hold a NUL (from "\0" in double quotes), which would
+ * silently cut every string comparison short: refuse them once, up front. */
+static int check_no_nul(yaml_reader *r) {
+    for (yaml_node_t *node = r->doc.nodes.start; node < r->doc.nodes.top; node++)
+        if (node->type == YAML_SCALAR_NODE && strlen(scalar_text(node)) != node->data.scalar.length)
+            return fail_at(r->err, (where){r->source, node_line(node), NULL},
+                           "a value contains a NUL character");
+    return 0;
+}
+
+/* A mapping key must be a plain name, not a list, a mapping or nothing. */
+static int read_key(yaml_reader *r, const yaml_node_t *key, const char **text) {
+    if (!is_text(key)) return fail_node(r, key, NULL, "a key name");
+    *text = scalar_text(key);
+    return 0;
+}
+
+/* libyaml keeps both values of a repeated key; the second would silently win. *seen_line
+ * is 0 until the key is seen, then the line where it was. */
+static int check_key_once(yaml_reader *r, const yaml_node_t *key, int *seen_line) {
+    if (*seen_line)
+        return fail_at(r->err, (where){r->source, node_line(key), scalar_text(key)},
+                       "given twice (first on line %d); give each key once", *seen_line);
+    *seen_line = node_line(key);
+    return 0;
+}
+
+/* Fails for a generator's argument: "sigma_w: linspace: expected ..., got ...". */
+static int fail_argument(yaml_reader *r, axis_input *in, const yaml_node_t *node,
+                         const char *generator, const char *expected) {
+    char shown[SPEC_SHOWN_BYTES];
+    return fail_at(r->err, axis_at(in, node_line(node)), "%s: expected %s, got %s", generator,
+                   expected, describe_node(node, shown, sizeof shown));
+}
+
+static size_t list_length(const yaml_node_t *node) {
+    return (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+}
+
+/* Fails for a generator's list of the wrong length: "got 2 values". */
+static int fail_argument_count(yaml_reader *r, axis_input *in, const yaml_node_t *node,
+                               const char *generator, const char *expected) {
+    return fail_at(r->err, axis_at(in, node_line(node)), "%s: expected %s, got %zu values",
+                   generator, expected, list_length(node));
+}
+
+/* [a, b, n] of linspace, logspace and geomspace. */
+static int read_spaced(yaml_reader *r, axis_input *in, generator_id gen, const yaml_node_t *args) {
+    const char *name = generator_names[gen], *form = "[start, stop, number of points]";
+    if (args->type != YAML_SEQUENCE_NODE) return fail_argument(r, in, args, name, form);
+    if (list_length(args) != 3) return fail_argument_count(r, in, args, name, form);
+    double value[2];
+    int64_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        const yaml_node_t *item = node_at(r, args->data.sequence.items.start[i]);
+        int ok = is_text(item) && !is_quoted(item) &&
+                 (i < 2 ? parse_real(scalar_text(item), &value[i]) == 0
+                        : parse_integer(scalar_text(item), &n) == INTEGER_OK);
+        if (!ok)
+            return fail_argument(r, in, item, name,
+                                 i == 0   ? "a number to start from"
+                                 : i == 1 ? "a number to stop at"
+                                          : "an integer number of points");
+    }
+    return generate_spaced(in, gen, value[0], value[1], n, node_line(args));
+}
+
+/* range: n | [start, stop] | [start, stop, step]. */
+static int read_range(yaml_reader *r, axis_input *in, const yaml_node_t *args) {
+    const yaml_node_item_t *items = NULL;
+    size_t count = 1;
+    if (args->type == YAML_SEQUENCE_NODE) {
+        items = args->data.sequence.items.start;
+        count = list_length(args);
+        if (count != 2 && count != 3)
+            return fail_argument_count(r, in, args, "range",
+                                       "n, [start, stop] or [start, stop, step]");
+    }
+    int64_t arg[3] = {0, 0, 1};
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *item = items ? node_at(r, items[i]) : args;
+        if (!is_text(item) || is_quoted(item) ||
+            parse_integer(scalar_text(item), &arg[count == 1 ? 1 : i]) != INTEGER_OK)
+            return fail_argument(r, in, item, "range",
+                                 items ? "integers in [start, stop, step]"
+                                       : "an integer n, "
+                                         "[start, stop] or [start, stop, step]");
+    }
+    return generate_range(in, arg[0], arg[1], arg[2], node_line(args));
+}
+
+static int read_generator(yaml_reader *r, axis_input *in, const yaml_node_t *node) {
+    if (in->rule->kind == VALUES_ACTIVATION || in->rule->kind == VALUES_INIT)
+        return fail_node(r, node, in->key, "a name or a list of names");
+    const yaml_node_pair_t *pairs = node->data.mapping.pairs.start;
+    size_t count = (size_t)(node->data.mapping.pairs.top - pairs);
+    if (count != 1)
+        return fail_at(r->err, axis_at(in, node_line(node)),
+                       "a generator is a mapping with one key (linspace, logspace, geomspace or "
+                       "range), got %zu keys",
+                       count);
+    const yaml_node_t *key = node_at(r, pairs[0].key), *args = node_at(r, pairs[0].value);
+    const char *text = NULL;
+    if (read_key(r, key, &text)) return GS_EXIT_USAGE;
+    int gen = find_name(generator_names, GEN_COUNT, text);
+    if (gen < 0) {
+        char shown[SPEC_SHOWN_BYTES], hint[128];
+        return fail_at(
+            r->err, axis_at(in, node_line(key)), "unknown generator %s; %s",
+            show(text, shown, sizeof shown),
+            suggestion(text, generator_names, GEN_COUNT, "generators are", hint, sizeof hint));
+    }
+    if (gen == GEN_RANGE) return read_range(r, in, args);
+    return read_spaced(r, in, (generator_id)gen, args);
+}
+
+static int read_axis_scalar(yaml_reader *r, axis_input *in, const yaml_node_t *node) {
+    if (!is_text(node)) return fail_node(r, node, in->key, expected_value(in));
+    return axis_add_text(in, scalar_text(node), is_quoted(node), node_line(node));
+}
+
+static int read_axis_values(yaml_reader *r, axis_input *in, const yaml_node_t *node) {
+    if (is_null(node))
+        return fail_at(r->err, axis_at(in, node_line(node)), "no values given; write e.g. %s: %s",
+                       in->rule->name, in->rule->yaml_example);
+    if (node->type == YAML_SCALAR_NODE) return read_axis_scalar(r, in, node);
+    if (node->type == YAML_MAPPING_NODE) return read_generator(r, in, node);
+    const yaml_node_item_t *item = node->data.sequence.items.start;
+    if (item == node->data.sequence.items.top)
+        return fail_at(r->err, axis_at(in, node_line(node)),
+                       "the list is empty; give at least one value");
+    for (; item < node->data.sequence.items.top; item++) {
+        int rc = read_axis_scalar(r, in, node_at(r, *item));
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int read_axis(yaml_reader *r, gs_spec *spec, gs_axis_id id, const yaml_node_t *key,
+                     const yaml_node_t *value) {
+    axis_input in;
+    axis_input_init(&in, id, r->source, axis_name(id), r->err);
+    int rc = read_axis_values(r, &in, value);
+    if (rc == 0) rc = axis_commit(spec, &in, node_line(key));
+    axis_input_free(&in);
+    return rc;
+}
+
+static int fail_unknown_axis(yaml_reader *r, const yaml_node_t *key) {
+    const char *text = scalar_text(key);
+    where at = {r->source, node_line(key), text};
+    if (find_name(top_keys, KEY_COUNT, text) >= 0)
+        return fail_at(r->err, at, "is a setting, not an axis; move it out of grid: (unindent it)");
+    const char *names[GS_AXIS_COUNT];
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        names[a] = axis_rules[a].name;
+    char hint[256];
+    return fail_at(r->err, at, "unknown axis; %s",
+                   suggestion(text, names, GS_AXIS_COUNT, "the axes are", hint, sizeof hint));
+}
+
+static int read_grid(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
+    if (is_null(node))
+        return fail_at(r->err, (where){r->source, node_line(node), "grid"},
+                       "has no axes; list them indented under grid:, e.g. \"  depth: [10, 50]\"");
+    if (node->type != YAML_MAPPING_NODE)
+        return fail_node(r, node, "grid", "a mapping of axes (depth: [10, 50], ...)");
+    int seen[GS_AXIS_COUNT] = {0};
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *key = node_at(r, pair->key);
+        const char *text = NULL;
+        if (read_key(r, key, &text)) return GS_EXIT_USAGE;
+        int id = -1;
+        for (int a = 0; a < GS_AXIS_COUNT; a++)
+            if (strcmp(text, axis_rules[a].name) == 0) id = a;
+        if (id < 0) return fail_unknown_axis(r, key);
+        int rc = check_key_once(r, key, &seen[id]);
+        if (rc == 0) rc = read_axis(r, spec, (gs_axis_id)id, key, node_at(r, pair->value));
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* A setting's value: one scalar (lists and mappings are refused). */
+static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, const char **text) {
+    static const char *const expected[KEY_COUNT] = {
+        [KEY_NAME] = "a name",
+        [KEY_BASE_SEED] = "a non-negative integer",
+        [KEY_PRECISION] = "float32 or float64",
+        [KEY_LOSS] = "probe or mse",
+        [KEY_SLOPE] = "a number",
+        [KEY_OUTPUT] = "a file path",
+    };
+    if (!is_text(node)) return fail_node(r, node, top_keys[id], expected[id]);
+    *text = scalar_text(node);
+    return 0;
+}
+
+static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_node_t *node) {
+    static const setting_id setting_of[KEY_COUNT] = {
+        [KEY_NAME] = SETTING_NAME,           [KEY_BASE_SEED] = SETTING_BASE_SEED,
+        [KEY_PRECISION] = SETTING_PRECISION, [KEY_LOSS] = SETTING_LOSS,
+        [KEY_SLOPE] = SETTING_SLOPE,
+    };
+    const char *key = top_keys[id], *text = NULL;
+    where at = {r->source, node_line(node), key};
+    switch (id) {
+    case KEY_GRID: return read_grid(r, spec, node);
+    case KEY_DESCRIPTION: /* free text for people; not part of the sweep */
+        if (is_null(node)) return 0;
+        return node->type == YAML_SCALAR_NODE ? 0 : fail_node(r, node, key, "text");
+    case KEY_OUTPUT:
+        if (read_text_value(r, node, id, &text)) return GS_EXIT_USAGE;
+        free(spec->output);
+        spec->output = gs_strdup(text);
+        return 0;
+    default:
+        if (read_text_value(r, node, id, &text)) return GS_EXIT_USAGE;
+        return set_setting(spec, setting_of[id], text, is_quoted(node), at, r->err);
+    }
+}
+
+static int fail_unknown_key(yaml_reader *r, const yaml_node_t *key) {
+    const char *text = scalar_text(key);
+    where at = {r->source, node_line(key), text};
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        if (strcmp(text, axis_rules[a].name) == 0)
+            return fail_at(r->err, at, "is an axis; put it under grid: (indented)");
+    char hint[256];
+    return fail_at(r->err, at, "unknown key; %s",
+                   suggestion(text, top_keys, KEY_COUNT, "valid keys are", hint, sizeof hint));
+}
+
+static int read_sweep(yaml_reader *r, gs_spec *spec) {
+    const yaml_node_t *root = yaml_document_get_root_node(&r->doc);
+    if (!root || is_null(root))
+        return fail_at(r->err, (where){r->source, 0, NULL},
+                       "the sweep file is empty; it needs at least grid: with the axes");
+    if (root->type != YAML_MAPPING_NODE)
+        return fail_node(r, root, NULL,
+                         "a mapping of settings (name:, grid:, ...) at the top level");
+    int seen[KEY_COUNT] = {0};
+    for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+         pair < root->data.mapping.pairs.top; pair++) {
+        const yaml_node_t *key = node_at(r, pair->key);
+        const char *text = NULL;
+        if (read_key(r, key, &text)) return GS_EXIT_USAGE;
+        int id = find_name(top_keys, KEY_COUNT, text);
+        if (id < 0) return fail_unknown_key(r, key);
+        int rc = check_key_once(r, key, &seen[id]);
+        if (rc == 0) rc = read_top_value(r, spec, (top_key)id, node_at(r, pair->value));
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Turns libyaml's complaint into "FILE:LINE:COL: malformed YAML: ...". */
+static int fail_malformed(const yaml_parser_t *parser, const char *text, size_t length,
+                          const char *source, gs_error *err) {
+    if (parser->error == YAML_MEMORY_ERROR)
+        return gs_fail(err, GS_EXIT_INTERNAL, "%s: out of memory while parsing YAML", source);
+    size_t line = parser->problem_mark.line + 1, column = parser->problem_mark.column + 1;
+    char detail[160] = "";
+    if (parser->error == YAML_READER_ERROR) {
+        /* Reader errors (bad UTF-8, control characters) carry a byte offset, not a mark. */
+        size_t offset = parser->problem_offset < length ? parser->problem_offset : length;
+        line = 1;
+        column = 1;
+        for (size_t i = 0; i < offset; i++, column++)
+            if (text[i] == '\n') line++, column = 0;
+        if (parser->problem_value != -1)
+            snprintf(detail, sizeof detail, " (byte 0x%02X); a sweep file must be UTF-8 text",
+                     (unsigned)parser->problem_value);
+    } else if (parser->context) {
+        snprintf(detail, sizeof detail, " (%s on line %zu)", parser->context,
+                 parser->context_mark.line + 1);
+    }
+    return gs_fail(err, GS_EXIT_USAGE, "%s:%zu:%zu: malformed YAML: %s%s", source, line, column,
+                   parser->problem ? parser->problem : "unknown problem", detail);
+}
+
+/* One pass over libyaml's events, before the document is built: fails if the
+ * text nests deeper than SPEC_MAX_NESTING or holds more than SPEC_MAX_NODES
+ * nodes (see there), or is malformed. */
+static int check_structure(const char *text, size_t length, const char *source, gs_error *err) {
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return gs_fail(err, GS_EXIT_INTERNAL, "%s: cannot initialise the YAML parser", source);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
+    int rc = 0, depth = 0;
+    long nodes = 0;
+    for (int done = 0; !done && rc == 0;) {
+        yaml_event_t event;
+        if (!yaml_parser_parse(&parser, &event)) {
+            rc = fail_malformed(&parser, text, length, source, err);
+            break;
+        }
+        where at = {source, (int)event.start_mark.line + 1, NULL};
+        yaml_event_type_t type = event.type;
+        yaml_event_delete(&event);
+        int opens = type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT;
+        int is_node = opens || type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT;
+        depth += opens - (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT);
+        nodes += is_node;
+        done = type == YAML_STREAM_END_EVENT;
+        if (depth > SPEC_MAX_NESTING)
+            rc = fail_at(err, at, "nested more than %d levels deep; a sweep file needs 4",
+                         SPEC_MAX_NESTING);
+        else if (nodes > SPEC_MAX_NODES)
+            rc = fail_at(err, at,
+                         "more than %d values in the file; write long axes as generators "
+                         "(linspace, range, ...)",
+                         SPEC_MAX_NODES);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* A second document ("---" then more) would be silently ignored otherwise. */
+static int check_single_document(yaml_parser_t *parser, const char *text, size_t length,
+                                 const char *source, gs_error *err) {
+    yaml_document_t next;
+    if (!yaml_parser_load(parser, &next)) return fail_malformed(parser, text, length, source, err);
+    int has_root = yaml_document_get_root_node(&next) != NULL;
+    int line = (int)next.start_mark.line + 1;
+    yaml_document_delete(&next);
+    if (!has_root) return 0;
+    return fail_at(err, (where){source, line, NULL},
+                   "a second YAML document starts here; a sweep file holds one document");
+}
+
+/* ---- public interface ------------------------------------------------------------------- */
+
+void spec_init(gs_spec *spec) {
+    memset(spec, 0, sizeof *spec);
+    spec->base_seed = 0;
+    spec->precision = GS_FLOAT32;
+    spec->loss = GS_LOSS_PROBE;
+    spec->leaky_relu_slope = GS_LEAKY_RELU_DEFAULT_SLOPE;
+}
+
+void spec_free(gs_spec *spec) {
+    free(spec->name);
+    free(spec->output);
+    free(spec->source_path);
+    free(spec->source_text);
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        axis_clear(&spec->axis[a]);
+    spec_init(spec); /* a freed spec is an empty one: freeing twice is harmless */
+}
+
+/* Also records source_name as spec->source_path, so that spec_finalize's
+ * messages about a missing axis can name the file. */
+int spec_parse_yaml(gs_spec *spec, const char *text, size_t length, const char *source_name,
+                    gs_error *err) {
+    const char *source = source_name ? source_name : "<sweep>";
+    if (spec->source_path != source_name) {
+        free(spec->source_path);
+        spec->source_path = gs_strdup(source);
+    }
+    if (length > SPEC_MAX_FILE_BYTES)
+        return fail_at(err, (where){source, 0, NULL},
+                       "the sweep file is larger than 16 MiB; write long axes as generators "
+                       "(linspace, range, ...)");
+    int rc = check_structure(text, length, source, err);
+    if (rc) return rc;
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return gs_fail(err, GS_EXIT_INTERNAL, "%s: cannot initialise the YAML parser", source);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, length);
+    yaml_reader r = {.source = source, .err = err};
+    if (!yaml_parser_load(&parser, &r.doc)) {
+        rc = fail_malformed(&parser, text, length, source, err);
+    } else {
+        rc = check_single_document(&parser, text, length, source, err);
+        if (rc == 0) rc = check_no_nul(&r);
+        if (rc == 0) rc = read_sweep(&r, spec);
+        yaml_document_delete(&r.doc);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* Reads a whole file, NUL-terminated, refusing more than SPEC_MAX_FILE_BYTES.
+ * Reads in chunks rather than trusting a size, so pipes (<(...)) work too. */
+static int read_file(const char *path, char **text, size_t *length, gs_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return gs_fail(err, GS_EXIT_USAGE, "cannot read sweep file \"%s\": %s", path,
+                       strerror(errno));
+    size_t capacity = 4096, n = 0;
+    char *buf = gs_malloc(capacity + 1);
+    for (;;) {
+        if (n == capacity) {
+            if (capacity > SPEC_MAX_FILE_BYTES) break;
+            buf = grow_array(buf, n, 2 * capacity + 1);
+            capacity *= 2;
+        }
+        size_t got = fread(buf + n, 1, capacity - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    int failed = ferror(f), saved_errno = errno;
+    fclose(f);
+    int rc = 0;
+    if (failed)
+        rc = gs_fail(err, GS_EXIT_USAGE, "cannot read sweep file \"%s\": %s", path,
+                     strerror(saved_errno));
+    else if (n > SPEC_MAX_FILE_BYTES)
+        rc = gs_fail(err, GS_EXIT_USAGE,
+                     "sweep file \"%s\" is larger than 16 MiB; is it really a sweep file? Write "
+                     "long axes as generators (linspace, range, ...)",
+                     path);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *length = n;
+    return 0;
+}
+
+/* "sweeps/lecture-demo.yaml" -> "lecture-demo" (like Python's Path.stem). */
+static char *file_stem(const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *stem = gs_malloc(n + 1);
+    memcpy(stem, base, n);
+    stem[n] = '\0';
+    if (n == 0 || n > SPEC_MAX_NAME_BYTES || !is_printable_line(stem)) {
+        free(stem);
+        stem = gs_strdup("sweep");
+    }
+    return stem;
+}
+
+/* Takes ownership of text (NUL-terminated, length bytes before the NUL). */
+static int load_owned_text(gs_spec *spec, const char *path, char *text, size_t length,
+                           gs_error *err) {
+    free(spec->source_text);
+    free(spec->source_path);
+    spec->source_text = text;
+    spec->source_path = gs_strdup(path);
+    int rc = spec_parse_yaml(spec, text, length, spec->source_path, err);
+    if (rc == 0 && !spec->name) spec->name = file_stem(path);
+    return rc;
+}
+
+int spec_load_file(gs_spec *spec, const char *path, gs_error *err) {
+    char *text = NULL;
+    size_t length = 0;
+    int rc = read_file(path, &text, &length, err);
+    return rc ? rc : load_owned_text(spec, path, text, length, err);
+}
+
+int spec_load_text(gs_spec *spec, const char *path, const char *text, size_t length,
+                   gs_error *err) {
+    char *copy = gs_malloc(length + 1);
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    return load_owned_text(spec, path, copy, length, err);
+}
+
+/* One command-line item "a:b:n": n evenly spaced values from a to b. */
+static int read_cli_linspace(axis_input *in, char *item) {
+    char shown[SPEC_SHOWN_BYTES];
+    show(item, shown, sizeof shown);
+    char *first = strchr(item, ':'), *second = strchr(first + 1, ':');
+    double a, b;
+    int64_t n;
+    if (second && !strchr(second + 1, ':')) {
+        *first = *second = '\0';
+        if (parse_real(trim(item), &a) == 0 && parse_real(trim(first + 1), &b) == 0 &&
+            parse_integer(trim(second + 1), &n) == INTEGER_OK)
+            return generate_spaced(in, GEN_LINSPACE, a, b, n, 0);
+    }
+    return fail_at(in->err, axis_at(in, 0), "expected start:stop:count (e.g. %s), got %s",
+                   in->rule->kind == VALUES_REAL ? "0.5:2.0:16" : "10:100:10", shown);
+}
+
+static int read_cli_values(axis_input *in, const char *value) {
+    char *copy = gs_strdup(value), shown[SPEC_SHOWN_BYTES];
+    int rc = 0;
+    if (!*trim(copy))
+        rc = fail_at(in->err, axis_at(in, 0), "no values given; e.g. %s %s", in->rule->option,
+                     in->rule->cli_example);
+    for (char *item = copy, *comma; rc == 0 && item; item = comma ? comma + 1 : NULL) {
+        comma = strchr(item, ',');
+        if (comma) *comma = '\0';
+        char *text = trim(item);
+        int numeric = in->rule->kind == VALUES_INTEGER || in->rule->kind == VALUES_REAL;
+        if (!*text)
+            rc = fail_at(in->err, axis_at(in, 0), "empty value in %s",
+                         show(value, shown, sizeof shown));
+        else if (numeric && strchr(text, ':'))
+            rc = read_cli_linspace(in, text);
+        else
+            rc = axis_add_text(in, text, 0, 0);
+    }
+    free(copy);
+    return rc;
+}
+
+int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err) {
+    if ((unsigned)id >= GS_AXIS_COUNT)
+        return gs_fail(err, GS_EXIT_INTERNAL, "spec_set_axis: invalid axis %d", (int)id);
+    axis_input in;
+    axis_input_init(&in, id, NULL, axis_option(id), err);
+    int rc = read_cli_values(&in, value);
+    if (rc == 0) rc = axis_commit(spec, &in, 0);
+    axis_input_free(&in);
+    return rc;
+}
+
+int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error *err) {
+    int id = -1;
+    for (int s = 0; s < SETTING_COUNT; s++)
+        if (strcmp(key, settings[s].key) == 0) id = s;
+    if (id < 0) {
+        const char *keys[SETTING_COUNT];
+        for (int s = 0; s < SETTING_COUNT; s++)
+            keys[s] = settings[s].key;
+        char shown[SPEC_SHOWN_BYTES], hint[256];
+        return gs_fail(err, GS_EXIT_USAGE, "unknown setting %s; %s", show(key, shown, sizeof shown),
+                       suggestion(key, keys, SETTING_COUNT, "settings are", hint, sizeof hint));
+    }
+    char *copy = gs_strdup(value);
+    int rc = set_setting(spec, (setting_id)id, trim(copy), 0, (where){NULL, 0, settings[id].option},
+                         err);
+    free(copy);
+    return rc;
+}
+
+/* The first required axis without values, and the others that also lack them. */
+static int require_axes(const gs_spec *spec, gs_error *err) {
+    static const gs_axis_id required[] = {GS_AXIS_DEPTH, GS_AXIS_WIDTH, GS_AXIS_SIGMA_W,
+                                          GS_AXIS_ACTIVATION};
+    const axis_rule *first = NULL;
+    char also[128] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        const axis_rule *rule = &axis_rules[required[i]];
+        if (spec->axis[required[i]].count > 0) continue;
+        if (!first)
+            first = rule;
+        else
+            n += (size_t)snprintf(also + n, sizeof also - n, "%s%s",
+                                  n ? ", " : " (also missing: ", rule->name);
+    }
+    if (!first) return 0;
+    if (n) snprintf(also + n, sizeof also - n, ")");
+    return fail_at(err, (where){spec->source_path, 0, NULL},
+                   "no %s given: add \"%s: %s\" under grid:, or pass %s %s%s", first->name,
+                   first->name, first->yaml_example, first->option, first->cli_example, also);
+}
+
+static void fill_default_axes(gs_spec *spec) {
+    gs_axis *axis = spec->axis;
+    if (axis[GS_AXIS_SIGMA_B].count == 0) {
+        axis_clear(&axis[GS_AXIS_SIGMA_B]);
+        axis[GS_AXIS_SIGMA_B] = (gs_axis){1, NULL, gs_calloc(1, sizeof(double)), 0};
+    }
+    static const struct {
+        gs_axis_id id;
+        int64_t value;
+    } integer_defaults[] = {
+        {GS_AXIS_INIT, GS_INIT_GAUSSIAN}, {GS_AXIS_SEED, 0}, {GS_AXIS_BATCH, 128}};
+    for (size_t i = 0; i < sizeof integer_defaults / sizeof integer_defaults[0]; i++) {
+        gs_axis *a = &axis[integer_defaults[i].id];
+        if (a->count > 0) continue;
+        axis_clear(a);
+        *a = (gs_axis){1, gs_malloc(sizeof(int64_t)), NULL, 0};
+        a->integer[0] = integer_defaults[i].value;
+    }
+}
+
+int spec_finalize(gs_spec *spec, gs_error *err) {
+    int rc = require_axes(spec, err);
+    if (rc) return rc;
+    fill_default_axes(spec);
+    for (int a = 0; a < GS_AXIS_COUNT; a++) {
+        const gs_axis *axis = &spec->axis[a];
+        where at = {axis->line > 0 ? spec->source_path : NULL, axis->line, axis_rules[a].name};
+        rc = check_axis(axis, (gs_axis_id)a, NULL, at, err);
+        if (rc) return rc;
+    }
+    if (!spec->name) spec->name = gs_strdup("sweep");
+    where at = {spec->source_path, 0, NULL};
+    if (!*spec->name || !is_printable_line(spec->name))
+        return fail_at(err, at, "name: must be one line of printable text");
+    if (!precision_name(spec->precision))
+        return fail_at(err, at, "precision: invalid code %d", (int)spec->precision);
+    if (!loss_name(spec->loss)) return fail_at(err, at, "loss: invalid code %d", (int)spec->loss);
+    char shown[32];
+    if (!(spec->leaky_relu_slope >= 0 && spec->leaky_relu_slope < 1))
+        return fail_at(err, at, "leaky_relu_slope: must be at least 0 and below 1, got %s",
+                       format_real(spec->leaky_relu_slope, shown, sizeof shown));
+    return 0;
+}
+
+/* ---- writing YAML ----------------------------------------------------------------------- */
+
+typedef struct text_buffer {
+    char *data;
+    size_t length, capacity;
+} text_buffer;
+
+static void text_printf(text_buffer *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(text_buffer *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (b->length + (size_t)n + 1 > b->capacity) {
+        size_t capacity = 2 * b->capacity + (size_t)n + 1;
+        b->data = grow_array(b->data, b->length, capacity);
+        b->capacity = capacity;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->length, b->capacity - b->length, fmt, ap);
+    va_end(ap);
+    b->length += (size_t)n;
+}
+
+/* A real as YAML reads it back exactly, and always as a float, also in
+ * YAML 1.1 readers such as PyYAML: "1.0", "0.5", "1.0e-05", ".inf". */
+static void write_real(text_buffer *b, double v) {
+    char digits[40];
+    if (!isfinite(v)) {
+        text_printf(b, "%s", isnan(v) ? ".nan" : v < 0 ? "-.inf" : ".inf");
+        return;
+    }
+    format_real(v, digits, sizeof digits);
+    char *e = strchr(digits, 'e');
+    if (strchr(digits, '.'))
+        text_printf(b, "%s", digits);
+    else if (e)
+        text_printf(b, "%.*s.0%s", (int)(e - digits), digits, e);
+    else
+        text_printf(b, "%s.0", digits);
+}
+
+/* The name in double quotes: only " and \ need escapes, as names are printable. */
+static void write_quoted(text_buffer *b, const char *text) {
+    text_printf(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            text_printf(b, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7F)
+            text_printf(b, "\\x%02X", *p);
+        else
+            text_printf(b, "%c", *p);
+    }
+    text_printf(b, "\"");
+}
+
+static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id) {
+    text_printf(b, "  %s: [", axis_rules[id].name);
+    for (size_t i = 0; i < axis->count; i++) {
+        if (i) text_printf(b, ", ");
+        const char *name = NULL;
+        if (axis_rules[id].kind == VALUES_ACTIVATION)
+            name = activation_name((gs_activation_kind)axis->integer[i]);
+        else if (axis_rules[id].kind == VALUES_INIT)
+            name = init_name((gs_init)axis->integer[i]);
+        if (name)
+            text_printf(b, "%s", name);
+        else if (axis->real)
+            write_real(b, axis->real[i]);
+        else
+            text_printf(b, "%" PRId64, axis->integer[i]);
+    }
+    text_printf(b, "]\n");
+}
+
+char *spec_to_yaml(const gs_spec *spec) {
+    text_buffer b = {NULL, 0, 0};
+    if (spec->name) { /* NULL only before spec_finalize */
+        text_printf(&b, "name: ");
+        write_quoted(&b, spec->name);
+        text_printf(&b, "\n");
+    }
+    text_printf(&b, "base_seed: %" PRIu64 "\n", spec->base_seed);
+    text_printf(&b, "precision: %s\n",
+                precision_name(spec->precision) ? precision_name(spec->precision) : "float32");
+    text_printf(&b, "loss: %s\n", loss_name(spec->loss) ? loss_name(spec->loss) : "probe");
+    text_printf(&b, "leaky_relu_slope: ");
+    write_real(&b, spec->leaky_relu_slope);
+    /* Axes without values (before spec_finalize) are left out, as in the input. */
+    int any_axis = 0;
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        any_axis |= spec->axis[a].count > 0;
+    text_printf(&b, "\ngrid:%s\n", any_axis ? "" : " {}");
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        if (spec->axis[a].count > 0) write_axis(&b, &spec->axis[a], (gs_axis_id)a);
+    return b.data;
+}

@@ -1,0 +1,31 @@
+/* stats.c — per-layer statistics (the kernels, once per precision, are in
+ * stats_kernels.inc) and the per-configuration summary. */
+#include "gradsweep/stats.h"
+
+#include <math.h>
+
+#define REAL         float
+#define SUFFIX(name) name##_f32
+#include "stats_kernels.inc"
+#undef REAL
+#undef SUFFIX
+
+#define REAL         double
+#define SUFFIX(name) name##_f64
+#include "stats_kernels.inc"
+#undef REAL
+#undef SUFFIX
+
+void stats_finish(gs_result *res, int depth) {
+    const gs_layer_stats *first = &res->layers[0], *last = &res->layers[depth - 1];
+    res->log10_delta_ratio = 0.5 * log10(first->delta_sq / last->delta_sq);
+    res->log10_grad_ratio = log10(first->grad_w_norm / last->grad_w_norm);
+    res->log10_q_ratio = log10(last->q / first->q);
+
+    int fwd = res->first_nonfinite_forward_layer, bwd = res->first_nonfinite_backward_layer;
+    if (fwd && bwd)
+        res->first_nonfinite_layer = fwd < bwd ? fwd : bwd;
+    else
+        res->first_nonfinite_layer = fwd ? fwd : bwd;
+    res->status = res->first_nonfinite_layer ? GS_STATUS_NONFINITE : GS_STATUS_DONE;
+}

@@ -1,0 +1,1037 @@
+/* store.c — the results file, schema gradsweep/1 (docs/schema.md), written
+ * through parallel HDF5 on MPI-IO.
+ *
+ * One static table, `variables`, says everything about every variable: type,
+ * dimensions, fill value, attributes and where its numbers come from. Creation,
+ * the coordinate writes and store_write all walk it, so a new variable is one
+ * line there (plus its field in gs_layer_stats or gs_result).
+ *
+ * Why a killed sweep leaves a readable file: every dataset is contiguous,
+ * unfiltered and allocated in full when it is created, so once store_create
+ * has flushed, store_write only overwrites raw bytes in place and no metadata
+ * changes until store_close. Each row is written data first, `status` last.
+ *
+ * Parallel HDF5 rules followed here: file, dataset, attribute and
+ * dimension-scale calls are collective, so every rank makes them with
+ * identical arguments; raw data writes are independent, and everything that
+ * can fail on one rank alone (a write into a full disk) is done independently
+ * and then agreed on (agree_outcome). */
+#include "gradsweep/store.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gradsweep/spec.h"
+
+/* ---- the variables ---------------------------------------------------------- */
+
+typedef enum var_type { VT_INT32, VT_INT64, VT_FLOAT64 } var_type;
+typedef enum var_dims { DIMS_CONFIG, DIMS_CONFIG_LAYER } var_dims;
+
+/* Where a variable's values come from, which also fixes who writes them, when. */
+typedef enum var_source {
+    FROM_CONFIG, /* the configuration (grid_config): written in full by store_create */
+    FROM_RESULT, /* a number of gs_result: store_write, unless the configuration failed */
+    FROM_RUN,    /* who computed it and how long it took (gs_result): store_write, always */
+    FROM_LAYERS, /* a gs_layer_stats field, per layer: store_write, unless it failed */
+    FROM_STATUS, /* gs_result.status: store_write, last of all */
+} var_source;
+
+typedef enum var_fill {
+    FILL_NONE, /* written in full by store_create: filling first would write it twice */
+    FILL_NAN,  /* float64: HDF5 fill value NaN, and attribute _FillValue = NaN */
+    FILL_INT,  /* integers: HDF5 fill value fill_int only. No _FillValue attribute: xarray
+                * would mask the fill ("pending", 0) and turn the variable into floats. */
+} var_fill;
+
+typedef enum var_flags { NO_FLAGS, ACTIVATION_FLAGS, INIT_FLAGS, STATUS_FLAGS } var_flags;
+
+typedef struct var_def {
+    const char *name;
+    var_type type;
+    var_dims dims;
+    var_source source;
+    var_fill fill;
+    int64_t fill_int;
+    var_flags flags;
+    const char *long_name;
+    const char *units;                        /* NULL: none (counts, codes, indices) */
+    const char *description;                  /* NULL: long_name says it all */
+    int64_t (*config_int)(const gs_config *); /* FROM_CONFIG integers */
+    double (*config_real)(const gs_config *); /* FROM_CONFIG reals */
+    size_t offset; /* FROM_RESULT/RUN/LAYERS: the field (int for VT_INT32, double for VT_FLOAT64) */
+} var_def;
+
+static int64_t config_depth(const gs_config *c) { return c->depth; }
+static int64_t config_width(const gs_config *c) { return c->width; }
+static int64_t config_activation(const gs_config *c) { return c->act.kind; }
+static double config_sigma_w(const gs_config *c) { return c->sigma_w; }
+static double config_sigma_b(const gs_config *c) { return c->sigma_b; }
+static int64_t config_init(const gs_config *c) { return c->init; }
+static int64_t config_seed(const gs_config *c) { return c->seed; }
+static int64_t config_batch(const gs_config *c) { return c->batch; }
+
+/* offsetof that refuses to compile unless the field has C type ctype, so the
+ * table cannot describe a field with the wrong memory type. */
+#define FIELD(type, field, ctype) _Generic(((type *)0)->field, ctype : offsetof(type, field))
+
+#define CONFIG_INT(name_, type_, flags_, long_name_, units_, description_)                         \
+    {                                                                                              \
+        .name = #name_, .type = type_, .dims = DIMS_CONFIG, .source = FROM_CONFIG,                 \
+        .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .units = units_,              \
+        .description = description_, .config_int = config_##name_                                  \
+    }
+#define CONFIG_REAL(name_, long_name_, units_, description_)                                       \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_CONFIG,            \
+        .fill = FILL_NONE, .long_name = long_name_, .units = units_, .description = description_,  \
+        .config_real = config_##name_                                                              \
+    }
+#define SCALAR_INT(source_, name_, fill_, long_name_, description_)                                \
+    {                                                                                              \
+        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = source_,                  \
+        .fill = FILL_INT, .fill_int = fill_, .long_name = long_name_, .description = description_, \
+        .offset = FIELD(gs_result, name_, int)                                                     \
+    }
+#define SCALAR_REAL(source_, name_, long_name_, units_, description_)                              \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = source_,                \
+        .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
+        .offset = FIELD(gs_result, name_, double)                                                  \
+    }
+#define RESULT_INT(...)  SCALAR_INT(FROM_RESULT, __VA_ARGS__)
+#define RESULT_REAL(...) SCALAR_REAL(FROM_RESULT, __VA_ARGS__)
+#define RUN_INT(...)     SCALAR_INT(FROM_RUN, __VA_ARGS__)
+#define RUN_REAL(...)    SCALAR_REAL(FROM_RUN, __VA_ARGS__)
+#define LAYER(name_, long_name_, units_, description_)                                             \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG_LAYER, .source = FROM_LAYERS,      \
+        .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
+        .offset = FIELD(gs_layer_stats, name_, double)                                             \
+    }
+
+/* Every variable of the file besides the two dimension coordinates, in file
+ * order. Texts follow docs/schema.md; ASCII only, for every reader's sake. */
+static const var_def variables[] = {
+    CONFIG_INT(depth, VT_INT32, NO_FLAGS, "number of weight layers L", NULL, NULL),
+    CONFIG_INT(width, VT_INT32, NO_FLAGS, "units in every layer n", NULL,
+               "the input has n features too"),
+    CONFIG_INT(activation, VT_INT32, ACTIVATION_FLAGS, "activation function phi", NULL, NULL),
+    CONFIG_REAL(sigma_w, "weight scale sigma_w", "1", "Var(W_ij) = sigma_w^2 / fan_in"),
+    CONFIG_REAL(sigma_b, "bias standard deviation sigma_b", "1", "b_i ~ N(0, sigma_b^2)"),
+    CONFIG_INT(init, VT_INT32, INIT_FLAGS, "weight distribution", NULL,
+               "gaussian: W_ij ~ N(0, sigma_w^2 / fan_in); uniform: W_ij ~ U(-a, a) with the "
+               "same variance; orthogonal: sigma_w times a Haar-random orthogonal matrix"),
+    CONFIG_INT(seed, VT_INT64, NO_FLAGS, "replicate seed", NULL,
+               "with the root attribute base_seed it fixes every random number of this "
+               "configuration"),
+    CONFIG_INT(batch, VT_INT32, NO_FLAGS, "input samples pushed through the network", NULL,
+               "x ~ N(0, 1)"),
+    {.name = "status",
+     .type = VT_INT32,
+     .dims = DIMS_CONFIG,
+     .source = FROM_STATUS,
+     .fill = FILL_INT,
+     .fill_int = GS_STATUS_PENDING,
+     .flags = STATUS_FLAGS,
+     .long_name = "outcome of the configuration",
+     .description = "pending: not computed (yet); done: computed, every value finite; "
+                    "nonfinite: inf or NaN appeared (see first_nonfinite_layer); failed: could "
+                    "not be computed. Written after the configuration's other values."},
+    RESULT_INT(first_nonfinite_layer, 0,
+               "first layer whose forward or backward values were not finite", "0 if none"),
+    RESULT_INT(first_nonfinite_forward_layer, 0, "first layer whose z or a was not finite",
+               "0 if none"),
+    RESULT_INT(first_nonfinite_backward_layer, 0,
+               "first layer whose delta or a gradient was not finite", "0 if none"),
+    RESULT_REAL(log10_delta_ratio, "growth of the backward signal from the last layer to the first",
+                "1",
+                "1/2 log10(delta_sq[1] / delta_sq[L]): how much the backward signal dl/dz grows "
+                "(> 0, exploding) or shrinks (< 0, vanishing) from the last layer to the first"),
+    RESULT_REAL(log10_grad_ratio, "ratio of the first to the last layer's weight gradient", "1",
+                "log10(grad_w_norm[1] / grad_w_norm[L]). For linear and relu nets without bias "
+                "the forward and backward growth cancel here, so it complements, not replaces, "
+                "log10_delta_ratio"),
+    RESULT_REAL(log10_q_ratio, "ratio of the last to the first layer's q", "1",
+                "log10(q[L] / q[1])"),
+    RUN_REAL(elapsed_s, "time the configuration took on its rank", "s", NULL),
+    RUN_INT(rank, -1, "MPI rank that computed the configuration", "-1 if not computed"),
+    LAYER(q, "mean squared pre-activation (mean-field length q[l])", "1",
+          "mean of z[l]^2 over units and samples, z[l] = W[l] a[l-1] + b[l], a[l] = phi(z[l]), "
+          "a[0] = x"),
+    LAYER(preact_mean, "mean pre-activation", "1", "mean of z[l] over units and samples"),
+    LAYER(c, "mean cosine similarity of pre-activations between samples", "1",
+          "mean over pairs of distinct batch samples of the cosine similarity of their z[l] "
+          "(the mean-field correlation c[l])"),
+    LAYER(act_ch_sq_mean, "mean squared channel mean of the activations", "1",
+          "mean over units of (batch mean of a[l])^2, a signal propagation plot quantity"),
+    LAYER(act_ch_var, "mean channel variance of the activations", "1",
+          "mean over units of the batch variance of a[l], a signal propagation plot quantity"),
+    LAYER(saturated_frac, "fraction of saturated entries", "1",
+          "fraction of (unit, sample) entries with abs(phi'(z)) < 1e-3 (dead ReLU, saturated "
+          "tanh or sigmoid)"),
+    LAYER(dead_frac, "fraction of dead units", "1",
+          "fraction of units whose abs(phi'(z)) < 1e-3 for every sample of the batch"),
+    LAYER(delta_sq, "mean squared backward signal (mean-field q-tilde[l])", "1",
+          "mean of delta[l]^2, delta[l] = dl/dz[l] per sample, l the per-sample loss (root "
+          "attribute loss_definition)"),
+    LAYER(grad_w_norm, "Frobenius norm of the loss gradient with respect to W[l]", "1",
+          "loss = batch mean of the per-sample loss"),
+    LAYER(grad_b_norm, "Euclidean norm of the loss gradient with respect to b[l]", "1",
+          "loss = batch mean of the per-sample loss"),
+};
+#define N_VARIABLES (sizeof variables / sizeof variables[0])
+
+/* gs_layer_fields (config.c) lists the statistics the maths produces: each
+ * needs its variable here, or its numbers would silently go unstored. */
+static int check_layer_variables(gs_error *err) {
+    for (int f = 0; f < GS_LAYER_FIELD_COUNT; f++) {
+        bool found = false;
+        for (size_t i = 0; i < N_VARIABLES; i++)
+            found |= variables[i].source == FROM_LAYERS &&
+                     variables[i].offset == gs_layer_fields[f].offset &&
+                     strcmp(variables[i].name, gs_layer_fields[f].name) == 0;
+        if (!found)
+            return gs_fail(err, GS_EXIT_INTERNAL,
+                           "store.c has no variable for the layer "
+                           "statistic %s",
+                           gs_layer_fields[f].name);
+    }
+    return 0;
+}
+
+static const char *flag_meanings(var_flags flags) {
+    switch (flags) {
+    case ACTIVATION_FLAGS: return activation_flag_meanings();
+    case INIT_FLAGS: return init_flag_meanings();
+    case STATUS_FLAGS: return status_flag_meanings();
+    case NO_FLAGS: break;
+    }
+    return NULL;
+}
+
+static hid_t file_type(var_type type) {
+    switch (type) {
+    case VT_INT32: return H5T_STD_I32LE;
+    case VT_INT64: return H5T_STD_I64LE;
+    case VT_FLOAT64: break;
+    }
+    return H5T_IEEE_F64LE;
+}
+
+/* ---- the store ---------------------------------------------------------------- */
+
+struct gs_store {
+    MPI_Comm comm; /* a duplicate of the caller's: our broadcasts never meet its messages */
+    int rank;
+    char *path;
+    int64_t count; /* N, configurations */
+    int max_depth; /* L_max, layers */
+    hid_t file;
+    hid_t config_scale, layer_scale; /* the dimension coordinates `config` and `layer` */
+    hid_t dataset[N_VARIABLES];      /* variables[i]'s dataset */
+    hid_t config_space;              /* file space (N): selects one configuration */
+    hid_t layer_space;               /* file space (N, L_max): selects one configuration's row */
+    hid_t row_space;                 /* memory space of one row: extent = its depth */
+    hid_t scalar_space;              /* one value: result scalars and attributes */
+    hid_t string_type;               /* variable-length UTF-8: h5py reads str, netCDF string */
+    hid_t xfer;                      /* raw-data transfer properties (see raw_transfer) */
+    double *row;                     /* [L_max] one per-layer variable of one configuration */
+    bool created;                    /* H5Fcreate succeeded: a failed create removes the file */
+};
+
+/* ---- errors ------------------------------------------------------------------- */
+
+enum { REASON_SIZE = 320 };
+
+/* H5Ewalk2 callback. Walking upward, entry 0 is the innermost, most specific
+ * one: an errno or MPI error text rather than "unable to create dataset". */
+static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *reason) {
+    if (n == 0) snprintf(reason, REASON_SIZE, "%s", e->desc && *e->desc ? e->desc : e->func_name);
+    return 0;
+}
+
+/* Turns the failed HDF5 call into one line: "out.h5: H5Dcreate2 (q) failed: why". */
+static int hdf5_fail(gs_error *err, const char *path, const char *call, const char *what) {
+    char reason[REASON_SIZE] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, reason);
+    H5Eclear2(H5E_DEFAULT);
+    return gs_fail(err, GS_EXIT_OUTPUT, "%s: %s%s%s%s failed%s%s", path, call, what ? " (" : "",
+                   what ? what : "", what ? ")" : "", *reason ? ": " : "", reason);
+}
+
+/* IOR's HDF5_CHECK: every HDF5 call is checked, and a failure returns at once
+ * naming the call, the object and the file. Uses `s` and `err` from the caller.
+ * Check before any other HDF5 call: each API call clears the error stack. */
+#define HDF5_CHECK(status, call, what)                                                             \
+    do {                                                                                           \
+        if ((status) < 0) return hdf5_fail(err, s->path, (call), (what));                          \
+    } while (0)
+
+/* After ranks worked on their own (rank 0 checking the path, each rank writing
+ * its slice of the initial values), the first failing rank's error becomes
+ * every rank's: all return the same code and take the same collective path.
+ * (A collective HDF5 call that fails on one rank only cannot be rescued: the
+ * others wait inside HDF5. That is why nothing that can fail alone, such as
+ * a write into a full disk, is done inside a collective call.) */
+static int agree_outcome(const gs_store *s, int rc, gs_error *err) {
+    int failing = rc != 0 ? s->rank : INT_MAX, first;
+    MPI_Allreduce(&failing, &first, 1, MPI_INT, MPI_MIN, s->comm);
+    if (first == INT_MAX) return 0;
+    gs_error shared = {0};
+    if (s->rank == first) {
+        if (err) shared = *err;
+        shared.code = rc;
+    }
+    MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, first, s->comm);
+    if (s->rank != first) gs_fail(err, shared.code, "%s", shared.msg);
+    return shared.code;
+}
+
+/* ---- the output path (rank 0, before anything is created) ---------------------- */
+
+static char *directory_of(const char *path) {
+    char *dir = strcpy(gs_malloc(strlen(path) + 2), path); /* room for "." */
+    char *slash = strrchr(dir, '/');
+    if (!slash) return strcpy(dir, ".");
+    slash[slash == dir ? 1 : 0] = '\0'; /* "/x.h5" lives in "/" */
+    return dir;
+}
+
+static int check_directory(const char *path, gs_error *err) {
+    char *dir = directory_of(path);
+    struct stat st;
+    int rc = 0;
+    if (stat(dir, &st) != 0)
+        rc = gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\": directory \"%s\": %s", path, dir,
+                     strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        rc = gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\": \"%s\" is not a directory", path,
+                     dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        rc = gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\": directory \"%s\": %s", path, dir,
+                     strerror(errno));
+    free(dir);
+    return rc;
+}
+
+/* An existing file is replaced only with force, and only if it is HDF5 (or
+ * empty): a typo such as `-o sweep.yaml` must never destroy the sweep file. */
+static int check_existing(const char *path, bool force, gs_error *err) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT) return 0;
+        return gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\": %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode))
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "output \"%s\" is a directory; give a file name with -o", path);
+    if (!force)
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "output file \"%s\" exists; pass --force to replace it or choose another -o",
+                       path);
+    if (st.st_size > 0 && H5Fis_hdf5(path) <= 0)
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "output file \"%s\" exists and is not an HDF5 file; refusing to replace it "
+                       "even with --force (is it the sweep file?); choose another -o",
+                       path);
+    return 0;
+}
+
+/* Bytes of the file once every dataset is allocated, plus room for metadata. */
+static double file_bytes(int64_t count, int max_depth) {
+    double per_config = 8; /* the `config` coordinate, int64 */
+    for (size_t i = 0; i < N_VARIABLES; i++) {
+        double size = variables[i].type == VT_INT32 ? 4 : 8;
+        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth : size;
+    }
+    return (double)count * per_config + 4.0 * max_depth + (1 << 20);
+}
+
+/* Every byte is allocated (and mostly filled) at creation: a file that cannot
+ * fit is refused now, in one clear line, rather than after minutes of writing
+ * fill values and a "file write failed" from deep inside HDF5. */
+static int check_space(const char *path, double needed, gs_error *err) {
+    char *dir = directory_of(path);
+    struct statvfs fs;
+    struct stat st;
+    double available = 0;
+    int rc = 0;
+    if (statvfs(dir, &fs) == 0) {
+        available = (double)fs.f_bavail * (double)fs.f_frsize;
+        if (stat(path, &st) == 0) available += (double)st.st_size; /* replaced, so freed */
+        if (needed > available) {
+            char need[32], have[32];
+            rc = gs_fail(err, GS_EXIT_OUTPUT,
+                         "cannot create \"%s\": it needs %s and directory \"%s\" has %s free; "
+                         "free some space, choose another -o or split the sweep",
+                         path, gs_format_bytes(needed, need, sizeof need), dir,
+                         gs_format_bytes(available, have, sizeof have));
+        }
+    }
+    free(dir);
+    return rc;
+}
+
+static int check_output_path(const char *path, bool force, double needed, gs_error *err) {
+    if (!*path)
+        return gs_fail(err, GS_EXIT_OUTPUT, "the output file name is empty; give one with -o");
+    int rc = check_directory(path, err);
+    if (rc == 0) rc = check_existing(path, force, err);
+    return rc ? rc : check_space(path, needed, err);
+}
+
+/* ---- HDF5 objects that do not depend on the file -------------------------------- */
+
+/* The one place that chooses how raw data travels. Each configuration is
+ * written by the rank that computed it, whenever it finishes, so transfers are
+ * independent: collective I/O would need every rank in every write. (The
+ * initial values in store_create are independent too: see agree_outcome.) */
+static hid_t raw_transfer(void) {
+    hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
+    if (xfer >= 0 && H5Pset_dxpl_mpio(xfer, H5FD_MPIO_INDEPENDENT) < 0) {
+        H5Pclose(xfer);
+        return -1;
+    }
+    return xfer;
+}
+
+/* Variable-length UTF-8 strings for attributes: h5py returns str, netCDF and
+ * xarray a string, and a long sweep file has no 64 KiB attribute limit (the
+ * text lives in the global heap). Datasets never hold strings. */
+static hid_t utf8_string_type(void) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type >= 0 &&
+        (H5Tset_size(type, H5T_VARIABLE) < 0 || H5Tset_cset(type, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(type);
+        return -1;
+    }
+    return type;
+}
+
+static int create_memory_objects(gs_store *s, gs_error *err) {
+    hsize_t layer_dims[2] = {(hsize_t)s->count, (hsize_t)s->max_depth};
+    hsize_t one = 1;
+    s->config_space = H5Screate_simple(1, layer_dims, NULL);
+    HDF5_CHECK(s->config_space, "H5Screate_simple", "config");
+    s->layer_space = H5Screate_simple(2, layer_dims, NULL);
+    HDF5_CHECK(s->layer_space, "H5Screate_simple", "config, layer");
+    s->row_space = H5Screate_simple(1, &one, NULL);
+    HDF5_CHECK(s->row_space, "H5Screate_simple", "row");
+    s->scalar_space = H5Screate(H5S_SCALAR);
+    HDF5_CHECK(s->scalar_space, "H5Screate", "scalar");
+    s->string_type = utf8_string_type();
+    HDF5_CHECK(s->string_type, "H5Tcopy/H5Tset_size", "UTF-8 string type");
+    s->xfer = raw_transfer();
+    HDF5_CHECK(s->xfer, "H5Pcreate/H5Pset_dxpl_mpio", "transfer properties");
+    return 0;
+}
+
+/* ---- the file ------------------------------------------------------------------- */
+
+static int create_file(gs_store *s, gs_error *err) {
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    unsigned order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+    int rc = 0;
+    /* netCDF-4 lists variables and attributes in creation order when it is
+     * tracked (as its own files do); otherwise alphabetically. */
+    if (fcpl < 0 || fapl < 0 || H5Pset_link_creation_order(fcpl, order) < 0 ||
+        H5Pset_attr_creation_order(fcpl, order) < 0 ||
+        H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL) < 0) {
+        rc = hdf5_fail(err, s->path, "H5Pset_* (file properties)", NULL);
+    } else {
+        s->file = H5Fcreate(s->path, H5F_ACC_TRUNC, fcpl, fapl);
+        if (s->file < 0)
+            rc = hdf5_fail(err, s->path, "H5Fcreate", NULL);
+        else
+            s->created = true;
+    }
+    if (fcpl >= 0) H5Pclose(fcpl);
+    if (fapl >= 0) H5Pclose(fapl);
+    return rc;
+}
+
+/* Contiguous, allocated at creation and unfiltered: parallel HDF5 needs early
+ * allocation, independent writes need no filters, and with all space allocated
+ * up front a write never changes metadata (see the top of the file). No time
+ * stamps, so identical runs give identical bytes.
+ * The fill value is recorded (h5py's fillvalue, netCDF's fill) but HDF5 is
+ * told never to write it: HDF5 would fill inside the collective H5Dcreate2,
+ * where one rank's failed write (full disk) hangs the others. store_create
+ * writes the fill itself, each rank its slice, independently (write_fill). */
+static hid_t dataset_properties(var_fill fill, int64_t fill_int) {
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0) return -1;
+    double nan = NAN;
+    unsigned order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+    herr_t ok = 0;
+    if (H5Pset_layout(dcpl, H5D_CONTIGUOUS) < 0 ||
+        H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
+        H5Pset_attr_creation_order(dcpl, order) < 0)
+        ok = -1;
+    else if (fill == FILL_NAN)
+        ok = H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan);
+    else if (fill == FILL_INT)
+        ok = H5Pset_fill_value(dcpl, H5T_NATIVE_INT64, &fill_int);
+    if (ok >= 0) ok = H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+    if (ok < 0) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
+static hid_t create_dataset(gs_store *s, const char *name, hid_t type, hid_t space, var_fill fill,
+                            int64_t fill_int, gs_error *err) {
+    hid_t dcpl = dataset_properties(fill, fill_int);
+    if (dcpl < 0) return hdf5_fail(err, s->path, "H5Pset_* (dataset properties)", name), -1;
+    hid_t dataset = H5Dcreate2(s->file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dataset < 0) hdf5_fail(err, s->path, "H5Dcreate2", name);
+    H5Pclose(dcpl);
+    return dataset;
+}
+
+/* ---- attributes ------------------------------------------------------------------ */
+
+static int put_attribute(gs_store *s, hid_t loc, const char *owner, const char *name, hid_t type,
+                         hid_t memory_type, hid_t space, const void *value, gs_error *err) {
+    char what[160];
+    snprintf(what, sizeof what, "%s:%s", owner, name); /* ncdump's spelling */
+    hid_t attribute = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    HDF5_CHECK(attribute, "H5Acreate2", what);
+    int rc = 0;
+    if (H5Awrite(attribute, memory_type, value) < 0) rc = hdf5_fail(err, s->path, "H5Awrite", what);
+    if (H5Aclose(attribute) < 0 && rc == 0) rc = hdf5_fail(err, s->path, "H5Aclose", what);
+    return rc;
+}
+
+static int put_string(gs_store *s, hid_t loc, const char *owner, const char *name,
+                      const char *value, gs_error *err) {
+    return put_attribute(s, loc, owner, name, s->string_type, s->string_type, s->scalar_space,
+                         &value, err);
+}
+
+static int put_double(gs_store *s, hid_t loc, const char *owner, const char *name, double value,
+                      gs_error *err) {
+    return put_attribute(s, loc, owner, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s->scalar_space,
+                         &value, err);
+}
+
+static int count_words(const char *text) {
+    int words = 0;
+    for (const char *p = text; *p; p++)
+        if (*p != ' ' && (p == text || p[-1] == ' ')) words++;
+    return words;
+}
+
+/* CF flags: flag_values 0 … k-1 in the variable's own type, one word of
+ * flag_meanings each (counted from the meanings, so the two always agree). */
+static int put_flags(gs_store *s, hid_t loc, const var_def *v, gs_error *err) {
+    enum { MAX_FLAGS = 64 };
+    const char *meanings = flag_meanings(v->flags);
+    hsize_t k = (hsize_t)count_words(meanings);
+    int32_t values[MAX_FLAGS];
+    if (k > MAX_FLAGS)
+        return gs_fail(err, GS_EXIT_INTERNAL, "%s: more than %d flag meanings", v->name, MAX_FLAGS);
+    for (hsize_t i = 0; i < k; i++)
+        values[i] = (int32_t)i;
+    hid_t space = H5Screate_simple(1, &k, NULL);
+    HDF5_CHECK(space, "H5Screate_simple", "flag_values");
+    int rc = put_attribute(s, loc, v->name, "flag_values", file_type(v->type), H5T_NATIVE_INT32,
+                           space, values, err);
+    H5Sclose(space);
+    return rc ? rc : put_string(s, loc, v->name, "flag_meanings", meanings, err);
+}
+
+static int put_variable_attributes(gs_store *s, hid_t loc, const var_def *v, gs_error *err) {
+    int rc = 0;
+    if (v->fill == FILL_NAN) rc = put_double(s, loc, v->name, "_FillValue", NAN, err);
+    if (rc == 0) rc = put_string(s, loc, v->name, "long_name", v->long_name, err);
+    if (rc == 0 && v->units) rc = put_string(s, loc, v->name, "units", v->units, err);
+    if (rc == 0 && v->flags != NO_FLAGS) rc = put_flags(s, loc, v, err);
+    if (rc == 0 && v->description)
+        rc = put_string(s, loc, v->name, "description", v->description, err);
+    return rc;
+}
+
+/* Root attributes describe the run as rank 0 sees it. Attribute writes are
+ * collective and need identical bytes on every rank, but a BLAS configuration
+ * or a clock may differ between nodes: rank 0's value is broadcast first. */
+static int put_root_string(gs_store *s, const char *name, const char *value, gs_error *err) {
+    long long length = value ? (long long)strlen(value) : -1;
+    MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, s->comm);
+    if (length < 0) return 0; /* absent on rank 0: no attribute */
+    if (length >= INT_MAX)
+        return gs_fail(err, GS_EXIT_OUTPUT, "%s: attribute %s is too long (%lld bytes)", s->path,
+                       name, length);
+    char *text = gs_malloc((size_t)length + 1);
+    if (s->rank == 0) memcpy(text, value, (size_t)length + 1);
+    MPI_Bcast(text, (int)length + 1, MPI_CHAR, 0, s->comm);
+    int rc = put_string(s, s->file, "", name, text, err);
+    free(text);
+    return rc;
+}
+
+static int put_root_number(gs_store *s, const char *name, hid_t type, hid_t memory_type,
+                           void *value, size_t size, gs_error *err) {
+    MPI_Bcast(value, (int)size, MPI_BYTE, 0, s->comm);
+    return put_attribute(s, s->file, "", name, type, memory_type, s->scalar_space, value, err);
+}
+
+static int put_root_int64(gs_store *s, const char *name, int64_t value, gs_error *err) {
+    return put_root_number(s, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, sizeof value, err);
+}
+
+static int put_root_int32(gs_store *s, const char *name, int32_t value, gs_error *err) {
+    return put_root_number(s, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &value, sizeof value, err);
+}
+
+static int put_root_double(gs_store *s, const char *name, double value, gs_error *err) {
+    return put_root_number(s, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, sizeof value, err);
+}
+
+static void utc_now(char *buf, size_t size) {
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+static const char *loss_definition(gs_loss loss) {
+    switch (loss) {
+    case GS_LOSS_PROBE:
+        return "probe: l = <r, z[L]>, r ~ N(0, I) per sample, loss = batch mean of l";
+    case GS_LOSS_MSE:
+        return "mse: l = 1/2 ||z[L] - y||^2, y ~ N(0, I) per sample, loss = batch mean of l";
+    }
+    return "";
+}
+
+/* "activation init width depth …": the axes, slowest first. */
+static void canonical_order(char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < GS_AXIS_COUNT && used < size; a++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", a ? " " : "",
+                                 axis_name((gs_axis_id)a));
+}
+
+static const char *or_empty(const char *text) { return text ? text : ""; }
+
+static int put_root_attributes(gs_store *s, const gs_spec *spec, const gs_run_info *info,
+                               gs_error *err) {
+    char created[32], order[256];
+    utc_now(created, sizeof created);
+    canonical_order(order, sizeof order);
+    uint64_t base_seed = spec->base_seed;
+    int rc = put_root_string(s, "schema", GS_SCHEMA, err);
+    if (rc == 0) rc = put_root_string(s, "gradsweep_version", GS_VERSION, err);
+    if (rc == 0) rc = put_root_string(s, "created_utc", created, err);
+    if (rc == 0) rc = put_root_string(s, "command_line", or_empty(info->command_line), err);
+    if (rc == 0) rc = put_root_string(s, "sweep_spec", or_empty(info->sweep_spec), err);
+    if (rc == 0) rc = put_root_string(s, "sweep_file", info->sweep_file, err); /* NULL: none */
+    if (rc == 0) rc = put_root_string(s, "loss", or_empty(loss_name(spec->loss)), err);
+    if (rc == 0) rc = put_root_string(s, "loss_definition", loss_definition(spec->loss), err);
+    if (rc == 0)
+        rc = put_root_string(s, "precision", or_empty(precision_name(spec->precision)), err);
+    if (rc == 0)
+        rc = put_root_number(s, "base_seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &base_seed,
+                             sizeof base_seed, err);
+    if (rc == 0) rc = put_root_int32(s, "mpi_ranks", info->mpi_ranks, err);
+    if (rc == 0) rc = put_root_string(s, "blas", or_empty(info->blas), err);
+    if (rc == 0) rc = put_root_int32(s, "blas_threads", info->blas_threads, err);
+    if (rc == 0) rc = put_root_string(s, "sweep_name", or_empty(spec->name), err);
+    if (rc == 0) rc = put_root_double(s, "leaky_relu_slope", spec->leaky_relu_slope, err);
+    if (rc == 0) rc = put_root_string(s, "canonical_order", order, err);
+    if (rc == 0) rc = put_root_string(s, "Conventions", "CF-1.8", err);
+    return rc;
+}
+
+/* ---- dimensions and variables ----------------------------------------------------- */
+
+/* A dimension coordinate: a dataset named like its dimension and made an HDF5
+ * dimension scale, which is what netCDF-4, xarray and h5py read as a named
+ * dimension. Its values are written by write_initial_values. */
+static int create_dimension(gs_store *s, const char *name, hid_t type, hid_t space,
+                            const char *long_name, const char *description, hid_t *out,
+                            gs_error *err) {
+    *out = create_dataset(s, name, type, space, FILL_NONE, 0, err);
+    if (*out < 0) return GS_EXIT_OUTPUT;
+    HDF5_CHECK(H5DSset_scale(*out, name), "H5DSset_scale", name);
+    int rc = put_string(s, *out, name, "long_name", long_name, err);
+    return rc ? rc : put_string(s, *out, name, "description", description, err);
+}
+
+static int create_dimensions(gs_store *s, gs_error *err) {
+    hsize_t layers = (hsize_t)s->max_depth;
+    hid_t layer_space = H5Screate_simple(1, &layers, NULL);
+    HDF5_CHECK(layer_space, "H5Screate_simple", "layer");
+    int rc = create_dimension(
+        s, "config", H5T_STD_I64LE, s->config_space, "configuration number",
+        "position in the sweep's canonical order (root attribute canonical_order, slowest axis "
+        "first), independent of ranks and scheduling",
+        &s->config_scale, err);
+    if (rc == 0)
+        rc = create_dimension(s, "layer", H5T_STD_I32LE, layer_space, "layer number",
+                              "layer l is the l-th weight matrix, 1 ... L_max", &s->layer_scale,
+                              err);
+    H5Sclose(layer_space);
+    return rc;
+}
+
+/* The scale is what netCDF-4 and xarray read; the label is what h5py shows as
+ * dataset.dims[axis].label. */
+static int attach_dimension(gs_store *s, hid_t dataset, const char *variable, unsigned axis,
+                            hid_t scale, const char *dimension, gs_error *err) {
+    HDF5_CHECK(H5DSattach_scale(dataset, scale, axis), "H5DSattach_scale", variable);
+    HDF5_CHECK(H5DSset_label(dataset, axis, dimension), "H5DSset_label", variable);
+    return 0;
+}
+
+static int create_variable(gs_store *s, size_t i, gs_error *err) {
+    const var_def *v = &variables[i];
+    hid_t space = v->dims == DIMS_CONFIG ? s->config_space : s->layer_space;
+    s->dataset[i] =
+        create_dataset(s, v->name, file_type(v->type), space, v->fill, v->fill_int, err);
+    if (s->dataset[i] < 0) return GS_EXIT_OUTPUT;
+    int rc = attach_dimension(s, s->dataset[i], v->name, 0, s->config_scale, "config", err);
+    if (rc == 0 && v->dims == DIMS_CONFIG_LAYER)
+        rc = attach_dimension(s, s->dataset[i], v->name, 1, s->layer_scale, "layer", err);
+    return rc ? rc : put_variable_attributes(s, s->dataset[i], v, err);
+}
+
+/* Everything but the datasets' values: collective, same calls on every rank. */
+static int create_layout(gs_store *s, const gs_grid *grid, const gs_run_info *info, gs_error *err) {
+    int rc = create_memory_objects(s, err);
+    if (rc == 0) rc = create_file(s, err);
+    if (rc == 0) rc = put_root_attributes(s, grid->spec, info, err);
+    if (rc == 0) rc = create_dimensions(s, err);
+    for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
+        rc = create_variable(s, i, err);
+    return rc;
+}
+
+/* ---- the initial values (each rank its slice of configurations) ---------------- */
+
+/* Configurations decoded and written per block: memory stays bounded for any N. */
+enum { COORDINATE_BLOCK = 65536 };
+/* Fill values per write: 4 MiB of doubles or int64. */
+enum { FILL_BLOCK_VALUES = 1 << 19 };
+
+/* Writes rows first … first+rows-1 of a dataset from values (HDF5 converts the
+ * memory type to the file type). */
+static int write_rows(gs_store *s, hid_t dataset, const char *name, bool per_layer, int64_t first,
+                      int64_t rows, hid_t memory_type, const void *values, gs_error *err) {
+    hid_t file_space = per_layer ? s->layer_space : s->config_space;
+    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)rows, (hsize_t)s->max_depth};
+    hsize_t n = per_layer ? count[0] * count[1] : count[0];
+    HDF5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL),
+               "H5Sselect_hyperslab", name);
+    hid_t memory = H5Screate_simple(1, &n, NULL);
+    HDF5_CHECK(memory, "H5Screate_simple", name);
+    int rc = 0;
+    if (H5Dwrite(dataset, memory_type, memory, file_space, s->xfer, values) < 0)
+        rc = hdf5_fail(err, s->path, "H5Dwrite", name); /* before H5Sclose clears the stack */
+    H5Sclose(memory);
+    return rc;
+}
+
+/* values has room for n int64 or n doubles. */
+static int write_coordinate_block(gs_store *s, int64_t first, int64_t n, const gs_config *configs,
+                                  void *values, gs_error *err) {
+    int64_t *integers = values;
+    double *reals = values;
+    for (int64_t i = 0; i < n; i++)
+        integers[i] = configs[i].index;
+    int rc =
+        write_rows(s, s->config_scale, "config", false, first, n, H5T_NATIVE_INT64, values, err);
+    for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
+        const var_def *var = &variables[v];
+        if (var->source != FROM_CONFIG) continue;
+        if (var->type == VT_FLOAT64)
+            for (int64_t i = 0; i < n; i++)
+                reals[i] = var->config_real(&configs[i]);
+        else
+            for (int64_t i = 0; i < n; i++)
+                integers[i] = var->config_int(&configs[i]);
+        hid_t memory_type = var->type == VT_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+        rc = write_rows(s, s->dataset[v], var->name, false, first, n, memory_type, values, err);
+    }
+    return rc;
+}
+
+/* The per-configuration coordinates (depth, width, …) of configurations lo … hi-1. */
+static int write_coordinates(gs_store *s, const gs_grid *grid, int64_t lo, int64_t hi,
+                             gs_error *err) {
+    gs_config *configs = gs_malloc(COORDINATE_BLOCK * sizeof *configs);
+    void *values = gs_malloc(COORDINATE_BLOCK * sizeof(int64_t)); /* = sizeof(double) */
+    int rc = 0;
+    for (int64_t first = lo; rc == 0 && first < hi; first += COORDINATE_BLOCK) {
+        int64_t n = hi - first < COORDINATE_BLOCK ? hi - first : COORDINATE_BLOCK;
+        for (int64_t i = 0; i < n; i++)
+            grid_config(grid, first + i, &configs[i]);
+        rc = write_coordinate_block(s, first, n, configs, values, err);
+    }
+    free(values);
+    free(configs);
+    return rc;
+}
+
+/* Every result variable's fill value (NaN, pending, -1 …) over rows lo … hi-1. */
+static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
+    size_t capacity = FILL_BLOCK_VALUES > s->max_depth ? FILL_BLOCK_VALUES : (size_t)s->max_depth;
+    void *values = gs_malloc(capacity * sizeof(int64_t)); /* = sizeof(double) */
+    int rc = 0;
+    for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
+        const var_def *var = &variables[v];
+        if (var->fill == FILL_NONE) continue;
+        bool per_layer = var->dims == DIMS_CONFIG_LAYER;
+        int64_t rows_per_write = (int64_t)capacity / (per_layer ? s->max_depth : 1);
+        for (size_t i = 0; i < capacity; i++) {
+            if (var->fill == FILL_NAN)
+                ((double *)values)[i] = NAN;
+            else
+                ((int64_t *)values)[i] = var->fill_int;
+        }
+        hid_t memory_type = var->fill == FILL_NAN ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+        for (int64_t first = lo; rc == 0 && first < hi; first += rows_per_write) {
+            int64_t rows = hi - first < rows_per_write ? hi - first : rows_per_write;
+            rc = write_rows(s, s->dataset[v], var->name, per_layer, first, rows, memory_type,
+                            values, err);
+        }
+    }
+    free(values);
+    return rc;
+}
+
+static int write_layer_numbers(gs_store *s, gs_error *err) {
+    int32_t *layers = gs_malloc((size_t)s->max_depth * sizeof *layers);
+    for (int l = 0; l < s->max_depth; l++)
+        layers[l] = l + 1;
+    herr_t status = H5Dwrite(s->layer_scale, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, s->xfer, layers);
+    free(layers);
+    HDF5_CHECK(status, "H5Dwrite", "layer");
+    return 0;
+}
+
+/* Every byte of every dataset is written once at creation (coordinates or
+ * fill), independently, each rank its contiguous slice of configurations. */
+static int write_initial_values(gs_store *s, const gs_grid *grid, gs_error *err) {
+    int size;
+    MPI_Comm_size(s->comm, &size);
+    int64_t lo = s->count * s->rank / size, hi = s->count * (s->rank + 1) / size;
+    int rc = s->rank == 0 ? write_layer_numbers(s, err) : 0;
+    if (rc == 0) rc = write_coordinates(s, grid, lo, hi, err);
+    if (rc == 0) rc = write_fill(s, lo, hi, err);
+    return rc;
+}
+
+/* ---- life cycle -------------------------------------------------------------------- */
+
+static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid) {
+    gs_store *s = gs_calloc(1, sizeof *s);
+    MPI_Comm_dup(comm, &s->comm);
+    MPI_Comm_rank(s->comm, &s->rank);
+    s->path = gs_strdup(path);
+    s->count = grid->count;
+    s->max_depth = grid->max_depth;
+    s->row = gs_malloc((size_t)(grid->max_depth > 0 ? grid->max_depth : 1) * sizeof *s->row);
+    s->file = s->config_scale = s->layer_scale = H5I_INVALID_HID;
+    s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
+    s->string_type = s->xfer = H5I_INVALID_HID;
+    for (size_t i = 0; i < N_VARIABLES; i++)
+        s->dataset[i] = H5I_INVALID_HID;
+    return s;
+}
+
+/* Closes every id the store holds except the file; returns how many closes failed. */
+static int close_objects(gs_store *s) {
+    int failed = 0;
+    for (size_t i = 0; i < N_VARIABLES; i++)
+        if (s->dataset[i] >= 0) failed += H5Dclose(s->dataset[i]) < 0;
+    hid_t *datasets[] = {&s->config_scale, &s->layer_scale};
+    for (size_t i = 0; i < 2; i++)
+        if (*datasets[i] >= 0) failed += H5Dclose(*datasets[i]) < 0;
+    hid_t *spaces[] = {&s->config_space, &s->layer_space, &s->row_space, &s->scalar_space};
+    for (size_t i = 0; i < 4; i++)
+        if (*spaces[i] >= 0) failed += H5Sclose(*spaces[i]) < 0;
+    if (s->string_type >= 0) failed += H5Tclose(s->string_type) < 0;
+    if (s->xfer >= 0) failed += H5Pclose(s->xfer) < 0;
+    for (size_t i = 0; i < N_VARIABLES; i++)
+        s->dataset[i] = H5I_INVALID_HID;
+    s->config_scale = s->layer_scale = s->config_space = s->layer_space = H5I_INVALID_HID;
+    s->row_space = s->scalar_space = s->string_type = s->xfer = H5I_INVALID_HID;
+    return failed;
+}
+
+static void store_free(gs_store *s) {
+    MPI_Comm_free(&s->comm);
+    free(s->row);
+    free(s->path);
+    free(s);
+}
+
+/* After a failed create: a half-made file would pass for a results file (and
+ * mislead --resume), so the file this call created is removed. It is emptied
+ * first because H5Fclose flushes, and when the disk is full that flush fails
+ * too; HDF5 1.10.8 then keeps a dangling file id that crashes the library's
+ * own shutdown in MPI_Finalize. An emptied file has room for the metadata. */
+static void discard(gs_store *s) {
+    close_objects(s);
+    if (s->file >= 0) {
+        if (s->rank == 0) (void)!truncate(s->path, 0); /* best effort: removed below anyway */
+        MPI_Barrier(s->comm);
+        H5Fclose(s->file);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    MPI_Barrier(s->comm);
+    if (s->rank == 0 && s->created) remove(s->path);
+    store_free(s);
+}
+
+int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *grid,
+                 const gs_run_info *info, bool force, gs_error *err) {
+    *out = NULL;
+    /* Failures become gs_error messages; HDF5's own stack dump, printed by
+     * every rank, would bury them. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (grid->count < 1 || grid->max_depth < 1)
+        return gs_fail(err, GS_EXIT_INTERNAL,
+                       "store_create: empty grid (%lld configurations, %d "
+                       "layers)",
+                       (long long)grid->count, grid->max_depth);
+    if (check_layer_variables(err)) return GS_EXIT_INTERNAL;
+    gs_store *s = store_new(path, comm, grid);
+    double needed = file_bytes(grid->count, grid->max_depth);
+    int rc = agree_outcome(s, s->rank == 0 ? check_output_path(path, force, needed, err) : 0, err);
+    if (rc == 0) rc = create_layout(s, grid, info, err);
+    if (rc == 0) rc = agree_outcome(s, write_initial_values(s, grid, err), err);
+    /* From here on only raw data changes: this flush puts the complete
+     * metadata on disk, which is what keeps a killed sweep's file readable. */
+    if (rc == 0 && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
+        rc = hdf5_fail(err, path, "H5Fflush", NULL);
+    if (rc != 0) {
+        discard(s);
+        return rc;
+    }
+    MPI_Barrier(s->comm);
+    *out = s;
+    return 0;
+}
+
+/* ---- writing one configuration (independent) ------------------------------------------ */
+
+static int write_failed(const gs_store *s, const char *call, const char *variable, int64_t index,
+                        gs_error *err) {
+    char what[128];
+    snprintf(what, sizeof what, "%s, configuration %lld", variable, (long long)index);
+    return hdf5_fail(err, s->path, call, what);
+}
+
+static int write_layer_rows(gs_store *s, int64_t index, int depth, const gs_layer_stats *layers,
+                            gs_error *err) {
+    hsize_t start[2] = {(hsize_t)index, 0}, count[2] = {1, (hsize_t)depth};
+    if (H5Sselect_hyperslab(s->layer_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Sset_extent_simple(s->row_space, 1, &count[1], NULL) < 0)
+        return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
+    for (size_t i = 0; i < N_VARIABLES; i++) {
+        const var_def *v = &variables[i];
+        if (v->source != FROM_LAYERS) continue;
+        for (int l = 0; l < depth; l++)
+            s->row[l] = *(const double *)((const char *)&layers[l] + v->offset);
+        if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
+                     s->row) < 0)
+            return write_failed(s, "H5Dwrite", v->name, index, err);
+    }
+    return 0;
+}
+
+static int write_scalar(gs_store *s, size_t i, int64_t index, const void *value, gs_error *err) {
+    const var_def *v = &variables[i];
+    hid_t memory_type = v->type == VT_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT;
+    if (H5Dwrite(s->dataset[i], memory_type, s->scalar_space, s->config_space, s->xfer, value) < 0)
+        return write_failed(s, "H5Dwrite", v->name, index, err);
+    return 0;
+}
+
+int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_error *err) {
+    int64_t index = cfg->index;
+    if (index < 0 || index >= s->count || cfg->depth < 1 || cfg->depth > s->max_depth ||
+        (unsigned)res->status > GS_STATUS_FAILED)
+        return gs_fail(err, GS_EXIT_INTERNAL,
+                       "store_write: configuration %lld (depth %d, status %d) does not fit %s "
+                       "(%lld configurations, %d layers)",
+                       (long long)index, cfg->depth, (int)res->status, s->path, (long long)s->count,
+                       s->max_depth);
+    /* A failed configuration has no numbers, only whatever its buffers held
+     * when it failed: its layers and results keep their fill (NaN). */
+    bool computed = res->status == GS_STATUS_DONE || res->status == GS_STATUS_NONFINITE;
+    int rc = computed && res->layers ? write_layer_rows(s, index, cfg->depth, res->layers, err) : 0;
+    hsize_t start = (hsize_t)index, one = 1;
+    if (rc == 0 &&
+        H5Sselect_hyperslab(s->config_space, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0)
+        rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
+    for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
+        var_source source = variables[i].source;
+        if (source == FROM_RUN || (source == FROM_RESULT && computed))
+            rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
+    }
+    /* status last: a crash before this line leaves the row "pending". */
+    int status = (int)res->status;
+    for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
+        if (variables[i].source == FROM_STATUS) rc = write_scalar(s, i, index, &status, err);
+    return rc;
+}
+
+/* ---- closing (collective) ----------------------------------------------------------- */
+
+/* configs_pending is what the other outcomes leave of N: a scheduler that was
+ * interrupted has no outcome to count for the tasks it never handed out. */
+static int put_summary(gs_store *s, const gs_run_summary *summary, gs_error *err) {
+    gs_run_summary shared = *summary; /* rank 0's wins, as for every root attribute */
+    MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, 0, s->comm);
+    int64_t pending = s->count - shared.by_status[GS_STATUS_DONE] -
+                      shared.by_status[GS_STATUS_NONFINITE] - shared.by_status[GS_STATUS_FAILED];
+    char completed[32];
+    utc_now(completed, sizeof completed);
+    int rc = put_root_string(s, "completed_utc", completed, err);
+    if (rc == 0) rc = put_root_double(s, "wall_time_s", shared.wall_s, err);
+    if (rc == 0) rc = put_root_int64(s, "configs_done", shared.by_status[GS_STATUS_DONE], err);
+    if (rc == 0)
+        rc = put_root_int64(s, "configs_nonfinite", shared.by_status[GS_STATUS_NONFINITE], err);
+    if (rc == 0) rc = put_root_int64(s, "configs_failed", shared.by_status[GS_STATUS_FAILED], err);
+    if (rc == 0) rc = put_root_int64(s, "configs_pending", pending > 0 ? pending : 0, err);
+    return rc;
+}
+
+/* summary may be NULL (on every rank alike): the file is closed without the
+ * end-of-run record, as after an error. */
+int store_close(gs_store **store, const gs_run_summary *summary, gs_error *err) {
+    if (!store || !*store) return 0;
+    gs_store *s = *store;
+    *store = NULL;
+    int rc = summary ? put_summary(s, summary, err) : 0;
+    if (close_objects(s) != 0 && rc == 0) rc = hdf5_fail(err, s->path, "H5Dclose", NULL);
+#ifndef NDEBUG
+    /* Debug builds: every id this module opened must be closed by now. */
+    ssize_t open = H5Fget_obj_count(s->file, H5F_OBJ_ALL | H5F_OBJ_LOCAL);
+    if (open != 1 && rc == 0)
+        rc = gs_fail(err, GS_EXIT_INTERNAL, "%s: %zd HDF5 objects still open at close", s->path,
+                     open - 1);
+#endif
+    if (H5Fclose(s->file) < 0 && rc == 0) rc = hdf5_fail(err, s->path, "H5Fclose", NULL);
+    store_free(s);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/* test_activation.c — every φ' against central differences of φ, known
+ * values, kinks, NaN propagation, and the array versions against the scalar
+ * ones in both precisions. */
+#include <stdlib.h>
+
+#include "gradsweep/activation.h"
+#include "testing.h"
+
+static gs_activation act_of(gs_activation_kind k) {
+    gs_activation a = {k, 0.2}; /* a slope far from 0 and 1 tests leaky_relu properly */
+    return a;
+}
+
+/* Central differences with step h have error h²/6·|φ'''| + ε|φ|/h; at
+ * h = 1e-5 both stay below 1e-9 here, so 1e-8 relative (absolute near 0)
+ * is a real check. Points stay 1e-3 away from kinks. */
+static void test_derivative_central_differences(void) {
+    const double h = 1e-5;
+    for (int k = 0; k < GS_ACT_COUNT; k++) {
+        gs_activation a = act_of((gs_activation_kind)k);
+        double worst = 0;
+        for (double z = -8.0; z <= 8.0; z += 0.0137) {
+            if (fabs(z) < 1e-3) continue;
+            double fd = (activation_phi(&a, z + h) - activation_phi(&a, z - h)) / (2 * h);
+            double d = activation_dphi(&a, z);
+            double err = fabs(fd - d) / fmax(1.0, fabs(d));
+            if (err > worst) worst = err;
+        }
+        CHECK_MSG(worst < 1e-8, "%s: worst relative error %.3g", activation_name(a.kind), worst);
+    }
+}
+
+static void test_known_values(void) {
+    gs_activation selu = act_of(GS_ACT_SELU), gelu = act_of(GS_ACT_GELU);
+    gs_activation silu = act_of(GS_ACT_SILU), sig = act_of(GS_ACT_SIGMOID);
+    gs_activation sp = act_of(GS_ACT_SOFTPLUS), relu = act_of(GS_ACT_RELU);
+    gs_activation leaky = act_of(GS_ACT_LEAKY_RELU), elu = act_of(GS_ACT_ELU);
+    CHECK_NEAR(activation_phi(&selu, 1.0), GS_SELU_LAMBDA, 1e-15);
+    CHECK_NEAR(activation_phi(&selu, -50.0), -GS_SELU_LAMBDA * GS_SELU_ALPHA, 1e-14);
+    CHECK_NEAR(activation_phi(&gelu, 1.0), 0.8413447460685429, 1e-15); /* Φ(1) */
+    CHECK_NEAR(activation_phi(&silu, 1.0), 0.7310585786300049, 1e-15); /* σ(1) */
+    CHECK_NEAR(activation_phi(&sig, -800.0), 0.0, 1e-300);             /* no overflow */
+    CHECK_NEAR(activation_phi(&sp, 800.0), 800.0, 1e-12);
+    CHECK_NEAR(activation_phi(&sp, 0.0), log(2.0), 1e-15);
+    /* PyTorch's choices at the kink. */
+    CHECK(activation_dphi(&relu, 0.0) == 0.0);
+    CHECK(activation_dphi(&leaky, 0.0) == 0.2);
+    CHECK(activation_phi(&leaky, -1.0) == -0.2);
+    CHECK(activation_dphi(&elu, 0.0) == 1.0);
+}
+
+static void test_nan_propagates(void) {
+    for (int k = 1; k < GS_ACT_COUNT; k++) { /* linear's φ' is 1 whatever z is */
+        gs_activation a = act_of((gs_activation_kind)k);
+        CHECK_MSG(isnan(activation_phi(&a, NAN)), "%s", activation_name(a.kind));
+        CHECK_MSG(isnan(activation_dphi(&a, NAN)), "%s'", activation_name(a.kind));
+    }
+}
+
+static void test_arrays_match_scalars(void) {
+    enum { N = 999 };
+    double z[N], a[N], d[N];
+    float zf[N], af[N], df[N];
+    for (int i = 0; i < N; i++) {
+        z[i] = -9.0 + 18.0 * i / (N - 1);
+        zf[i] = (float)z[i];
+    }
+    for (int k = 0; k < GS_ACT_COUNT; k++) {
+        gs_activation act = act_of((gs_activation_kind)k);
+        activation_forward_f64(&act, z, a, N);
+        activation_derivative_f64(&act, z, d, N);
+        activation_forward_f32(&act, zf, af, N);
+        activation_derivative_f32(&act, zf, df, N);
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+            bad += a[i] != activation_phi(&act, z[i]) || d[i] != activation_dphi(&act, z[i]);
+            bad += af[i] != (float)activation_phi(&act, (double)zf[i]);
+            bad += df[i] != (float)activation_dphi(&act, (double)zf[i]);
+        }
+        CHECK_MSG(bad == 0, "%s: %d mismatches", activation_name(act.kind), bad);
+    }
+    /* In place is allowed. */
+    gs_activation tanh_act = act_of(GS_ACT_TANH);
+    double w[3] = {-1, 0, 2};
+    activation_forward_f64(&tanh_act, w, w, 3);
+    CHECK(w[0] == tanh(-1.0) && w[1] == 0 && w[2] == tanh(2.0));
+}
+
+static void test_names(void) {
+    char meanings[256] = "";
+    for (int k = 0; k < GS_ACT_COUNT; k++) {
+        gs_activation_kind back;
+        CHECK(activation_parse(activation_name((gs_activation_kind)k), &back) == 0 &&
+              (int)back == k);
+        if (k) strcat(meanings, " ");
+        strcat(meanings, activation_name((gs_activation_kind)k));
+    }
+    CHECK(strcmp(meanings, activation_flag_meanings()) == 0);
+    gs_activation_kind unused;
+    CHECK(activation_parse("ReLU", &unused) == -1);
+    CHECK(activation_name(GS_ACT_COUNT) == NULL);
+}
+
+int main(void) {
+    RUN(test_derivative_central_differences);
+    RUN(test_known_values);
+    RUN(test_nan_propagates);
+    RUN(test_arrays_match_scalars);
+    RUN(test_names);
+    TEST_MAIN_END();
+}

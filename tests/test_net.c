@@ -1,0 +1,292 @@
+/* test_net.c — the network's backward pass against central differences of
+ * its forward pass (float64, every activation, init and loss), and the
+ * properties the design promises: common random numbers, prefix networks,
+ * the weight distributions, inf/NaN handling and float32 vs float64. */
+#include <stdlib.h>
+
+#include "gradsweep/net.h"
+#include "gradsweep/stats.h"
+#include "testing.h"
+
+static gs_config small_config(gs_activation_kind act, gs_init init, gs_loss loss) {
+    gs_config c = {
+        .index = 0,
+        .depth = 4,
+        .width = 6,
+        .batch = 3,
+        .act = {act, 0.2},
+        .init = init,
+        .sigma_w = 1.3,
+        .sigma_b = 0.4,
+        .seed = 5,
+        .base_seed = 17,
+        .precision = GS_FLOAT64,
+        .loss = loss,
+    };
+    return c;
+}
+
+/* Keeps a copy of every layer's ∂loss/∂W, ∂loss/∂b and δ as the backward
+ * pass produces them. */
+typedef struct captured {
+    int n, B;
+    double *grad_w[16], *grad_b[16], *delta[16];
+} captured;
+
+static void capture(void *ctx, int layer, const void *delta, const void *grad_w,
+                    const void *grad_b) {
+    captured *c = ctx;
+    size_t nn = (size_t)c->n * c->n, bn = (size_t)c->B * c->n;
+    c->grad_w[layer] = malloc(nn * sizeof(double));
+    c->grad_b[layer] = malloc(c->n * sizeof(double));
+    c->delta[layer] = malloc(bn * sizeof(double));
+    memcpy(c->grad_w[layer], grad_w, nn * sizeof(double));
+    memcpy(c->grad_b[layer], grad_b, c->n * sizeof(double));
+    memcpy(c->delta[layer], delta, bn * sizeof(double));
+}
+
+static void captured_free(captured *c, int depth) {
+    for (int l = 1; l <= depth; l++) {
+        free(c->grad_w[l]);
+        free(c->grad_b[l]);
+        free(c->delta[l]);
+    }
+}
+
+static double loss_at(gs_net *net, gs_result *res) { return net_forward(net, res, NULL); }
+
+/* d loss / d p by central differences, p a parameter inside the network. */
+static double central_difference(gs_net *net, gs_result *res, double *p, double h) {
+    double keep = *p;
+    *p = keep + h;
+    double up = loss_at(net, res);
+    *p = keep - h;
+    double down = loss_at(net, res);
+    *p = keep;
+    return (up - down) / (2 * h);
+}
+
+/* ‖a - b‖ / ‖b‖ over count entries. */
+static double relative_error(const double *a, const double *b, size_t count) {
+    double diff = 0, norm = 0;
+    for (size_t k = 0; k < count; k++) {
+        diff += (a[k] - b[k]) * (a[k] - b[k]);
+        norm += b[k] * b[k];
+    }
+    return sqrt(diff) / fmax(sqrt(norm), 1e-300);
+}
+
+/* Checks every entry of ∂loss/∂W[l] and ∂loss/∂b[l] for every layer, and
+ * δ[1] per sample through ∂loss/∂x, against central differences.
+ * W = sigma_w·U, so ∂loss/∂W = (∂loss/∂U) / sigma_w; likewise for b and β.
+ * Step 1e-6: truncation error ~1e-12·|loss'''|, rounding ~1e-16·|loss|/1e-6. */
+static double gradient_check(gs_config cfg) {
+    const double h = 1e-6;
+    const int n = cfg.width, B = cfg.batch, L = cfg.depth;
+    gs_error err = {0};
+    gs_net *net = net_create();
+    gs_layer_stats layers[16];
+    gs_result res = {.layers = layers};
+    captured cap = {.n = n, .B = B};
+    gs_net_observer obs = {.backward_layer = capture, .ctx = &cap};
+    CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+    net_forward(net, &res, NULL);
+    net_backward(net, &res, &obs);
+
+    double worst = 0;
+    double *fd = malloc((size_t)n * n * sizeof(double));
+    for (int l = 1; l <= L; l++) {
+        double *u = net_unit_weights(net, l), *beta = net_unit_biases(net, l);
+        for (int k = 0; k < n * n; k++)
+            fd[k] = central_difference(net, &res, &u[k], h) / cfg.sigma_w;
+        worst = fmax(worst, relative_error(cap.grad_w[l], fd, (size_t)n * n));
+        for (int i = 0; i < n; i++)
+            fd[i] = central_difference(net, &res, &beta[i], h) / cfg.sigma_b;
+        worst = fmax(worst, relative_error(cap.grad_b[l], fd, (size_t)n));
+    }
+    /* ∂loss/∂x[s,j] = (1/B) Σ_i δ[1][s,i] W[1][i,j]: checks δ sample by sample. */
+    double *x = net_input(net), *u1 = net_unit_weights(net, 1);
+    double *from_delta = malloc((size_t)B * n * sizeof(double));
+    double *fdx = malloc((size_t)B * n * sizeof(double));
+    for (int s = 0; s < B; s++) {
+        for (int j = 0; j < n; j++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+                sum += cap.delta[1][s * n + i] * cfg.sigma_w * u1[i * n + j];
+            from_delta[s * n + j] = sum / B;
+            fdx[s * n + j] = central_difference(net, &res, &x[s * n + j], h);
+        }
+    }
+    worst = fmax(worst, relative_error(from_delta, fdx, (size_t)B * n));
+    free(from_delta);
+    free(fdx);
+    free(fd);
+    captured_free(&cap, L);
+    net_destroy(&net);
+    return worst;
+}
+
+static void test_backward_matches_central_differences(void) {
+    for (int a = 0; a < GS_ACT_COUNT; a++)
+        for (int init = 0; init < GS_INIT_COUNT; init++)
+            for (int loss = 0; loss < 2; loss++) {
+                gs_config cfg = small_config((gs_activation_kind)a, (gs_init)init, (gs_loss)loss);
+                double worst = gradient_check(cfg);
+                CHECK_MSG(worst < 1e-6, "%s/%s/%s: relative error %.3g",
+                          activation_name(cfg.act.kind), init_name(cfg.init), loss_name(cfg.loss),
+                          worst);
+            }
+}
+
+static gs_result run(gs_net *net, gs_config cfg, gs_layer_stats *layers) {
+    gs_result res = {.layers = layers};
+    gs_error err = {0};
+    CHECK(net_run(net, &cfg, &res, NULL, &err) == 0);
+    return res;
+}
+
+/* Configurations that differ only in sigma_w see the same unit draws: with a
+ * linear, bias-free net, z scales exactly by (sigma_w'/sigma_w)^l. */
+static void test_common_random_numbers(void) {
+    gs_net *net = net_create();
+    gs_layer_stats a[8], b[8];
+    gs_config cfg = small_config(GS_ACT_LINEAR, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+    cfg.depth = 8, cfg.width = 32, cfg.batch = 16, cfg.sigma_b = 0;
+    cfg.sigma_w = 1.0;
+    run(net, cfg, a);
+    cfg.sigma_w = 2.0;
+    run(net, cfg, b);
+    for (int l = 1; l <= 8; l++) {
+        CHECK_NEAR(b[l - 1].q / a[l - 1].q, pow(4.0, l), 1e-12 * pow(4.0, l));
+        CHECK_NEAR(b[l - 1].c, a[l - 1].c, 1e-12);
+    }
+    net_destroy(&net);
+}
+
+/* A shallow network is the prefix of a deeper one: same forward statistics,
+ * bit for bit. */
+static void test_prefix(void) {
+    gs_net *net = net_create();
+    gs_layer_stats shallow[3], deep[7];
+    gs_config cfg = small_config(GS_ACT_TANH, GS_INIT_ORTHOGONAL, GS_LOSS_PROBE);
+    cfg.depth = 3;
+    run(net, cfg, shallow);
+    cfg.depth = 7;
+    run(net, cfg, deep);
+    for (int l = 0; l < 3; l++) {
+        CHECK(shallow[l].q == deep[l].q);
+        CHECK(shallow[l].c == deep[l].c);
+        CHECK(shallow[l].act_ch_var == deep[l].act_ch_var);
+    }
+    net_destroy(&net);
+}
+
+/* U has Var = 1/n (gaussian, uniform) and U Uᵀ = I (orthogonal). */
+static void test_weight_distributions(void) {
+    gs_net *net = net_create();
+    gs_error err = {0};
+    const int n = 256;
+    for (int init = 0; init < GS_INIT_COUNT; init++) {
+        gs_config cfg = small_config(GS_ACT_RELU, (gs_init)init, GS_LOSS_PROBE);
+        cfg.width = n, cfg.depth = 1;
+        CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+        const double *u = net_unit_weights(net, 1);
+        double m1 = 0, m2 = 0;
+        for (int k = 0; k < n * n; k++)
+            m1 += u[k], m2 += u[k] * u[k];
+        m1 /= (double)n * n, m2 /= (double)n * n;
+        /* n² draws: mean SE = sqrt(1/n)/n; second moment SE = sqrt(Var(u²))/n. */
+        CHECK_NEAR(m1, 0.0, 5 * sqrt(1.0 / n) / n);
+        if (init != GS_INIT_ORTHOGONAL)
+            CHECK_NEAR(m2 * n, 1.0, 5 * sqrt(init == GS_INIT_GAUSSIAN ? 2.0 : 0.8) / n);
+        else
+            CHECK_NEAR(m2 * n, 1.0, 1e-12); /* each row has norm 1 exactly */
+        if (init == GS_INIT_ORTHOGONAL) {
+            double worst = 0;
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) {
+                    double dot = 0;
+                    for (int k = 0; k < n; k++)
+                        dot += u[i * n + k] * u[j * n + k];
+                    worst = fmax(worst, fabs(dot - (i == j)));
+                }
+            CHECK_MSG(worst < 1e-12, "orthogonality error %.3g", worst);
+        }
+    }
+    net_destroy(&net);
+}
+
+/* Overflow is recorded, not fatal, and does not poison the next configuration. */
+static void test_nonfinite(void) {
+    gs_net *net = net_create();
+    gs_layer_stats layers[100], ok_layers[100];
+    gs_config cfg = small_config(GS_ACT_LINEAR, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+    cfg.precision = GS_FLOAT32, cfg.depth = 100, cfg.width = 64, cfg.batch = 8;
+    cfg.sigma_w = 10.0, cfg.sigma_b = 0;
+    gs_result res = run(net, cfg, layers);
+    CHECK(res.status == GS_STATUS_NONFINITE);
+    /* z grows ×10 a layer from ~1: float overflows (3.4e38) near layer 38. */
+    CHECK_MSG(res.first_nonfinite_forward_layer > 30 && res.first_nonfinite_forward_layer < 45,
+              "first nonfinite forward layer %d", res.first_nonfinite_forward_layer);
+    CHECK(res.first_nonfinite_layer > 0);
+    CHECK(res.first_nonfinite_layer <= res.first_nonfinite_forward_layer);
+    CHECK(isfinite(layers[0].q) && !isfinite(layers[99].q)); /* inf, then inf - inf = NaN */
+    cfg.sigma_w = 1.0;
+    gs_result ok = run(net, cfg, ok_layers);
+    CHECK(ok.status == GS_STATUS_DONE && ok.first_nonfinite_layer == 0);
+    CHECK(isfinite(ok.log10_delta_ratio) && isfinite(ok.log10_q_ratio));
+    net_destroy(&net);
+}
+
+/* float32 and float64 see the same draws and agree to single precision. */
+static void test_precisions_agree(void) {
+    gs_net *net = net_create();
+    gs_layer_stats s32[10], s64[10];
+    gs_config cfg = small_config(GS_ACT_TANH, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+    cfg.depth = 10, cfg.width = 128, cfg.batch = 32, cfg.sigma_w = 1.2;
+    cfg.precision = GS_FLOAT32;
+    run(net, cfg, s32);
+    cfg.precision = GS_FLOAT64;
+    run(net, cfg, s64);
+    for (int l = 0; l < 10; l++) {
+        CHECK_NEAR(s32[l].q / s64[l].q, 1.0, 1e-4);
+        CHECK_NEAR(s32[l].delta_sq / s64[l].delta_sq, 1.0, 1e-4);
+        CHECK_NEAR(s32[l].grad_w_norm / s64[l].grad_w_norm, 1.0, 1e-4);
+    }
+    net_destroy(&net);
+}
+
+/* The statistics' definitions on a hand-made layer. */
+static void test_stats_by_hand(void) {
+    /* B = 2 samples, n = 2 units. */
+    double z[4] = {1, 0, 0, 2}, a[4] = {1, 0, 0, 2}, d[4] = {1, 0, 0, 1};
+    double scratch[STATS_SCRATCH_DOUBLES(2)];
+    gs_layer_stats st;
+    CHECK(stats_forward_f64(z, a, d, 2, 2, scratch, &st));
+    CHECK_NEAR(st.q, 5.0 / 4, 1e-15);
+    CHECK_NEAR(st.preact_mean, 3.0 / 4, 1e-15);
+    CHECK_NEAR(st.c, 0.0, 1e-15); /* orthogonal samples */
+    CHECK_NEAR(st.act_ch_sq_mean, (0.25 + 1.0) / 2, 1e-15);
+    CHECK_NEAR(st.act_ch_var, (0.25 + 1.0) / 2, 1e-15);
+    CHECK_NEAR(st.saturated_frac, 0.5, 0);
+    CHECK_NEAR(st.dead_frac, 0.0, 0);
+    double z2[4] = {1, 1, 2, 2}, d2[4] = {0, 1, 0, 1};
+    CHECK(stats_forward_f64(z2, z2, d2, 2, 2, scratch, &st));
+    CHECK_NEAR(st.c, 1.0, 1e-15);     /* parallel samples */
+    CHECK_NEAR(st.dead_frac, 0.5, 0); /* unit 0 saturated for both samples */
+    double big[2] = {1e200, 1e200};
+    CHECK_NEAR(stats_norm_f64(big, 2), sqrt(2.0) * 1e200, 1e186);
+    z[3] = INFINITY;
+    CHECK(!stats_forward_f64(z, a, d, 2, 2, scratch, &st));
+}
+
+int main(void) {
+    RUN(test_backward_matches_central_differences);
+    RUN(test_common_random_numbers);
+    RUN(test_prefix);
+    RUN(test_weight_distributions);
+    RUN(test_nonfinite);
+    RUN(test_precisions_agree);
+    RUN(test_stats_by_hand);
+    TEST_MAIN_END();
+}

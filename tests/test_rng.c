@@ -1,0 +1,138 @@
+/* test_rng.c — Philox known answers, stream independence, random access,
+ * and the moments of the draws within their sampling error. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "gradsweep/rng.h"
+#include "testing.h"
+
+/* Random123's kat_vectors for philox4x32-10: counter, key -> output. */
+static void test_philox_known_answers(void) {
+    static const uint32_t kat[3][10] = {
+        {0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8},
+        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d,
+         0x41c83b0e, 0xa20bc7c6, 0x6d5451fd},
+        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09,
+         0x94fdcceb, 0x5001e420, 0x24126ea1},
+    };
+    for (int k = 0; k < 3; k++) {
+        uint32_t out[4];
+        philox4x32_10(kat[k], kat[k] + 4, out);
+        for (int i = 0; i < 4; i++)
+            CHECK_MSG(out[i] == kat[k][6 + i], "vector %d word %d", k, i);
+    }
+}
+
+/* Any element is computable alone: a stream read in pieces, from odd
+ * offsets, equals the stream read in one go. */
+static void test_random_access(void) {
+    gs_stream s = rng_stream(42, 3, 64, 0, 7, GS_DRAW_WEIGHT);
+    double whole[101], piece[101];
+    rng_normal(&s, 0, 101, whole);
+    rng_normal(&s, 0, 1, piece);
+    rng_normal(&s, 1, 50, piece + 1);
+    rng_normal(&s, 51, 50, piece + 51);
+    for (int i = 0; i < 101; i++)
+        CHECK_MSG(whole[i] == piece[i], "element %d", i);
+    rng_uniform_pm1(&s, 0, 101, whole);
+    rng_uniform_pm1(&s, 0, 33, piece);
+    rng_uniform_pm1(&s, 33, 68, piece + 33);
+    for (int i = 0; i < 101; i++)
+        CHECK_MSG(whole[i] == piece[i], "uniform element %d", i);
+}
+
+static int same_first_draws(gs_stream a, gs_stream b) {
+    double x[8], y[8];
+    rng_normal(&a, 0, 8, x);
+    rng_normal(&b, 0, 8, y);
+    return memcmp(x, y, sizeof x) == 0;
+}
+
+/* Each ingredient of the key changes the draws; data streams ignore init
+ * and layer (every init sees the same inputs). */
+static void test_stream_keys(void) {
+    gs_stream base = rng_stream(1, 2, 64, 0, 3, GS_DRAW_WEIGHT);
+    CHECK(same_first_draws(base, rng_stream(1, 2, 64, 0, 3, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(2, 2, 64, 0, 3, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(1, 3, 64, 0, 3, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(1, 2, 65, 0, 3, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(1, 2, 64, 1, 3, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(1, 2, 64, 0, 4, GS_DRAW_WEIGHT)));
+    CHECK(!same_first_draws(base, rng_stream(1, 2, 64, 0, 3, GS_DRAW_BIAS)));
+    CHECK(same_first_draws(rng_stream(1, 2, 64, 0, 0, GS_DRAW_INPUT),
+                           rng_stream(1, 2, 64, 2, 9, GS_DRAW_INPUT)));
+    CHECK(!same_first_draws(rng_stream(1, 2, 64, 0, 0, GS_DRAW_INPUT),
+                            rng_stream(1, 2, 64, 0, 0, GS_DRAW_PROBE)));
+}
+
+/* Moments of N draws against their expectation, with tolerances of 5
+ * standard errors (a false alarm about once in 3·10^6 runs; the seed is fixed
+ * anyway, so the test is deterministic). */
+static void test_normal_moments(void) {
+    enum { N = 1 << 20 };
+    double *x = malloc(N * sizeof *x);
+    gs_stream s = rng_stream(12345, 0, 256, 0, 1, GS_DRAW_WEIGHT);
+    rng_normal(&s, 0, N, x);
+    double m1 = 0, m2 = 0, m4 = 0, within1 = 0;
+    for (int i = 0; i < N; i++) {
+        m1 += x[i];
+        m2 += x[i] * x[i];
+        m4 += x[i] * x[i] * x[i] * x[i];
+        within1 += fabs(x[i]) < 1.0;
+    }
+    m1 /= N, m2 /= N, m4 /= N, within1 /= N;
+    CHECK_NEAR(m1, 0.0, 5 * sqrt(1.0 / N));  /* Var(x) = 1 */
+    CHECK_NEAR(m2, 1.0, 5 * sqrt(2.0 / N));  /* Var(x²) = 2 */
+    CHECK_NEAR(m4, 3.0, 5 * sqrt(96.0 / N)); /* Var(x⁴) = 105 - 9 = 96 */
+    double p = erf(M_SQRT1_2);               /* P(|x| < 1) = 0.6827 */
+    CHECK_NEAR(within1, p, 5 * sqrt(p * (1 - p) / N));
+    free(x);
+}
+
+static void test_uniform_moments(void) {
+    enum { N = 1 << 20 };
+    double *x = malloc(N * sizeof *x);
+    gs_stream s = rng_stream(7, 1, 128, 1, 2, GS_DRAW_WEIGHT);
+    rng_uniform_pm1(&s, 0, N, x);
+    double m1 = 0, m2 = 0, lo = 1, hi = -1;
+    for (int i = 0; i < N; i++) {
+        m1 += x[i];
+        m2 += x[i] * x[i];
+        if (x[i] < lo) lo = x[i];
+        if (x[i] > hi) hi = x[i];
+    }
+    m1 /= N, m2 /= N;
+    CHECK(lo > -1.0 && hi < 1.0);                    /* open interval */
+    CHECK_NEAR(m1, 0.0, 5 * sqrt(1.0 / 3 / N));      /* Var(u) = 1/3 */
+    CHECK_NEAR(m2, 1.0 / 3, 5 * sqrt(4.0 / 45 / N)); /* Var(u²) = 1/5 - 1/9 */
+    free(x);
+}
+
+/* Neighbouring elements and neighbouring streams are uncorrelated. */
+static void test_correlations(void) {
+    enum { N = 1 << 18 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    gs_stream s = rng_stream(0, 0, 64, 0, 1, GS_DRAW_WEIGHT);
+    gs_stream t = rng_stream(0, 0, 64, 0, 2, GS_DRAW_WEIGHT);
+    rng_normal(&s, 0, N, x);
+    rng_normal(&t, 0, N, y);
+    double lag1 = 0, cross = 0;
+    for (int i = 0; i + 1 < N; i++)
+        lag1 += x[i] * x[i + 1];
+    for (int i = 0; i < N; i++)
+        cross += x[i] * y[i];
+    CHECK_NEAR(lag1 / (N - 1), 0.0, 5 / sqrt(N - 1.0)); /* pairs within a block too */
+    CHECK_NEAR(cross / N, 0.0, 5 / sqrt((double)N));
+    free(x);
+    free(y);
+}
+
+int main(void) {
+    RUN(test_philox_known_answers);
+    RUN(test_random_access);
+    RUN(test_stream_keys);
+    RUN(test_normal_moments);
+    RUN(test_uniform_moments);
+    RUN(test_correlations);
+    TEST_MAIN_END();
+}
