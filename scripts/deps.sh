@@ -10,7 +10,7 @@ what=${1:-run}
 run_packages=(cmake make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
               libopenblas-dev libyaml-dev python3-h5py python3-numpy python3-matplotlib)
 test_packages=(clang libclang-rt-14-dev python3-pytest python3-xarray python3-netcdf4
-               python3-h5netcdf python3-torch netcdf-bin)
+               python3-h5netcdf python3-torch python3-yaml netcdf-bin)
 case "$what" in
   run) wanted=("${run_packages[@]}") ;;
   test) wanted=("${run_packages[@]}" "${test_packages[@]}") ;;

@@ -262,7 +262,7 @@ static const char help_run[] =
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
-    "failed, 5 interrupted (resumable), 6 not enough memory, 7 launched wrong.\n"
+    "failed, 6 out of memory (docs/usage.md lists them all).\n"
     "Examples:\n"
     "  mpirun -n 4 gradsweep jobs/example.yaml -o example.h5\n"
     "  gradsweep --depth 10,50 --width 256 --sigma-w 0.5:2:16 --activation relu,tanh \\\n"
@@ -274,12 +274,16 @@ static const char help_export[] =
     "Usage: gradsweep export SWEEP.yaml --config I -o NET.h5 [axis and setting options]\n"
     "\n"
     "Recomputes configuration I of the sweep (its index in the results file's config\n"
-    "dimension) and writes everything it is made of, in its precision, to an HDF5\n"
-    "file: the input x (B, n), the probe vectors r or targets y (B, n), the unit\n"
-    "weights U (L, n, n) and biases beta (L, n) with W = sigma_w U and b = sigma_b beta,\n"
-    "the backward signals delta (L, B, n), the gradients grad_w (L, n, n) and grad_b\n"
-    "(L, n), the loss, and the per-layer statistics exactly as the sweep stores them.\n"
-    "Use it to check gradsweep against another framework, or to study one network.\n";
+    "dimension) and writes everything it is made of to an HDF5 file, in its precision:\n"
+    "  x (B, n)                 input samples\n"
+    "  r or y (B, n)            probe vectors (loss probe) or targets (loss mse)\n"
+    "  unit_weights (L, n, n)   U, with W = sigma_w U (row-major, out x in)\n"
+    "  unit_biases (L, n)       beta, with b = sigma_b beta\n"
+    "  delta (L, B, n)          dl/dz per sample, every layer\n"
+    "  grad_w (L, n, n), grad_b (L, n)   d loss / dW and d loss / db\n"
+    "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
+    "and, as attributes, the configuration and the loss value. Use it to check\n"
+    "gradsweep against another framework, or to study one network closely.\n";
 
 void cli_print_help(FILE *out, gs_command topic) {
     fputs(topic == GS_CMD_EXPORT ? help_export : help_run, out);

@@ -1,6 +1,7 @@
 /* common.c — the error record, checked allocation, clocks and formatting. */
 #include "gradsweep/common.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,40 +88,48 @@ char *gs_format_seconds(double s, char *buf, size_t size) {
     return buf;
 }
 
-/* Levenshtein distance, capped: anything beyond 3 is just "far". */
-static int edit_distance(const char *a, const char *b) {
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 64 || m > 64) return 99;
-    int row[65];
-    for (size_t j = 0; j <= m; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= n; i++) {
-        int diagonal = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= m; j++) {
-            int above = row[j];
-            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            int best = diagonal + cost;
-            if (row[j] + 1 < best) best = row[j] + 1;
+/* Levenshtein distance, case-insensitive; long words are never "close". */
+static size_t edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40) return 99;
+    size_t row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diagonal + (same ? 0 : 1);
+            if (above + 1 < best) best = above + 1;
             if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
             row[j] = best;
             diagonal = above;
         }
     }
-    return row[m];
+    return row[lb];
 }
 
-const char *gs_closest(const char *word, const char *const *candidates, int count) {
+static int starts_with(const char *text, const char *prefix) {
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* The valid name the user most likely meant: the nearest within edit
+ * distance 2 (1 for short names, where 2 would match almost anything), else
+ * one that starts with what was typed or is the start of it. */
+const char *gs_closest(const char *word, const char *const *names, int count) {
     const char *best = NULL;
-    int best_distance = 3;
-    size_t len = strlen(word);
-    for (int k = 0; k < count; k++) {
-        int d = edit_distance(word, candidates[k]);
-        if (len >= 3 && strncmp(word, candidates[k], len) == 0 && d > 1) d = 2;
-        if (d < best_distance) {
+    size_t best_distance = 3;
+    for (int i = 0; i < count; i++) {
+        size_t d = edit_distance(word, names[i]);
+        if (d < best_distance && d < strlen(names[i])) {
+            best = names[i];
             best_distance = d;
-            best = candidates[k];
         }
     }
-    return best;
+    if (best || strlen(word) < 3) return best;
+    for (int i = 0; i < count; i++)
+        if (starts_with(names[i], word) || starts_with(word, names[i])) return names[i];
+    return NULL;
 }

@@ -15,6 +15,7 @@
 #include "gradsweep/blas.h"
 #include "gradsweep/cli.h"
 #include "gradsweep/common.h"
+#include "gradsweep/dryrun.h"
 #include "gradsweep/export.h"
 #include "gradsweep/grid.h"
 #include "gradsweep/net.h"
@@ -87,48 +88,6 @@ static void set_blas_threads(const gs_cli *cli) {
     const char *env = getenv("OPENBLAS_NUM_THREADS");
     if (!threads && env) threads = atoi(env); /* the user asked for this many */
     blas_set_threads(threads > 0 ? threads : 1);
-}
-
-/* ---- --dry-run -------------------------------------------------------------------- */
-
-static void print_dry_run(const run *r) {
-    const gs_grid *g = &r->grid;
-    double total_flops = 0, largest_flops = -1;
-    size_t largest_bytes = 0;
-    gs_config largest = {0};
-    for (int64_t i = 0; i < g->count; i++) {
-        gs_config cfg;
-        grid_config(g, i, &cfg);
-        double f = net_flops(&cfg);
-        size_t bytes = net_memory_bytes(&cfg);
-        total_flops += f;
-        if (f > largest_flops) largest_flops = f, largest = cfg;
-        if (bytes > largest_bytes) largest_bytes = bytes;
-    }
-    printf("sweep \"%s\"%s%s\n", r->spec.name, r->cli.sweep_path ? " from " : "",
-           r->cli.sweep_path ? r->cli.sweep_path : "");
-    printf("configurations: %lld =", (long long)g->count);
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
-        printf("%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), r->spec.axis[a].count);
-    printf("\n");
-    char buf[64], buf2[64];
-    printf("largest: #%lld %s depth %d, width %d, batch %d, %s, %s: %.3g GFLOP, %s\n",
-           (long long)largest.index, activation_name(largest.act.kind), largest.depth,
-           largest.width, largest.batch, init_name(largest.init), precision_name(largest.precision),
-           largest_flops / 1e9,
-           gs_format_bytes((double)net_memory_bytes(&largest), buf, sizeof buf));
-    printf("memory per rank: %s (the largest workspace)\n",
-           gs_format_bytes((double)largest_bytes, buf, sizeof buf));
-    /* Measure this machine's GEMM rate at a typical shape rather than guess. */
-    double rate =
-        blas_measure_flops(largest.precision == GS_FLOAT32, g->max_width, g->max_batch, 0.2);
-    double core_s = total_flops / rate;
-    printf("work: %.3g GFLOP; at %.1f GFLOP/s per rank (%s GEMM %dx%d, measured now) that is "
-           "%s on 1 rank, about %s on %d rank%s\n",
-           total_flops / 1e9, rate / 1e9, precision_name(largest.precision), g->max_batch,
-           g->max_width, gs_format_seconds(core_s, buf, sizeof buf),
-           gs_format_seconds(core_s / r->size, buf2, sizeof buf2), r->size, r->size > 1 ? "s" : "");
-    printf("output: %s\n", r->output);
 }
 
 /* ---- the sweep ------------------------------------------------------------------------ */
@@ -251,7 +210,13 @@ int main(int argc, char **argv) {
     gs_error err = {0};
 
     int rc = cli_parse(argc, argv, &r.cli, &err);
-    if (!rc && r.cli.command == GS_CMD_HELP) {
+    if (argc == 1) {
+        if (r.rank == 0)
+            fprintf(stderr, "usage: gradsweep SWEEP.yaml -o RESULTS.h5 [options], under mpirun "
+                            "for many ranks\n       gradsweep --help explains every option and "
+                            "the sweep file\n");
+        rc = GS_EXIT_USAGE;
+    } else if (!rc && r.cli.command == GS_CMD_HELP) {
         if (r.rank == 0) cli_print_help(stdout, r.cli.help_topic);
     } else if (!rc && r.cli.command == GS_CMD_VERSION) {
         if (r.rank == 0) printf("gradsweep %s (%s)\n", GS_VERSION, blas_config());
@@ -260,7 +225,7 @@ int main(int argc, char **argv) {
         r.command_line = join_arguments(argc, argv);
         rc = prepare(&r, &err);
         if (!rc && r.cli.dry_run) {
-            if (r.rank == 0) print_dry_run(&r);
+            if (r.rank == 0) dry_run_print(stdout, &r.grid, r.cli.sweep_path, r.output, r.size);
         } else if (!rc && r.cli.command == GS_CMD_EXPORT) {
             rc = run_export(&r, &err);
         } else if (!rc) {
@@ -270,7 +235,7 @@ int main(int argc, char **argv) {
     /* Errors found by every rank alike are printed once, by rank 0; an error
      * only one rank saw (a task's) is printed by that rank. */
     if (err.code && (r.rank == 0 || r.local_error)) fprintf(stderr, "gradsweep: %s\n", err.msg);
-    if (rc == GS_EXIT_USAGE && r.rank == 0 && r.cli.command != GS_CMD_HELP)
+    if (rc == GS_EXIT_USAGE && r.rank == 0 && argc > 1)
         fprintf(stderr, "gradsweep: nothing was computed; see gradsweep --help\n");
     free(r.output);
     free(r.command_line);

@@ -204,56 +204,10 @@ static const char *show(const char *text, char *buf, size_t size) {
     return buf;
 }
 
-/* Levenshtein distance, case-insensitive; long words are never "close". */
-static size_t edit_distance(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 40 || lb > 40) return 99;
-    size_t row[41];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t best = diagonal + (same ? 0 : 1);
-            if (above + 1 < best) best = above + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return row[lb];
-}
-
-static int starts_with(const char *text, const char *prefix) {
-    return strncmp(text, prefix, strlen(prefix)) == 0;
-}
-
-/* The valid name the user most likely meant: the nearest within edit
- * distance 2 (1 for short names, where 2 would match almost anything), else
- * one that starts with what was typed or is the start of it. */
-static const char *closest_name(const char *word, const char *const *names, int count) {
-    const char *best = NULL;
-    size_t best_distance = 3;
-    for (int i = 0; i < count; i++) {
-        size_t d = edit_distance(word, names[i]);
-        if (d < best_distance && d < strlen(names[i])) {
-            best = names[i];
-            best_distance = d;
-        }
-    }
-    if (best || strlen(word) < 3) return best;
-    for (int i = 0; i < count; i++)
-        if (starts_with(names[i], word) || starts_with(word, names[i])) return names[i];
-    return NULL;
-}
-
 /* "did you mean relu?" or, when nothing is close, "choose from a, b, c". */
 static const char *suggestion(const char *word, const char *const *names, int count,
                               const char *choose, char *buf, size_t size) {
-    const char *close = closest_name(word, names, count);
+    const char *close = gs_closest(word, names, count);
     if (close) {
         snprintf(buf, size, "did you mean %s?", close);
         return buf;
@@ -546,7 +500,7 @@ static int add_real(axis_input *in, const char *text, int quoted, int line) {
         const char *names[SIGMA_W_NAME_COUNT];
         for (size_t i = 0; i < SIGMA_W_NAME_COUNT; i++)
             names[i] = sigma_w_names[i].name;
-        const char *close = closest_name(text, names, (int)SIGMA_W_NAME_COUNT);
+        const char *close = gs_closest(text, names, (int)SIGMA_W_NAME_COUNT);
         if (close) snprintf(hint, sizeof hint, "; did you mean %s?", close);
     }
     return fail_at(in->err, axis_at(in, line), "expected %s, got %s%s%s", expected_value(in),
@@ -1405,6 +1359,13 @@ static int load_owned_text(gs_spec *spec, const char *path, char *text, size_t l
     free(spec->source_path);
     spec->source_text = text;
     spec->source_path = gs_strdup(path);
+    /* A results file given where the sweep belongs is a common slip. */
+    static const char hdf5_signature[8] = "\x89HDF\r\n\x1a\n";
+    if (length >= 8 && memcmp(text, hdf5_signature, 8) == 0)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "%s is an HDF5 file (a results file?), not a YAML sweep file; give the "
+                       "sweep file first and the results file with -o",
+                       path);
     int rc = spec_parse_yaml(spec, text, length, spec->source_path, err);
     if (rc == 0 && !spec->name) spec->name = file_stem(path);
     return rc;

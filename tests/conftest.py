@@ -45,11 +45,11 @@ def run_gradsweep(args, ranks=None, cwd=None, timeout=600, env=None):
     return Result(proc)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def gradsweep():
     return run_gradsweep
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def source_dir():
     return SOURCE_DIR

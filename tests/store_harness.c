@@ -29,15 +29,6 @@
 
 enum { NONFINITE_INDEX = 5, FAILED_INDEX = 9, PENDING_INDEX = 7 };
 
-/* grid.c and store.c call axis_name(), which lives in spec.c. spec.c may not
- * be linked here (it was written in parallel with store.c), so a weak copy
- * with the canonical names stands in; spec.c's own wins when it is linked. */
-__attribute__((weak)) const char *axis_name(gs_axis_id id) {
-    static const char *const names[GS_AXIS_COUNT] = {"activation", "init",    "width",   "depth",
-                                                     "batch",      "sigma_b", "sigma_w", "seed"};
-    return (unsigned)id < GS_AXIS_COUNT ? names[id] : NULL;
-}
-
 static int64_t activations[] = {GS_ACT_RELU, GS_ACT_TANH};
 static int64_t inits[] = {GS_INIT_GAUSSIAN};
 static int64_t widths[] = {4};

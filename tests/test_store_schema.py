@@ -1,16 +1,14 @@
 """The results file written by src/store.c against schema gradsweep/1.
 
-Runs tests/store_harness.c (path in $GS_STORE_HARNESS; built here with mpicc
-when unset) under real mpirun with 1 and 3 ranks, then reads the files the way
+Runs tests/store_harness.c (path in $GS_STORE_HARNESS, set by CTest; default
+build/tests/store_harness) under real mpirun with 1 and 3 ranks, then reads the files the way
 users do: h5py, xarray with both the netcdf4 and h5netcdf engines, `ncdump -h`
 and `h5dump -H`.
 
 Run with Debian's interpreter:  /usr/bin/python3 -m pytest tests/test_store_schema.py
 """
 import hashlib
-import math
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,47 +18,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-REPO = Path(__file__).resolve().parent.parent
-EXIT_OUTPUT = 3
-
-# ---- the contract (schema gradsweep/1) ----------------------------------------
-
-PER_CONFIG = {  # name: dtype
-    "depth": "int32", "width": "int32", "activation": "int32", "sigma_w": "float64",
-    "sigma_b": "float64", "init": "int32", "seed": "int64", "batch": "int32",
-    "status": "int32", "first_nonfinite_layer": "int32",
-    "first_nonfinite_forward_layer": "int32", "first_nonfinite_backward_layer": "int32",
-    "log10_delta_ratio": "float64", "log10_grad_ratio": "float64", "log10_q_ratio": "float64",
-    "elapsed_s": "float64", "rank": "int32",
-}
-# gs_layer_stats fields, in order: the harness fills field k with i + l/10 + 1000 k
-PER_LAYER = ["q", "preact_mean", "c", "act_ch_sq_mean", "act_ch_var", "saturated_frac",
-             "dead_frac", "delta_sq", "grad_w_norm", "grad_b_norm"]
-# issue 3: in SCHEMA.md, not written yet
-THEORY = {"q_theory": 2, "delta_sq_theory": 2, "chi1_theory": 1}
-
-FLAGS = {
-    "activation": "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf",
-    "init": "gaussian uniform orthogonal",
-    "status": "pending done nonfinite failed",
-}
-INT_FILL = {"status": 0, "first_nonfinite_layer": 0, "first_nonfinite_forward_layer": 0,
-            "first_nonfinite_backward_layer": 0, "rank": -1}
-NAN_FILL = {"log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "elapsed_s", *PER_LAYER}
-COORDINATES = {"depth", "width", "activation", "sigma_w", "sigma_b", "init", "seed", "batch"}
-UNITS = {"elapsed_s": "s", "sigma_w": "1", "sigma_b": "1", "log10_delta_ratio": "1",
-         "log10_grad_ratio": "1", "log10_q_ratio": "1", **{name: "1" for name in PER_LAYER}}
-DESCRIBED = {"c", "log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "status", "init"}
-
-ROOT_ATTRIBUTES = {  # name: numpy type, or str
-    "schema": str, "gradsweep_version": str, "created_utc": str, "command_line": str,
-    "sweep_spec": str, "sweep_file": str, "loss": str, "loss_definition": str, "precision": str,
-    "base_seed": np.uint64, "mpi_ranks": np.int32, "blas": str, "blas_threads": np.int32,
-    "sweep_name": str, "leaky_relu_slope": np.float64, "canonical_order": str,
-    "Conventions": str, "completed_utc": str, "wall_time_s": np.float64,
-    "configs_done": np.int64, "configs_nonfinite": np.int64, "configs_failed": np.int64,
-    "configs_pending": np.int64,
-}
+from conftest import MPIEXEC, MPIEXEC_FLAGS, SOURCE_DIR
+from schema_contract import (FLAGS, PER_CONFIG, PER_LAYER, THEORY, check_h5dump,
+                             check_h5py_variables, check_ncdump, check_root_attributes,
+                             check_xarray)
 
 # ---- the harness's sweep, mirrored ----------------------------------------------
 # activation {relu=1, tanh=3} x depth {3, 5} x sigma_w {1.0, 1.5} x seed {0, 1};
@@ -80,28 +41,19 @@ def synthetic(i, layer, k):
 
 # ---- running the harness ----------------------------------------------------------
 
+EXIT_OUTPUT = 3
+
+
 @pytest.fixture(scope="session")
-def harness(tmp_path_factory):
-    path = os.environ.get("GS_STORE_HARNESS")
-    if path:
-        return path
-    if not shutil.which("mpicc"):
-        pytest.skip("GS_STORE_HARNESS is not set and mpicc is missing")
-    out = tmp_path_factory.mktemp("harness") / "store_harness"
-    sources = ["src/store.c", "src/grid.c", "src/common.c", "src/config.c", "src/activation.c",
-               "src/rng.c", "tests/store_harness.c"]
-    subprocess.run(
-        ["mpicc", "-std=c11", "-D_XOPEN_SOURCE=700", "-Wall", "-Wextra", "-Werror", "-g",
-         "-Iinclude", "-I/usr/include/hdf5/openmpi", *sources,
-         "-L/usr/lib/x86_64-linux-gnu/hdf5/openmpi", "-lhdf5_hl", "-lhdf5", "-lm", "-o", str(out)],
-        cwd=REPO, check=True)
-    return str(out)
+def harness():
+    path = os.environ.get("GS_STORE_HARNESS", str(SOURCE_DIR / "build" / "tests" / "store_harness"))
+    assert Path(path).exists(), f"{path} is missing: build first (cmake --build --preset default)"
+    return path
 
 
 def run_harness(harness, ranks, path, *options):
     return subprocess.run(
-        ["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", str(ranks), harness, str(path),
-         *options],
+        [MPIEXEC, *MPIEXEC_FLAGS, "-n", str(ranks), harness, str(path), *options],
         capture_output=True, text=True, timeout=300)
 
 
@@ -129,61 +81,13 @@ def digest(path):
 
 def test_h5py_variables(results):
     _, path = results
-    with h5py.File(path, "r") as f:
-        assert f["config"].dtype == np.int64 and list(f["config"][:]) == list(range(N))
-        assert f["layer"].dtype == np.int32 and list(f["layer"][:]) == list(range(1, L_MAX + 1))
-        for name in ("config", "layer"):
-            assert f[name].attrs["CLASS"] == b"DIMENSION_SCALE"
-            assert isinstance(f[name].attrs["long_name"], str)
-        for name, dtype in {**PER_CONFIG, **{n: "float64" for n in PER_LAYER}}.items():
-            ds = f[name]
-            per_layer = name in PER_LAYER
-            assert ds.dtype == np.dtype(dtype), name
-            assert ds.shape == ((N, L_MAX) if per_layer else (N,)), name
-            dims = ["config", "layer"] if per_layer else ["config"]
-            assert [d.label for d in ds.dims] == dims, name
-            assert [d[0].name for d in ds.dims] == ["/" + d for d in dims], name
-            assert ds.chunks is None and ds.compression is None, name  # contiguous, unfiltered
-            assert not ds.id.get_create_plist().get_obj_track_times(), name
-            attrs = ds.attrs
-            assert isinstance(attrs["long_name"], str) and attrs["long_name"], name
-            if name in UNITS:
-                assert attrs["units"] == UNITS[name], name
-            else:
-                assert "units" not in attrs, name
-            if name in DESCRIBED:
-                assert isinstance(attrs["description"], str), name
-            if name in FLAGS:
-                meanings = FLAGS[name]
-                assert attrs["flag_meanings"] == meanings
-                assert attrs["flag_values"].dtype == ds.dtype
-                assert list(attrs["flag_values"]) == list(range(len(meanings.split())))
-            else:
-                assert "flag_values" not in attrs and "flag_meanings" not in attrs, name
-            if name in NAN_FILL:
-                assert math.isnan(ds.fillvalue), name
-                assert attrs["_FillValue"].dtype == np.float64 and np.isnan(attrs["_FillValue"])
-            else:
-                assert "_FillValue" not in attrs, name  # integers: xarray would mask codes
-            if name in INT_FILL:
-                assert ds.fillvalue == INT_FILL[name], name
+    check_h5py_variables(path, N, L_MAX)
 
 
 def test_h5py_root_attributes(results):
     ranks, path = results
-    with h5py.File(path, "r") as f:
-        attrs = dict(f.attrs)
-    for name, kind in ROOT_ATTRIBUTES.items():
-        assert name in attrs, name
-        value = attrs[name]
-        if kind is str:
-            assert isinstance(value, str), (name, type(value))  # vlen UTF-8, not bytes
-        else:
-            assert isinstance(value, kind), (name, type(value))
-    assert attrs["schema"] == "gradsweep/1"
+    attrs = check_root_attributes(path, ranks)
     assert attrs["gradsweep_version"] == "0.1.0"
-    for stamp in ("created_utc", "completed_utc"):
-        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", attrs[stamp])
     assert attrs["base_seed"] == 12345678901234567890
     assert attrs["mpi_ranks"] == ranks and attrs["blas_threads"] == 1
     assert attrs["blas"] == "OpenBLAS harness (rank 0)"  # rank 0's value, not another rank's
@@ -253,51 +157,24 @@ def test_identical_runs_differ_only_in_dates(harness, files, tmp_path):
 @pytest.mark.parametrize("engine", ["netcdf4", "h5netcdf"])
 def test_xarray(results, engine):
     ranks, path = results
+    check_xarray(path, N, L_MAX, engine)
     with xr.open_dataset(path, engine=engine) as ds:
-        assert dict(ds.sizes) == {"config": N, "layer": L_MAX}
-        assert list(ds["config"].values) == list(range(N))
-        assert list(ds["layer"].values) == list(range(1, L_MAX + 1))
-        for name, dtype in PER_CONFIG.items():
-            assert ds[name].dims == ("config",), name
-            assert ds[name].dtype == np.dtype(dtype), name  # integers stay integers
-        for name in PER_LAYER:
-            assert ds[name].dims == ("config", "layer") and ds[name].dtype == np.float64
-            assert ds[name].attrs["units"] == "1" and "long_name" in ds[name].attrs
         assert list(ds["status"].values).count(0) == 1 and ds["status"].values[PENDING] == 0
         assert ds["rank"].values[PENDING] == -1
-        assert ds["activation"].attrs["flag_meanings"] == FLAGS["activation"]
-        assert list(ds["status"].attrs["flag_values"]) == [0, 1, 2, 3]
         assert np.isnan(ds["q"].values[0, 3:]).all() and ds["q"].values[0, 0] == 0.1
         assert ds["q"].sel(config=2, layer=3).item() == synthetic(2, 3, 0)
-        assert ds.attrs["schema"] == "gradsweep/1" and isinstance(ds.attrs["blas"], str)
         assert ds.attrs["mpi_ranks"] == ranks and ds.attrs["base_seed"] == 12345678901234567890
 
 
 def test_ncdump_header(results):
     _, path = results
-    out = subprocess.run(["ncdump", "-h", str(path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    text = out.stdout
-    assert f"config = {N} ;" in text and f"layer = {L_MAX} ;" in text
-    cdl = {"int32": "int", "int64": "int64", "float64": "double"}
-    assert "int64 config(config) ;" in text and "int layer(layer) ;" in text
-    for name, dtype in PER_CONFIG.items():
-        assert f"\t{cdl[dtype]} {name}(config) ;" in text, name
-    for name in PER_LAYER:
-        assert f"\tdouble {name}(config, layer) ;" in text, name
-        assert f"\t\t{name}:_FillValue = NaN ;" in text, name
-    assert "status:_FillValue" not in text and "rank:_FillValue" not in text
-    assert 'string :schema = "gradsweep/1" ;' in text
-    assert "status:flag_values = 0, 1, 2, 3 ;" in text
-    assert 'string status:flag_meanings = "pending done nonfinite failed" ;' in text
+    text = check_ncdump(path, N, L_MAX)
     assert ":base_seed = 12345678901234567890ULL ;" in text
 
 
 def test_h5dump_header(results):
     _, path = results
-    out = subprocess.run(["h5dump", "-H", str(path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert 'DATASET "q"' in out.stdout and 'ATTRIBUTE "schema"' in out.stdout
+    check_h5dump(path)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 3 adds the mean-field theory variables")

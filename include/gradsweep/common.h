@@ -45,8 +45,9 @@ char *gs_strdup_check(const char *s, const char *file, int line);
 #define gs_calloc(count, size) gs_calloc_check((count), (size), __FILE__, __LINE__)
 #define gs_strdup(s)           gs_strdup_check((s), __FILE__, __LINE__)
 
-/* The candidate closest to word (edit distance at most 2, or word is a
- * prefix of it), or NULL: for "did you mean …?" hints. */
+/* The name the user most likely meant, for "did you mean …?" hints: the
+ * nearest within edit distance 2 (case-insensitive; 1 for short names), else
+ * one that starts with word or is the start of it; NULL if none is close. */
 const char *gs_closest(const char *word, const char *const *candidates, int count);
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC); only differences mean anything. */

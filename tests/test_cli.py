@@ -1,0 +1,153 @@
+"""The command line as a user meets it: help that teaches, one-line errors
+that say what was wrong and what would be right, documented exit codes, and
+nothing a user already has lost to a typo."""
+import hashlib
+
+import h5py
+import pytest
+
+EXIT_USAGE, EXIT_OUTPUT = 2, 3
+QUICK = ["--depth", "3,5", "--width", "8", "--sigma-w", "0.5:1.5:3", "--activation",
+         "relu,tanh", "--batch", "4"]
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_help_documents_every_option_and_key(gradsweep):
+    out = gradsweep(["--help"])
+    assert out.returncode == 0 and out.stderr == ""
+    for option in ["--output", "--force", "--dry-run", "--depth", "--width", "--sigma-w",
+                   "--sigma-b", "--activation", "--init", "--seed", "--batch", "--name",
+                   "--base-seed", "--precision", "--loss", "--leaky-relu-slope",
+                   "--blas-threads", "--progress", "--version"]:
+        assert option in out.stdout, option
+    for key in ["name:", "base_seed:", "precision:", "loss:", "grid:", "depth:", "width:",
+                "sigma_w:", "sigma_b:", "activation:", "init:", "seed:", "batch:",
+                "linspace", "logspace", "range", "he", "lecun", "xavier", "Exit codes"]:
+        assert key in out.stdout, key
+    export = gradsweep(["export", "--help"])
+    assert export.returncode == 0 and "unit_weights" in export.stdout
+
+
+def test_version(gradsweep):
+    out = gradsweep(["--version"])
+    assert out.returncode == 0 and out.stdout.startswith("gradsweep 0.1.0 (OpenBLAS")
+
+
+def test_no_arguments_prints_usage(gradsweep):
+    out = gradsweep([])
+    assert out.returncode == EXIT_USAGE and "usage: gradsweep SWEEP.yaml" in out.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sigmaw", "1"], "unknown option --sigmaw; did you mean --sigma-w?"),
+    (["--depth", "10"], "no width given"),
+    (["--progress"], "option --progress needs a value"),
+    (["--blas-threads", "0", *QUICK], "--blas-threads: expected a whole number from 1 to 1024"),
+    (["--width", "0", "--depth", "3", "--sigma-w", "1", "--activation", "relu"],
+     "--width: 0 is out of range"),
+    (["--activation", "relux", "--depth", "3", "--width", "4", "--sigma-w", "1"], "relux"),
+    (["a.yaml", "b.yaml"], "more than one sweep file"),
+    (["missing.yaml"], 'cannot read sweep file "missing.yaml"'),
+    (["export", "--depth", "3"], "export: --config I is required"),
+])
+def test_usage_errors(gradsweep, tmp_path, args, message):
+    out = gradsweep(args, cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE, out
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("gradsweep: ") and message in lines[0], out.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_sweep_file_error_names_file_line_and_value(gradsweep, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        "grid:\n  depth: [10]\n  width: [8]\n  sigma_w: [1.0, abc]\n  activation: [relu]\n")
+    out = gradsweep(["bad.yaml", "-o", "out.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE
+    assert out.stderr.splitlines()[0] == (
+        'gradsweep: bad.yaml:4: sigma_w: expected a number or he/lecun/xavier, got "abc"')
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_results_file_given_as_sweep_file(gradsweep, tmp_path):
+    assert gradsweep([*QUICK, "-o", "r.h5"], cwd=tmp_path).returncode == 0
+    out = gradsweep(["r.h5", "-o", "s.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE and "r.h5 is an HDF5 file" in out.stderr
+
+
+def test_existing_output_is_never_overwritten_without_force(gradsweep, tmp_path):
+    assert gradsweep([*QUICK, "-o", "r.h5"], cwd=tmp_path).returncode == 0
+    before = digest(tmp_path / "r.h5")
+    out = gradsweep([*QUICK, "--seed", "1", "-o", "r.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_OUTPUT
+    assert 'output file "r.h5" exists; pass --force' in out.stderr
+    assert digest(tmp_path / "r.h5") == before
+    forced = gradsweep([*QUICK, "--seed", "1", "-o", "r.h5", "--force"], cwd=tmp_path)
+    assert forced.returncode == 0
+    with h5py.File(tmp_path / "r.h5", "r") as f:
+        assert set(f["seed"][:]) == {1}
+
+
+def test_force_never_replaces_the_sweep_file(gradsweep, tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text("grid: {depth: [3], width: [4], sigma_w: [1.0], activation: [relu]}\n")
+    before = sweep.read_text()
+    out = gradsweep(["sweep.yaml", "-o", "sweep.yaml", "--force"], cwd=tmp_path)
+    assert out.returncode == EXIT_OUTPUT and "not an HDF5 file" in out.stderr
+    assert sweep.read_text() == before
+
+
+def test_unwritable_output_directory(gradsweep, tmp_path):
+    out = gradsweep([*QUICK, "-o", "no/such/dir/r.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_OUTPUT and "no/such/dir" in out.stderr
+
+
+def test_default_output_is_named_after_the_sweep(gradsweep, tmp_path):
+    (tmp_path / "lecture.yaml").write_text(
+        "grid: {depth: [3], width: [4], sigma_w: [1.0], activation: [relu]}\n")
+    out = gradsweep(["lecture.yaml"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    assert (tmp_path / "lecture.h5").exists() and "lecture.h5" in out.stderr
+
+
+def test_dry_run_computes_nothing(gradsweep, tmp_path):
+    out = gradsweep([*QUICK, "--init", "gaussian,orthogonal", "-o", "r.h5", "--dry-run"],
+                    cwd=tmp_path)
+    assert out.returncode == 0, out
+    text = out.stdout
+    assert "configurations: 24 =" in text and "sigma_w 3" in text
+    assert "largest:" in text and "depth 5, width 8, batch 4" in text
+    assert "memory per rank:" in text and "GFLOP" in text and "output: r.h5" in text
+    assert not (tmp_path / "r.h5").exists()
+
+
+def test_progress_in_a_log_file_has_no_terminal_tricks(gradsweep, tmp_path):
+    out = gradsweep([*QUICK, "-o", "r.h5", "--progress", "0.001"], ranks=2, cwd=tmp_path)
+    assert out.returncode == 0, out
+    assert "\r" not in out.stderr and "\x1b" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert lines[0] == 'gradsweep: sweep "sweep": 12 configurations on 2 ranks -> r.h5'
+    assert any(line.startswith("gradsweep: 12/12 configs (100.0% of the work)") for line in lines)
+    assert lines[-1].startswith("gradsweep: r.h5: 12 configurations: 12 done, 0 nonfinite, "
+                                "0 failed, 0 not computed;")
+
+
+def test_blas_threads_recorded(gradsweep, tmp_path):
+    assert gradsweep([*QUICK, "-o", "one.h5"], cwd=tmp_path).returncode == 0
+    assert gradsweep([*QUICK, "-o", "two.h5", "--blas-threads", "2"], cwd=tmp_path).returncode == 0
+    with h5py.File(tmp_path / "one.h5", "r") as one, h5py.File(tmp_path / "two.h5", "r") as two:
+        assert one.attrs["blas_threads"] == 1 and two.attrs["blas_threads"] == 2
+
+
+def test_export_writes_the_network(gradsweep, tmp_path):
+    out = gradsweep(["export", *QUICK, "--config", "3", "-o", "net.h5"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    with h5py.File(tmp_path / "net.h5", "r") as f:
+        depth, width, batch = f.attrs["depth"], f.attrs["width"], f.attrs["batch"]
+        assert f["unit_weights"].shape == (depth, width, width)
+        assert f["x"].shape == (batch, width) and f["r"].shape == (batch, width)
+        assert f["grad_w"].shape == (depth, width, width) and f["delta"].shape == (depth, batch, width)
+    beyond = gradsweep(["export", *QUICK, "--config", "12", "-o", "x.h5"], cwd=tmp_path)
+    assert beyond.returncode == EXIT_USAGE and "configurations 0 to 11" in beyond.stderr

@@ -1,0 +1,98 @@
+"""A real sweep's results file, end to end: the real binary under real
+mpirun writes it through parallel HDF5; it must honour the whole contract
+(schema_contract.py), hold each configuration in canonical order, keep inf/NaN
+as they came out, and record enough to reproduce itself."""
+import itertools
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from schema_contract import PER_LAYER, check_contract
+
+SWEEP = """\
+name: contract
+base_seed: 7
+precision: float32
+grid:
+  activation: [linear, tanh]
+  depth: [3, 40]
+  width: [16, 24]
+  sigma_w: [0.9, 1.0, 30.0]   # 30: a float32 linear net overflows within 40 layers
+  sigma_b: [0.0, 0.1]
+  seed: {range: 2}
+  batch: [8]
+"""
+AXES = {  # canonical order, slowest first
+    "activation": [0, 3], "init": [0], "width": [16, 24], "depth": [3, 40], "batch": [8],
+    "sigma_b": [0.0, 0.1], "sigma_w": [0.9, 1.0, 30.0], "seed": [0, 1],
+}
+N = int(np.prod([len(v) for v in AXES.values()]))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    from conftest import run_gradsweep
+    folder = tmp_path_factory.mktemp("contract")
+    (folder / "sweep.yaml").write_text(SWEEP)
+    out = run_gradsweep(["sweep.yaml", "-o", "results.h5"], ranks=2, cwd=folder)
+    assert out.returncode == 0, out
+    return folder
+
+
+def test_contract(results):
+    attrs = check_contract(results / "results.h5", N, 40, ranks=2)
+    assert attrs["sweep_name"] == "contract" and attrs["base_seed"] == 7
+    assert attrs["precision"] == "float32" and attrs["loss"] == "probe"
+    assert attrs["sweep_file"] == SWEEP
+    assert attrs["blas_threads"] == 1 and attrs["blas"].startswith("OpenBLAS")
+    assert attrs["configs_done"] + attrs["configs_nonfinite"] == N
+    assert attrs["configs_failed"] == 0 and attrs["configs_pending"] == 0
+
+
+def test_canonical_order(results):
+    with h5py.File(results / "results.h5", "r") as f:
+        for i, point in enumerate(itertools.product(*AXES.values())):
+            for name, value in zip(AXES, point):
+                assert f[name][i] == value, (i, name)
+
+
+def test_rows(results):
+    with h5py.File(results / "results.h5", "r") as f:
+        v = {name: f[name][:] for name in
+             ["depth", "status", "rank", "elapsed_s", "sigma_w", "activation",
+              "first_nonfinite_layer", "log10_delta_ratio", *PER_LAYER]}
+    for i in range(N):
+        depth = v["depth"][i]
+        for name in PER_LAYER:
+            assert np.isnan(v[name][i, depth:]).all(), (i, name)  # beyond the depth: fill
+        assert v["rank"][i] in (0, 1) and v["elapsed_s"][i] > 0
+        overflowing = v["activation"][i] == 0 and v["sigma_w"][i] == 30.0 and depth == 40
+        if overflowing:
+            # z grows ×30 a layer: float32 (3.4e38) overflows near layer 26.
+            assert v["status"][i] == 2, i
+            assert 20 <= v["first_nonfinite_layer"][i] <= 30, (i, v["first_nonfinite_layer"][i])
+            assert not np.isfinite(v["q"][i, depth - 1])  # stored as it came out
+        else:
+            assert v["status"][i] == 1 and v["first_nonfinite_layer"][i] == 0, i
+            for name in ("q", "delta_sq", "grad_w_norm", "act_ch_var"):
+                assert np.isfinite(v[name][i, :depth]).all(), (i, name)
+            assert np.isfinite(v["log10_delta_ratio"][i])
+
+
+def test_sweep_spec_reproduces_the_file(results, gradsweep):
+    """The canonical sweep text stored in the file, run again, gives the
+    same numbers: a results file carries its own recipe."""
+    with h5py.File(results / "results.h5", "r") as f:
+        spec = f.attrs["sweep_spec"]
+        q = f["q"][:]
+        delta_sq = f["delta_sq"][:]
+    parsed = yaml.safe_load(spec)
+    assert parsed["grid"]["sigma_w"] == [0.9, 1.0, 30.0]
+    (results / "again.yaml").write_text(spec)
+    out = gradsweep(["again.yaml", "-o", "again.h5"], cwd=results)
+    assert out.returncode == 0, out
+    with h5py.File(results / "again.h5", "r") as f:
+        assert f["q"][:].tobytes() == q.tobytes()
+        assert f["delta_sq"][:].tobytes() == delta_sq.tobytes()
