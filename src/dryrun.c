@@ -7,8 +7,9 @@
  * would be off several-fold. Each shape runs at depths 1 and 3, which gives a
  * fixed cost (inputs, probe vectors) and a cost per layer; a configuration
  * takes fixed + depth × per-layer. Shapes too costly to probe, or left when
- * the time budget runs out, are estimated from the GEMM rate, scaled by the
- * probed shapes' ratio of real to GEMM-only time. */
+ * the time budget runs out, are estimated from their two main costs measured
+ * apart: the GEMMs (at this machine's GEMM rate) and the random draws (at
+ * this machine's rate of normal draws). */
 #include "gradsweep/dryrun.h"
 
 #include <math.h>
@@ -18,6 +19,7 @@
 
 #include "gradsweep/blas.h"
 #include "gradsweep/net.h"
+#include "gradsweep/rng.h"
 
 #define PROBE_DEPTH     3
 #define PROBE_BUDGET_S  2.0 /* total time spent probing */
@@ -83,33 +85,47 @@ static const shape *shape_of(const shape *shapes, int count, const gs_config *cf
     return NULL;
 }
 
+/* Seconds per standard normal draw: best of three batches of 2^16. */
+static double draw_seconds(void) {
+    enum { COUNT = 1 << 16 };
+    double *out = gs_malloc(COUNT * sizeof *out), best = INFINITY;
+    gs_stream st = rng_stream(0, 0, 1, 0, 1, GS_DRAW_WEIGHT);
+    for (int run = 0; run < 3; run++) {
+        double start = gs_now();
+        rng_normal(&st, 0, COUNT, out);
+        best = fmin(best, (gs_now() - start) / COUNT);
+    }
+    free(out);
+    return best;
+}
+
+/* Seconds a configuration of an unprobed shape should take: its GEMMs (and
+ * QR) at the GEMM rate, plus its weight, input and probe draws. */
+static double modelled_seconds(const gs_config *cfg, double gemm_rate, double draw_s) {
+    double n = cfg->width, draws = cfg->depth * (n * n + n) + 2.0 * cfg->batch * n;
+    return net_flops(cfg) / gemm_rate + draws * draw_s;
+}
+
 static void estimate(const gs_grid *g, double *core_s, double *total_flops) {
     int count;
     shape *shapes = distinct_shapes(g, &count);
     gs_net *net = net_create();
-    bool f32 = g->spec->precision == GS_FLOAT32;
-    double gemm_rate = blas_measure_flops(f32, g->max_width, g->max_batch, 0.1);
-    double start = gs_now(), measured = 0, gemm_only = 0;
-    for (int k = 0; k < count && gs_now() - start < PROBE_BUDGET_S; k++) {
-        if (net_flops(&shapes[k].example) > PROBE_MAX_FLOPS) continue;
-        probe(net, &shapes[k]);
-        if (isfinite(shapes[k].layer_s)) {
-            measured += shapes[k].fixed_s + shapes[k].layer_s * PROBE_DEPTH;
-            gemm_only += net_flops(&shapes[k].example) / gemm_rate;
-        }
-    }
-    double overhead = measured > 0 && gemm_only > 0 ? measured / gemm_only : 1.0;
+    double start = gs_now();
+    for (int k = 0; k < count && gs_now() - start < PROBE_BUDGET_S; k++)
+        if (net_flops(&shapes[k].example) <= PROBE_MAX_FLOPS) probe(net, &shapes[k]);
+    net_destroy(&net);
+    double gemm_rate = blas_measure_flops(g->spec->precision == GS_FLOAT32, g->max_width,
+                                          g->max_batch, 0.1);
+    double draw_s = draw_seconds();
     *core_s = *total_flops = 0;
     for (int64_t i = 0; i < g->count; i++) {
         gs_config cfg;
         grid_config(g, i, &cfg);
-        double flops = net_flops(&cfg);
         const shape *s = shape_of(shapes, count, &cfg);
-        *total_flops += flops;
+        *total_flops += net_flops(&cfg);
         *core_s += s && isfinite(s->layer_s) ? s->fixed_s + s->layer_s * cfg.depth
-                                             : overhead * flops / gemm_rate;
+                                              : modelled_seconds(&cfg, gemm_rate, draw_s);
     }
-    net_destroy(&net);
     free(shapes);
 }
 
@@ -147,6 +163,6 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
             gs_format_seconds(core_s, b1, sizeof b1));
     if (ranks > 1)
         fprintf(out, ", %s on %d ranks", gs_format_seconds(core_s / ranks, b2, sizeof b2), ranks);
-    fprintf(out, " (measured on this machine: real networks of each shape)\n");
+    fprintf(out, " (measured on this machine)\n");
     fprintf(out, "output: %s\n", output);
 }
