@@ -124,61 +124,49 @@ double activation_dphi(const gs_activation *act, double z) {
     return NAN;
 }
 
-/* ---- array versions --------------------------------------------------------------
- * The switch sits outside the loops so each loop is a tight map the compiler
- * can unroll; the same body serves float and double arrays. */
+/* ---- array version ------------------------------------------------------------------
+ * φ and φ' in one pass: the switch sits outside the loops so each loop is a
+ * tight map, and where φ' reuses φ's transcendental (tanh, sigmoid, silu,
+ * softplus, gelu's Φ) it is computed once. Each pair gives bit for bit what
+ * activation_phi / activation_dphi give. The same body serves float and
+ * double arrays. */
 
-#define MAP(EXPR)                                                                                  \
+#define MAP2(SHARED, PHI, DPHI)                                                                    \
     for (size_t i = 0; i < n; i++) {                                                               \
-        double v = (double)in[i];                                                                  \
-        (void)v; /* unused where φ' is constant */                                                \
-        out[i] = (EXPR);                                                                           \
+        double v = (double)z[i];                                                                   \
+        (void)v; /* unused where φ and φ' are constant */                                        \
+        SHARED;                                                                                    \
+        a[i] = (PHI);                                                                              \
+        d[i] = (DPHI);                                                                             \
     }                                                                                              \
     break
 
-#define FORWARD_BODY                                                                               \
+#define NOTHING_SHARED (void)0
+
+#define FORWARD_DERIVATIVE_BODY                                                                    \
     double s = act->slope;                                                                         \
     switch (act->kind) {                                                                           \
-    case GS_ACT_LINEAR: MAP(v);                                                                    \
-    case GS_ACT_RELU: MAP(relu(v));                                                                \
-    case GS_ACT_LEAKY_RELU: MAP(leaky(v, s));                                                      \
-    case GS_ACT_TANH: MAP(tanh(v));                                                                \
-    case GS_ACT_SIGMOID: MAP(sigmoid(v));                                                          \
-    case GS_ACT_SELU: MAP(selu(v));                                                                \
-    case GS_ACT_GELU: MAP(gelu(v));                                                                \
-    case GS_ACT_SILU: MAP(silu(v));                                                                \
-    case GS_ACT_ELU: MAP(elu(v));                                                                  \
-    case GS_ACT_SOFTPLUS: MAP(softplus(v));                                                        \
-    case GS_ACT_ERF: MAP(erf(v));                                                                  \
-    case GS_ACT_COUNT: MAP(NAN);                                                                   \
+    case GS_ACT_LINEAR: MAP2(NOTHING_SHARED, v, 1.0);                                              \
+    case GS_ACT_RELU: MAP2(NOTHING_SHARED, relu(v), relu_d(v));                                    \
+    case GS_ACT_LEAKY_RELU: MAP2(NOTHING_SHARED, leaky(v, s), leaky_d(v, s));                      \
+    case GS_ACT_TANH: MAP2(double t = tanh(v), t, 1.0 - t * t);                                    \
+    case GS_ACT_SIGMOID: MAP2(double g = sigmoid(v), g, g * (1.0 - g));                            \
+    case GS_ACT_SELU: MAP2(NOTHING_SHARED, selu(v), selu_d(v));                                    \
+    case GS_ACT_GELU: MAP2(double p = normal_cdf(v), v * p, p + v * normal_pdf(v));                \
+    case GS_ACT_SILU: MAP2(double g = sigmoid(v), v * g, g * (1.0 + v * (1.0 - g)));               \
+    case GS_ACT_ELU: MAP2(NOTHING_SHARED, elu(v), elu_d(v));                                       \
+    case GS_ACT_SOFTPLUS:                                                                          \
+        /* e^-|z| serves both: log1p for φ, and σ(z) = 1/(1+e) or e/(1+e) for φ' */             \
+        MAP2(double e = exp(-fabs(v)), fmax(v, 0.0) + log1p(e),                                    \
+             v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e));                                            \
+    case GS_ACT_ERF: MAP2(NOTHING_SHARED, erf(v), erf_d(v));                                       \
+    case GS_ACT_COUNT: MAP2(NOTHING_SHARED, NAN, NAN);                                             \
     }
 
-#define DERIVATIVE_BODY                                                                            \
-    double s = act->slope;                                                                         \
-    switch (act->kind) {                                                                           \
-    case GS_ACT_LINEAR: MAP(1.0);                                                                  \
-    case GS_ACT_RELU: MAP(relu_d(v));                                                              \
-    case GS_ACT_LEAKY_RELU: MAP(leaky_d(v, s));                                                    \
-    case GS_ACT_TANH: MAP(tanh_d(v));                                                              \
-    case GS_ACT_SIGMOID: MAP(sigmoid_d(v));                                                        \
-    case GS_ACT_SELU: MAP(selu_d(v));                                                              \
-    case GS_ACT_GELU: MAP(gelu_d(v));                                                              \
-    case GS_ACT_SILU: MAP(silu_d(v));                                                              \
-    case GS_ACT_ELU: MAP(elu_d(v));                                                                \
-    case GS_ACT_SOFTPLUS: MAP(softplus_d(v));                                                      \
-    case GS_ACT_ERF: MAP(erf_d(v));                                                                \
-    case GS_ACT_COUNT: MAP(NAN);                                                                   \
-    }
-
-void activation_forward_f32(const gs_activation *act, const float *in, float *out, size_t n) {
-    FORWARD_BODY
+void activation_apply_f32(const gs_activation *act, const float *z, float *a, float *d, size_t n) {
+    FORWARD_DERIVATIVE_BODY
 }
-void activation_forward_f64(const gs_activation *act, const double *in, double *out, size_t n) {
-    FORWARD_BODY
-}
-void activation_derivative_f32(const gs_activation *act, const float *in, float *out, size_t n) {
-    DERIVATIVE_BODY
-}
-void activation_derivative_f64(const gs_activation *act, const double *in, double *out, size_t n) {
-    DERIVATIVE_BODY
+void activation_apply_f64(const gs_activation *act, const double *z, double *a, double *d,
+                          size_t n) {
+    FORWARD_DERIVATIVE_BODY
 }

@@ -117,6 +117,19 @@ static int compute_configuration(void *ctx, int64_t index, void (*poll)(void *),
     return s->result.status;
 }
 
+/* Configurations with the same seed, width and init draw the same random
+ * weights (net.h); the scheduler keeps a rank on one such group so that it
+ * draws them once. */
+static int64_t draw_group(const gs_grid *g, int64_t index) {
+    const gs_spec *spec = g->spec;
+    int64_t init = grid_position(g, index, GS_AXIS_INIT);
+    int64_t width = grid_position(g, index, GS_AXIS_WIDTH);
+    int64_t seed = grid_position(g, index, GS_AXIS_SEED);
+    return (init * (int64_t)spec->axis[GS_AXIS_WIDTH].count + width) *
+               (int64_t)spec->axis[GS_AXIS_SEED].count +
+           seed;
+}
+
 static bool stderr_is_terminal(void) { return isatty(fileno(stderr)); }
 
 static int run_sweep(run *r, gs_error *err) {
@@ -135,12 +148,15 @@ static int run_sweep(run *r, gs_error *err) {
     if (rc) return rc;
 
     double *cost = NULL;
+    int64_t *group = NULL;
     if (r->rank == 0) {
         cost = gs_malloc((size_t)r->grid.count * sizeof *cost);
+        group = gs_malloc((size_t)r->grid.count * sizeof *group);
         for (int64_t i = 0; i < r->grid.count; i++) {
             gs_config cfg;
             grid_config(&r->grid, i, &cfg);
             cost[i] = net_flops(&cfg);
+            group[i] = draw_group(&r->grid, i);
         }
         fprintf(stderr, "gradsweep: sweep \"%s\": %lld configurations on %d rank%s -> %s\n",
                 r->spec.name, (long long)r->grid.count, r->size, r->size > 1 ? "s" : "", r->output);
@@ -155,10 +171,11 @@ static int run_sweep(run *r, gs_error *err) {
         .progress_is_tty = tty,
     };
     gs_schedule_report report;
-    rc = schedule_run(r->comm, r->grid.count, cost, NULL, compute_configuration, &s, &opt, &report,
-                      err);
+    rc = schedule_run(r->comm, r->grid.count, cost, group, NULL, compute_configuration, &s, &opt,
+                      &report, err);
     r->local_error = true; /* from here on an error is one rank's own */
     free(cost);
+    free(group);
     free(s.result.layers);
     net_destroy(&s.net);
 

@@ -35,8 +35,34 @@ typedef struct buffer {
     size_t cap; /* bytes */
 } buffer;
 
+/* Which draws the buffers hold. Configurations that differ only in sigma_w,
+ * sigma_b, activation or depth share their unit draws (that is what the
+ * keyed streams promise), so a rank that computes them one after another
+ * draws once: the weights for as many layers as the deepest so far, the data
+ * for the (seed, width, batch). */
+typedef struct drawn_weights {
+    bool valid;
+    uint64_t base_seed;
+    int64_t seed;
+    int width;
+    gs_init init;
+    gs_precision precision;
+    int layers; /* U[1 … layers] and β[1 … layers] are drawn */
+} drawn_weights;
+
+typedef struct drawn_data {
+    bool valid;
+    uint64_t base_seed;
+    int64_t seed;
+    int width, batch;
+    gs_loss loss;
+    gs_precision precision;
+} drawn_data;
+
 struct gs_net {
     gs_config cfg;
+    drawn_weights weights_drawn;
+    drawn_data data_drawn;
     buffer weights, biases, acts, derivs, z, loss_vectors, delta, delta_prev, grad_w, grad_b;
     buffer scratch; /* doubles: statistics, bias sums */
     buffer draw;    /* doubles: unit draws before rounding to the precision; QR workspace */
@@ -44,14 +70,27 @@ struct gs_net {
 
 static size_t real_size(gs_precision p) { return p == GS_FLOAT32 ? sizeof(float) : sizeof(double); }
 
-/* Grows b to hold at least bytes; the old contents are not kept. Returns
- * false when memory runs out (the configuration fails, the rank goes on). */
-static bool reserve(buffer *b, size_t bytes) {
+/* Grows b to hold at least bytes, keeping its contents when keep is set.
+ * Sets *moved when the contents are gone. Returns false when memory runs out
+ * (the configuration fails, the rank goes on). */
+static bool reserve_buffer(buffer *b, size_t bytes, bool keep, bool *moved) {
     if (b->cap >= bytes) return true;
-    free(b->p);
-    b->p = malloc(bytes ? bytes : 1);
+    if (keep) {
+        void *p = realloc(b->p, bytes);
+        if (!p) return false;
+        b->p = p;
+    } else {
+        free(b->p);
+        b->p = malloc(bytes);
+        *moved = true;
+    }
     b->cap = b->p ? bytes : 0;
     return b->p != NULL;
+}
+
+static bool reserve(buffer *b, size_t bytes) {
+    bool moved = false;
+    return reserve_buffer(b, bytes, false, &moved);
 }
 
 gs_net *net_create(void) { return gs_calloc(1, sizeof(gs_net)); }
@@ -197,14 +236,19 @@ static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t cou
 static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
     sizes s = sizes_of(cfg);
     size_t es = real_size(cfg->precision);
-    bool ok = reserve(&net->weights, s.weights * es) && reserve(&net->biases, s.biases * es) &&
-              reserve(&net->acts, s.acts * es) && reserve(&net->derivs, s.derivs * es) &&
-              reserve(&net->z, s.act * es) && reserve(&net->loss_vectors, s.act * es) &&
+    bool data_moved = false;
+    bool ok = reserve_buffer(&net->weights, s.weights * es, true, &data_moved) &&
+              reserve_buffer(&net->biases, s.biases * es, true, &data_moved) &&
+              reserve_buffer(&net->acts, s.acts * es, false, &data_moved) &&
+              reserve_buffer(&net->loss_vectors, s.act * es, false, &data_moved) &&
+              reserve(&net->derivs, s.derivs * es) && reserve(&net->z, s.act * es) &&
               reserve(&net->delta, s.act * es) && reserve(&net->delta_prev, s.act * es) &&
               reserve(&net->grad_w, s.grad_w * es) && reserve(&net->grad_b, s.grad_b * es) &&
               reserve(&net->scratch, s.scratch * sizeof(double)) &&
               reserve(&net->draw, s.draw * sizeof(double));
+    if (data_moved) net->data_drawn.valid = false;
     if (!ok) {
+        net->weights_drawn.valid = net->data_drawn.valid = false;
         char need[32];
         return gs_fail(err, GS_EXIT_RESOURCES,
                        "configuration %lld (depth %d, width %d, batch %d) needs %s and memory "
@@ -215,25 +259,62 @@ static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
     return 0;
 }
 
-int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err) {
-    int rc = reserve_all(net, cfg, err);
-    if (rc) return rc;
-    net->cfg = *cfg;
+static bool same_weights(const drawn_weights *w, const gs_config *cfg) {
+    return w->valid && w->base_seed == cfg->base_seed && w->seed == cfg->seed &&
+           w->width == cfg->width && w->init == cfg->init && w->precision == cfg->precision;
+}
+
+static bool same_data(const drawn_data *d, const gs_config *cfg) {
+    return d->valid && d->base_seed == cfg->base_seed && d->seed == cfg->seed &&
+           d->width == cfg->width && d->batch == cfg->batch && d->loss == cfg->loss &&
+           d->precision == cfg->precision;
+}
+
+/* U[l] and β[l] for the layers not drawn yet. */
+static int draw_layers(gs_net *net, const gs_net_observer *obs, gs_error *err) {
+    const gs_config *cfg = &net->cfg;
+    drawn_weights *w = &net->weights_drawn;
+    if (!same_weights(w, cfg)) {
+        *w = (drawn_weights){false,     cfg->base_seed, cfg->seed, cfg->width,
+                             cfg->init, cfg->precision, 0};
+    }
     const uint32_t n = (uint32_t)cfg->width;
-    const size_t bn = (size_t)cfg->batch * n;
-    for (int l = 1; l <= cfg->depth; l++) {
-        if ((rc = draw_unit_weights(net, l, err))) return rc;
+    for (int l = w->layers + 1; l <= cfg->depth; l++) {
+        w->valid = false; /* until layer l is complete */
+        int rc = draw_unit_weights(net, l, err);
+        if (rc) return rc;
         gs_stream bias = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l,
                                     GS_DRAW_BIAS);
         draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
                      &bias, n);
+        w->layers = l;
+        w->valid = true;
         between_layers(obs);
     }
+    return 0;
+}
+
+/* The input x = a[0] and the probe vectors r (or targets y). */
+static void draw_data(gs_net *net) {
+    const gs_config *cfg = &net->cfg;
+    if (same_data(&net->data_drawn, cfg)) return;
+    const uint32_t n = (uint32_t)cfg->width;
+    const size_t bn = (size_t)cfg->batch * n;
     gs_stream input = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT);
     gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0,
                                    cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
-    draw_normals(net, net->acts.p, &input, bn); /* a[0] = x */
+    draw_normals(net, net->acts.p, &input, bn);
     draw_normals(net, net->loss_vectors.p, &vectors, bn);
+    net->data_drawn = (drawn_data){true,       cfg->base_seed, cfg->seed,     cfg->width,
+                                   cfg->batch, cfg->loss,      cfg->precision};
+}
+
+int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err) {
+    int rc = reserve_all(net, cfg, err);
+    if (rc) return rc;
+    net->cfg = *cfg;
+    if ((rc = draw_layers(net, obs, err))) return rc;
+    draw_data(net);
     return 0;
 }
 
@@ -295,15 +376,26 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
     return rc;
 }
 
+/* The accessors hand out writable buffers: whatever the caller does to them,
+ * the next net_prepare draws afresh. */
 void *net_unit_weights(gs_net *net, int layer) {
+    net->weights_drawn.valid = false;
     return (char *)net->weights.p +
            (size_t)(layer - 1) * net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
 }
 
 void *net_unit_biases(gs_net *net, int layer) {
+    net->weights_drawn.valid = false;
     return (char *)net->biases.p +
            (size_t)(layer - 1) * net->cfg.width * real_size(net->cfg.precision);
 }
 
-void *net_input(gs_net *net) { return net->acts.p; }
-void *net_loss_vectors(gs_net *net) { return net->loss_vectors.p; }
+void *net_input(gs_net *net) {
+    net->data_drawn.valid = false;
+    return net->acts.p;
+}
+
+void *net_loss_vectors(gs_net *net) {
+    net->data_drawn.valid = false;
+    return net->loss_vectors.p;
+}

@@ -2,16 +2,20 @@
  * schedule.h for the promises). Messages:
  *   ASSIGN  rank 0 -> worker   int64 task index, or STOP_TASK
  *   DONE    worker -> rank 0   double[3] {index, outcome, seconds}
- * A worker holds at most two assigned tasks: the one it computes and the next,
- * so it never waits for rank 0 between tasks. The second is sent only while
- * enough work remains for everyone else (see worth_prefetching), so the last,
- * big tasks are not stacked on one rank while others idle. */
+ * Which task goes to whom is the taskpool's policy (costliest first, keeping
+ * a rank on tasks that share work). A worker holds at most two assigned
+ * tasks: the one it computes and the next, so it never waits for rank 0
+ * between tasks. The second is sent only while enough work remains for
+ * everyone else (prefetch_limit), so the last, big tasks are not stacked on
+ * one rank while others idle. */
 #include "gradsweep/schedule.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "gradsweep/progress.h"
+#include "gradsweep/taskpool.h"
 
 enum { TAG_ASSIGN = 11, TAG_DONE = 12 };
 #define STOP_TASK       (-1)
@@ -29,11 +33,8 @@ struct gs_schedule {
     double last_poll;
 
     /* rank 0 */
-    int64_t *order; /* pending tasks, costliest first */
-    int64_t n_order, next;
-    const double *cost;
-    double unassigned_cost;
-    int *outstanding; /* per worker: tasks assigned, not yet reported */
+    gs_taskpool *pool; /* the tasks not handed out yet */
+    int *outstanding;  /* per worker: tasks assigned, not yet reported */
     bool *stop_sent;
     int64_t by_status[4];
     gs_progress progress;
@@ -69,49 +70,11 @@ static void wait_sleeping(MPI_Request *request) {
 
 /* ---- rank 0: handing out ---------------------------------------------------------- */
 
-typedef struct ranked {
-    double cost;
-    int64_t index;
-} ranked;
-
-static int costliest_first(const void *a, const void *b) {
-    const ranked *x = a, *y = b;
-    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static void build_order(gs_schedule *s, int64_t n_tasks, const double *cost, const bool *pending) {
-    ranked *r = gs_malloc((size_t)(n_tasks ? n_tasks : 1) * sizeof *r);
-    int64_t m = 0;
-    for (int64_t i = 0; i < n_tasks; i++)
-        if (!pending || pending[i]) r[m++] = (ranked){cost ? cost[i] : 1.0, i};
-    qsort(r, (size_t)m, sizeof *r, costliest_first);
-    s->order = gs_malloc((size_t)(m ? m : 1) * sizeof *s->order);
-    s->unassigned_cost = 0;
-    for (int64_t k = 0; k < m; k++) {
-        s->order[k] = r[k].index;
-        s->unassigned_cost += r[k].cost;
-    }
-    s->n_order = m;
-    s->next = 0;
-    free(r);
-}
-
-static double task_cost(const gs_schedule *s, int64_t index) {
-    return s->cost ? s->cost[index] : 1.0;
-}
-
-static int64_t take_next(gs_schedule *s) {
-    int64_t t = s->order[s->next++];
-    s->unassigned_cost -= task_cost(s, t);
-    return t;
-}
-
 /* A second queued task helps only while the others have enough work left to
- * stay busy until this worker gets to it. */
-static bool worth_prefetching(const gs_schedule *s) {
-    double next_cost = task_cost(s, s->order[s->next]);
-    return 2.0 * s->size * next_cost <= s->unassigned_cost;
+ * stay busy until this worker gets to it: it may cost at most the unassigned
+ * work / (2 · ranks). */
+static double prefetch_limit(const gs_schedule *s) {
+    return taskpool_remaining_cost(s->pool) / (2.0 * s->size);
 }
 
 static void send_assignment(gs_schedule *s, int worker, int64_t index) {
@@ -126,13 +89,14 @@ static void send_assignment(gs_schedule *s, int worker, int64_t index) {
  * nothing is left to hand out. */
 static void refill(gs_schedule *s, int worker, int depth) {
     while (!s->stop_sent[worker] && s->outstanding[worker] < depth) {
-        if (s->fatal_code || s->next >= s->n_order) {
+        if (s->fatal_code || taskpool_remaining(s->pool) == 0) {
             send_assignment(s, worker, STOP_TASK);
-        } else if (s->outstanding[worker] == 0 || worth_prefetching(s)) {
-            send_assignment(s, worker, take_next(s));
-        } else {
             break;
         }
+        double limit = s->outstanding[worker] == 0 ? INFINITY : prefetch_limit(s);
+        int64_t task = taskpool_next(s->pool, worker, limit);
+        if (task < 0) break;
+        send_assignment(s, worker, task);
     }
 }
 
@@ -142,7 +106,8 @@ static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
         return;
     }
     if (outcome < 4) s->by_status[outcome]++;
-    if (outcome != GS_STATUS_PENDING) progress_count(&s->progress, task_cost(s, index), outcome);
+    if (outcome != GS_STATUS_PENDING)
+        progress_count(&s->progress, taskpool_cost(s->pool, index), outcome);
 }
 
 static void master_serve(gs_schedule *s) {
@@ -229,8 +194,8 @@ static void master_loop(gs_schedule *s, gs_error *err) {
     for (int depth = 1; depth <= QUEUE_DEPTH; depth++)
         for (int w = 1; w < s->size; w++)
             refill(s, w, depth);
-    while (!s->fatal_code && s->next < s->n_order) {
-        int64_t index = take_next(s);
+    int64_t index;
+    while (!s->fatal_code && (index = taskpool_next(s->pool, 0, INFINITY)) >= 0) {
         record_outcome(s, index, run_task(s, index, err));
         master_serve(s);
     }
@@ -247,20 +212,19 @@ static void master_loop(gs_schedule *s, gs_error *err) {
     }
 }
 
-int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const bool *pending,
-                 gs_task_fn task, void *ctx, const gs_schedule_options *opt,
+int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64_t *group,
+                 const bool *pending, gs_task_fn task, void *ctx, const gs_schedule_options *opt,
                  gs_schedule_report *report, gs_error *err) {
     gs_schedule s = {.comm = comm, .task = task, .ctx = ctx};
     MPI_Comm_rank(comm, &s.rank);
     MPI_Comm_size(comm, &s.size);
     double start = gs_now();
     if (s.rank == 0) {
-        s.cost = cost;
-        build_order(&s, n_tasks, cost, pending);
+        s.pool = taskpool_create(n_tasks, cost, group, pending, s.size);
         s.outstanding = gs_calloc((size_t)s.size, sizeof *s.outstanding);
         s.stop_sent = gs_calloc((size_t)s.size, sizeof *s.stop_sent);
         progress_start(&s.progress, opt->progress, opt->progress_is_tty, opt->progress_interval_s,
-                       s.n_order, s.unassigned_cost);
+                       taskpool_tasks(s.pool), taskpool_total_cost(s.pool));
         master_loop(&s, err);
         progress_finish(&s.progress);
     } else {
@@ -284,7 +248,7 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const bool 
     MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
     *report = r;
 
-    free(s.order);
+    taskpool_destroy(&s.pool);
     free(s.outstanding);
     free(s.stop_sent);
     /* A rank whose own tasks went well leaves err empty: the failing rank

@@ -67,10 +67,8 @@ static void test_arrays_match_scalars(void) {
     }
     for (int k = 0; k < GS_ACT_COUNT; k++) {
         gs_activation act = act_of((gs_activation_kind)k);
-        activation_forward_f64(&act, z, a, N);
-        activation_derivative_f64(&act, z, d, N);
-        activation_forward_f32(&act, zf, af, N);
-        activation_derivative_f32(&act, zf, df, N);
+        activation_apply_f64(&act, z, a, d, N);
+        activation_apply_f32(&act, zf, af, df, N);
         int bad = 0;
         for (int i = 0; i < N; i++) {
             bad += a[i] != activation_phi(&act, z[i]) || d[i] != activation_dphi(&act, z[i]);
@@ -78,12 +76,17 @@ static void test_arrays_match_scalars(void) {
             bad += df[i] != (float)activation_dphi(&act, (double)zf[i]);
         }
         CHECK_MSG(bad == 0, "%s: %d mismatches", activation_name(act.kind), bad);
+        double nan_in = NAN, nan_a, nan_d;
+        activation_apply_f64(&act, &nan_in, &nan_a, &nan_d, 1);
+        CHECK_MSG(isnan(nan_a) && (k == GS_ACT_LINEAR || isnan(nan_d)), "%s: NaN in, not out",
+                  activation_name(act.kind));
     }
-    /* In place is allowed. */
+    /* φ in place is allowed. */
     gs_activation tanh_act = act_of(GS_ACT_TANH);
-    double w[3] = {-1, 0, 2};
-    activation_forward_f64(&tanh_act, w, w, 3);
+    double w[3] = {-1, 0, 2}, dw[3];
+    activation_apply_f64(&tanh_act, w, w, dw, 3);
     CHECK(w[0] == tanh(-1.0) && w[1] == 0 && w[2] == tanh(2.0));
+    CHECK(dw[1] == 1.0 && dw[2] == 1.0 - tanh(2.0) * tanh(2.0));
 }
 
 static void test_names(void) {

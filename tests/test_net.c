@@ -280,10 +280,44 @@ static void test_stats_by_hand(void) {
     CHECK(!stats_forward_f64(z, a, d, 2, 2, scratch, &st));
 }
 
+/* A workspace reuses draws across configurations that share them (same
+ * seed, width, init; deeper ones draw only the missing layers). Whatever
+ * came before, every configuration's numbers equal a fresh workspace's. */
+static void test_draw_reuse_changes_nothing(void) {
+    gs_config seq[6];
+    for (int k = 0; k < 6; k++)
+        seq[k] = small_config(GS_ACT_TANH, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+    seq[0].depth = 5;                     /* draws layers 1-5 */
+    seq[1].depth = 9, seq[1].sigma_w = 2; /* same draws, layers 6-9 added */
+    seq[2].depth = 3, seq[2].sigma_b = 0; /* a prefix */
+    seq[3].seed = 6;                      /* other draws */
+    seq[4].batch = 5;                     /* other data, same weights */
+    seq[5].init = GS_INIT_ORTHOGONAL, seq[5].precision = GS_FLOAT32;
+    gs_net *shared = net_create();
+    for (int k = 0; k < 6; k++) {
+        gs_layer_stats a[9], b[9];
+        gs_result ra = run(shared, seq[k], a);
+        gs_net *fresh = net_create();
+        gs_result rb = run(fresh, seq[k], b);
+        net_destroy(&fresh);
+        CHECK_MSG(memcmp(a, b, (size_t)seq[k].depth * sizeof a[0]) == 0, "configuration %d", k);
+        CHECK(ra.log10_delta_ratio == rb.log10_delta_ratio);
+    }
+    /* A caller that touched the weights gets fresh draws next time. */
+    gs_layer_stats before[5], after[5];
+    run(shared, seq[0], before);
+    double *u = net_unit_weights(shared, 1);
+    u[0] += 1.0;
+    run(shared, seq[0], after);
+    CHECK(memcmp(before, after, sizeof before) == 0);
+    net_destroy(&shared);
+}
+
 int main(void) {
     RUN(test_backward_matches_central_differences);
     RUN(test_common_random_numbers);
     RUN(test_prefix);
+    RUN(test_draw_reuse_changes_nothing);
     RUN(test_weight_distributions);
     RUN(test_nonfinite);
     RUN(test_precisions_agree);

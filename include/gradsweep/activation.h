@@ -46,11 +46,11 @@ const char *activation_flag_meanings(void);
 double activation_phi(const gs_activation *act, double z);
 double activation_dphi(const gs_activation *act, double z);
 
-/* Elementwise over n values: a[i] = φ(z[i]) and d[i] = φ'(z[i]). In-place
- * (a == z) is allowed. The float versions compute in single precision. */
-void activation_forward_f32(const gs_activation *act, const float *z, float *a, size_t n);
-void activation_forward_f64(const gs_activation *act, const double *z, double *a, size_t n);
-void activation_derivative_f32(const gs_activation *act, const float *z, float *d, size_t n);
-void activation_derivative_f64(const gs_activation *act, const double *z, double *d, size_t n);
+/* Elementwise over n values: a[i] = φ(z[i]) and d[i] = φ'(z[i]), in one pass
+ * (bit for bit activation_phi / activation_dphi, rounded once to float in
+ * the float version). a may alias z; d may not. */
+void activation_apply_f32(const gs_activation *act, const float *z, float *a, float *d, size_t n);
+void activation_apply_f64(const gs_activation *act, const double *z, double *a, double *d,
+                          size_t n);
 
 #endif

@@ -1,13 +1,12 @@
 /* schedule.h — who computes what: dynamic, costliest-first hand-out of tasks
  * (configuration indices) from rank 0 to every rank, rank 0 included.
  *
- * Rank 0 orders the tasks by decreasing cost (ties by index) and keeps two
- * tasks queued on every worker, so a worker starts its next task the moment
- * it finishes one and its request travels while it computes. Rank 0 computes
- * too: it serves requests whenever the compute function calls the poll
- * callback (between the GEMMs of a layer), so no core is left idle and no rank
- * spins in a blocking receive. Idle waits sleep-poll (MPI_Test + nanosleep)
- * instead of busy-polling, which matters when ranks outnumber cores.
+ * Rank 0 hands tasks out costliest first, keeping a rank on tasks that share
+ * work (taskpool.h), and keeps two tasks queued on every worker, so a worker starts its next task
+ * the moment it finishes one and its request travels while it computes. Rank 0 computes too: it
+ * serves requests whenever the compute function calls the poll callback (between the GEMMs of a
+ * layer), so no core is left idle and no rank spins in a blocking receive. Idle waits sleep-poll
+ * (MPI_Test + nanosleep) instead of busy-polling, which matters when ranks outnumber cores.
  *
  * This module knows MPI and nothing of the maths: a task is an index, its
  * cost a number, its outcome a status and a duration. */
@@ -49,14 +48,15 @@ typedef struct gs_schedule_report {
     int64_t tasks_on_rank0; /* how many tasks rank 0 computed itself */
 } gs_schedule_report;
 
-/* Runs tasks 0 … n_tasks-1 (collective). cost[i] (rank 0 only; may be NULL
- * elsewhere) orders the hand-out. Only `pending` tasks are handed out:
- * pending may be NULL (all). Returns 0, or the error code of the first task
+/* Runs tasks 0 … n_tasks-1 (collective). cost[i] orders the hand-out and
+ * group[i] says which tasks share work (see taskpool.h); both are needed on
+ * rank 0 only (NULL elsewhere; group may be NULL everywhere). Only `pending`
+ * tasks are handed out: pending may be NULL (all). Returns 0, or the error code of the first task
  * that failed fatally (after every rank has stopped; every rank returns the
  * same code, but only the failing rank's err holds the message). The report
  * is identical on every rank. */
-int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const bool *pending,
-                 gs_task_fn task, void *ctx, const gs_schedule_options *opt,
+int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64_t *group,
+                 const bool *pending, gs_task_fn task, void *ctx, const gs_schedule_options *opt,
                  gs_schedule_report *report, gs_error *err);
 
 #endif

@@ -1,0 +1,99 @@
+/* test_taskpool.c — the scheduler's hand-out policy, without MPI. */
+#include <stdlib.h>
+
+#include "gradsweep/taskpool.h"
+#include "testing.h"
+
+/* Without groups, one rank gets the tasks costliest first, ties in index order. */
+static void test_costliest_first(void) {
+    double cost[6] = {1, 5, 3, 5, 2, 4};
+    gs_taskpool *p = taskpool_create(6, cost, NULL, NULL, 1);
+    int64_t expected[6] = {1, 3, 5, 2, 4, 0};
+    for (int k = 0; k < 6; k++)
+        CHECK(taskpool_next(p, 0, INFINITY) == expected[k]);
+    CHECK(taskpool_next(p, 0, INFINITY) == -1);
+    CHECK(taskpool_remaining(p) == 0 && taskpool_remaining_cost(p) == 0);
+    taskpool_destroy(&p);
+    CHECK(p == NULL);
+}
+
+/* A rank stays on its group, costliest task first; another rank starts the
+ * untouched group with the costliest task; when no untouched group is left a
+ * rank joins the group with the most work remaining. */
+static void test_groups(void) {
+    /* group 0: tasks 0-3 (costs 4 3 2 1); group 1: tasks 4-6 (costs 5 1 1) */
+    double cost[7] = {4, 3, 2, 1, 5, 1, 1};
+    int64_t group[7] = {0, 0, 0, 0, 1, 1, 1};
+    gs_taskpool *p = taskpool_create(7, cost, group, NULL, 1);
+    int64_t one_rank[7] = {4, 5, 6, 0, 1, 2, 3}; /* group 1 first: its head (5) is costliest */
+    for (int k = 0; k < 7; k++)
+        CHECK(taskpool_next(p, 0, INFINITY) == one_rank[k]);
+    taskpool_destroy(&p);
+
+    /* Two ranks: total 17, so chunks hold at most 17/8 = 2.125 of cost:
+     * group 0 is cut into {4} {3} {2} {1}, group 1 into {5} {1, 1}. */
+    p = taskpool_create(7, cost, group, NULL, 2);
+    CHECK(taskpool_next(p, 0, INFINITY) == 4); /* the costliest chunk, {5} */
+    CHECK(taskpool_next(p, 1, INFINITY) == 0); /* the next costliest, {4} */
+    CHECK(taskpool_next(p, 0, INFINITY) == 5); /* on in its own group: {1, 1} */
+    CHECK(taskpool_next(p, 1, INFINITY) == 1); /* likewise: {3} */
+    CHECK(taskpool_next(p, 1, INFINITY) == 2); /* {2} */
+    CHECK(taskpool_next(p, 1, INFINITY) == 3); /* {1} */
+    CHECK(taskpool_next(p, 1, INFINITY) == 6); /* nothing untouched: joins rank 0's chunk */
+    CHECK(taskpool_next(p, 0, INFINITY) == -1);
+    taskpool_destroy(&p);
+}
+
+static void test_limit_and_pending(void) {
+    double cost[4] = {8, 1, 6, 2};
+    bool pending[4] = {true, true, false, true};
+    gs_taskpool *p = taskpool_create(4, cost, NULL, pending, 1);
+    CHECK(taskpool_tasks(p) == 3 && taskpool_total_cost(p) == 11);
+    CHECK(taskpool_next(p, 0, 5.0) == -1); /* the next (cost 8) is over the limit */
+    CHECK(taskpool_remaining(p) == 3);     /* and was not taken */
+    CHECK(taskpool_next(p, 0, 8.0) == 0);
+    CHECK(taskpool_next(p, 0, INFINITY) == 3);
+    CHECK(taskpool_next(p, 0, INFINITY) == 1);
+    CHECK(taskpool_next(p, 0, INFINITY) == -1); /* task 2 was not pending */
+    CHECK(taskpool_next(p, 7, INFINITY) == -1); /* no such rank */
+    taskpool_destroy(&p);
+}
+
+/* Whatever the interleaving of ranks, every pending task is handed out once. */
+static void test_every_task_once(void) {
+    enum { N = 5000, RANKS = 7 };
+    double *cost = malloc(N * sizeof *cost);
+    int64_t *group = malloc(N * sizeof *group);
+    int *seen = calloc(N, sizeof *seen);
+    unsigned state = 12345;
+    for (int i = 0; i < N; i++) {
+        state = state * 1103515245u + 12345u;
+        cost[i] = 1 + (state >> 16) % 100;
+        group[i] = (state >> 8) % 37;
+    }
+    gs_taskpool *p = taskpool_create(N, cost, group, NULL, RANKS);
+    double handed = 0;
+    for (int k = 0; k < N; k++) {
+        state = state * 1103515245u + 12345u;
+        int64_t t = taskpool_next(p, (int)((state >> 16) % RANKS), INFINITY);
+        CHECK(t >= 0 && t < N);
+        if (t >= 0 && t < N) seen[t]++, handed += cost[t];
+    }
+    int twice = 0;
+    for (int i = 0; i < N; i++)
+        twice += seen[i] != 1;
+    CHECK(twice == 0);
+    CHECK(taskpool_remaining(p) == 0 && handed == taskpool_total_cost(p));
+    taskpool_destroy(&p);
+    free(cost);
+    free(group);
+    free(seen);
+}
+
+int main(void) {
+    RUN(test_costliest_first);
+    RUN(test_groups);
+    RUN(test_limit_and_pending);
+    RUN(test_every_task_once);
+    TEST_MAIN_END();
+}
