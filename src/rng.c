@@ -74,15 +74,76 @@ static inline double open01(uint32_t hi, uint32_t lo) {
     return ((double)bits + 0.5) * 0x1.0p-53;
 }
 
+/* The standard normal quantile Φ⁻¹(u), 0 < u < 1: Wichura's algorithm AS 241
+ * (PPND16, Applied Statistics 37:477–484, 1988), accurate to about 1e-16.
+ * One uniform per normal and no transcendental in the central 85 %: several
+ * times faster than Box–Muller's log and sincos, and every element of a
+ * stream stays computable on its own. Coefficients as in the paper, lowest
+ * power first: A/B for |u - ½| ≤ 0.425, C/D for r = sqrt(-log min(u, 1-u))
+ * ≤ 5, E/F beyond. */
+static const double as241_a[8] = {3.3871328727963666080e0,  1.3314166789178437745e+2,
+                                  1.9715909503065514427e+3, 1.3731693765509461125e+4,
+                                  4.5921953931549871457e+4, 6.7265770927008700853e+4,
+                                  3.3430575583588128105e+4, 2.5090809287301226727e+3};
+static const double as241_b[8] = {1.0,
+                                  4.2313330701600911252e+1,
+                                  6.8718700749205790830e+2,
+                                  5.3941960214247511077e+3,
+                                  2.1213794301586595867e+4,
+                                  3.9307895800092710610e+4,
+                                  2.8729085735721942674e+4,
+                                  5.2264952788528545610e+3};
+static const double as241_c[8] = {1.42343711074968357734e0,  4.63033784615654529590e0,
+                                  5.76949722146069140550e0,  3.64784832476320460504e0,
+                                  1.27045825245236838258e0,  2.41780725177450611770e-1,
+                                  2.27238449892691845833e-2, 7.74545014278341407640e-4};
+static const double as241_d[8] = {1.0,
+                                  2.05319162663775882187e0,
+                                  1.67638483018380384940e0,
+                                  6.89767334985100004550e-1,
+                                  1.48103976427480074590e-1,
+                                  1.51986665636164571966e-2,
+                                  5.47593808499534494600e-4,
+                                  1.05075007164441684324e-9};
+static const double as241_e[8] = {6.65790464350110377720e0,  5.46378491116411436990e0,
+                                  1.78482653991729133580e0,  2.96560571828504891230e-1,
+                                  2.65321895265761230930e-2, 1.24266094738807843860e-3,
+                                  2.71155556874348757815e-5, 2.01033439929228813265e-7};
+static const double as241_f[8] = {1.0,
+                                  5.99832206555887937690e-1,
+                                  1.36929880922735805310e-1,
+                                  1.48753612908506148525e-2,
+                                  7.86869131145613259100e-4,
+                                  1.84631831751005468180e-5,
+                                  1.42151175831644588870e-7,
+                                  2.04426310338993978564e-15};
+
+/* p(x) / q(x) for degree-7 polynomials given lowest power first (Horner). */
+static inline double ratio7(const double *p, const double *q, double x) {
+    double num = p[7], den = q[7];
+    for (int k = 6; k >= 0; k--) {
+        num = num * x + p[k];
+        den = den * x + q[k];
+    }
+    return num / den;
+}
+
+static double normal_quantile(double u) {
+    double q = u - 0.5;
+    if (fabs(q) <= 0.425) return q * ratio7(as241_a, as241_b, 0.180625 - q * q);
+    double r = sqrt(-log(q < 0 ? u : 1.0 - u));
+    double x = r <= 5.0 ? ratio7(as241_c, as241_d, r - 1.6) : ratio7(as241_e, as241_f, r - 5.0);
+    return q < 0 ? -x : x;
+}
+
+double rng_normal_quantile(double u) { return normal_quantile(u); }
+
 void rng_normal(const gs_stream *s, uint64_t first, size_t count, double *out) {
     uint64_t e = first, end = first + count;
     while (e < end) {
         uint32_t r[4];
         block(s, e >> 1, r);
-        /* Box–Muller: two independent normals from two uniforms. */
-        double radius = sqrt(-2.0 * log(open01(r[0], r[1])));
-        double angle = 2.0 * M_PI * open01(r[2], r[3]);
-        double pair[2] = {radius * cos(angle), radius * sin(angle)};
+        double pair[2] = {normal_quantile(open01(r[0], r[1])), normal_quantile(open01(r[2], r[3]))};
         for (unsigned half = (unsigned)(e & 1); half < 2 && e < end; half++, e++)
             *out++ = pair[half];
     }

@@ -4,6 +4,10 @@
 
 #include <math.h>
 
+/* Partial sums per row reduction: enough for the compiler to fill two AVX
+ * registers of doubles, and a fixed summation order on every machine. */
+#define LANES 8
+
 #define REAL         float
 #define SUFFIX(name) name##_f32
 #include "stats_kernels.inc"

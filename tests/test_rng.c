@@ -127,10 +127,29 @@ static void test_correlations(void) {
     free(y);
 }
 
+/* The quantile inverts the normal CDF: Φ(Φ⁻¹(u)) = u across the centre and
+ * both tails, to about the accuracy of erfc itself. */
+static void test_normal_quantile(void) {
+    double worst = 0;
+    for (int k = 1; k < 2000; k++) {
+        double u = k / 2000.0;
+        double x = rng_normal_quantile(u);
+        worst = fmax(worst, fabs(0.5 * erfc(-x * M_SQRT1_2) - u) / u);
+    }
+    for (double u = 1e-16; u < 0.1; u *= 3.7) { /* lower tail, relative error; upper by symmetry */
+        double x = rng_normal_quantile(u);
+        worst = fmax(worst, fabs(0.5 * erfc(-x * M_SQRT1_2) - u) / u);
+        if (u > 1e-6) CHECK(fabs(rng_normal_quantile(1.0 - u) + x) < 1e-9); /* 1 - u is rounded */
+    }
+    CHECK_MSG(worst < 1e-13, "worst relative error of Phi(Phi^-1(u)) %.3g", worst);
+    CHECK(rng_normal_quantile(0.5) == 0.0);
+}
+
 int main(void) {
     RUN(test_philox_known_answers);
     RUN(test_random_access);
     RUN(test_stream_keys);
+    RUN(test_normal_quantile);
     RUN(test_normal_moments);
     RUN(test_uniform_moments);
     RUN(test_correlations);

@@ -43,8 +43,12 @@ gs_stream rng_stream(uint64_t base_seed, uint64_t seed, uint32_t width, int init
                      gs_draw_purpose purpose);
 
 /* Standard normal draws N(0,1) for elements first … first+count-1 of the
- * stream (Box–Muller on pairs of 53-bit uniforms from one Philox block). */
+ * stream: the normal quantile (Wichura's AS 241) of a 53-bit uniform, two
+ * per Philox block. */
 void rng_normal(const gs_stream *s, uint64_t first, size_t count, double *out);
+
+/* Φ⁻¹(u) for 0 < u < 1 (AS 241, ~1e-16 accurate): exposed for tests. */
+double rng_normal_quantile(double u);
 
 /* Uniform draws on the open interval (-1, 1) for elements first … first+count-1. */
 void rng_uniform_pm1(const gs_stream *s, uint64_t first, size_t count, double *out);

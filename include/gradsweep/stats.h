@@ -12,8 +12,8 @@
 
 #include "gradsweep/config.h"
 
-/* Scratch space the forward statistics need: 4·n doubles. */
-#define STATS_SCRATCH_DOUBLES(n) (4 * (size_t)(n))
+/* Scratch space the forward statistics need: 7·n doubles. */
+#define STATS_SCRATCH_DOUBLES(n) (7 * (size_t)(n))
 
 /* q, preact_mean, c, act_ch_sq_mean, act_ch_var, saturated_frac and dead_frac
  * of one layer from z (B, n), a = φ(z) (B, n) and d = φ'(z) (B, n).
@@ -23,9 +23,14 @@ bool stats_forward_f32(const float *z, const float *a, const float *d, int B, in
 bool stats_forward_f64(const double *z, const double *a, const double *d, int B, int n,
                        double *scratch, gs_layer_stats *out);
 
-/* delta_sq of δ (B, n). Returns true if every value was finite. */
-bool stats_delta_f32(const float *delta, int B, int n, gs_layer_stats *out);
-bool stats_delta_f64(const double *delta, int B, int n, gs_layer_stats *out);
+/* delta_sq of δ (B, n), and its per-unit sums unit_sum[i] = Σ_s δ[s,i] (the
+ * bias gradient needs them). With scale (B, n) given, δ is first multiplied
+ * by it in place — δ[l-1] = (δ[l] W[l]) ⊙ φ'(z[l-1]) — so that one pass does
+ * both. scratch: 2·n doubles. Returns true if every value of δ was finite. */
+bool stats_delta_f32(float *delta, const float *scale, int B, int n, double *unit_sum,
+                     double *scratch, gs_layer_stats *out);
+bool stats_delta_f64(double *delta, const double *scale, int B, int n, double *unit_sum,
+                     double *scratch, gs_layer_stats *out);
 
 /* Euclidean norm of v (count values), accumulated in double with scaling so
  * that it neither overflows nor underflows before the result itself would. */
