@@ -11,7 +11,15 @@
  *     loss_vectors (B, n)        r (probe) or y (mse)
  *     delta, delta_prev (B, n)   δ[l] and δ[l-1]
  *     grad_w (n, n), grad_b (n)  ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
- * plus double scratch for the statistics and for drawing. */
+ * plus double scratch for the statistics and for drawing.
+ *
+ * When that does not fit in the memory limit, two fallbacks trade time for
+ * memory, giving the same numbers bit for bit (net.h, gs_memory_mode):
+ *     redraw       weights (1, n, n): U[l] is drawn again from its stream
+ *                  whenever it is needed (forward, then backward)
+ *     checkpoint   redraw, and a[l], φ'(z[l]) kept only at every k-th layer
+ *                  (plus k - 1 slots for one segment); the backward pass
+ *                  recomputes each segment from its checkpoint. */
 #include "gradsweep/net.h"
 
 #include <cblas.h>
@@ -61,6 +69,11 @@ typedef struct drawn_data {
 
 struct gs_net {
     gs_config cfg;
+    size_t memory_limit; /* bytes; 0: none */
+    gs_memory_plan plan; /* how cfg is held */
+    int loaded_layer;    /* redraw, checkpoint: the layer whose U is in `weights`; 0: none */
+    int valid_segment;   /* checkpoint: the segment base whose slots hold a and φ'; -1: none */
+    gs_error draw_error; /* a weight draw that failed in the middle of a pass */
     drawn_weights weights_drawn;
     drawn_data data_drawn;
     buffer weights, biases, acts, derivs, z, loss_vectors, delta, delta_prev, grad_w, grad_b;
@@ -119,13 +132,23 @@ typedef struct sizes {
 
 static size_t qr_workspace_doubles(int n) { return (size_t)n * n + 2 * (size_t)n + 64 * (size_t)n; }
 
-static sizes sizes_of(const gs_config *cfg) {
+/* Slots for a[l] and φ'(z[l]) when checkpointing every k layers: one per
+ * multiple of k in 0 … L, plus k - 1 for the layers of one segment. */
+static size_t checkpoint_slots(int depth, int k) {
+    return (size_t)(depth / k + 1) + (size_t)(k - 1);
+}
+
+static sizes sizes_of(const gs_config *cfg, const gs_memory_plan *plan) {
     size_t L = (size_t)cfg->depth, B = (size_t)cfg->batch, n = (size_t)cfg->width;
+    size_t layers_held = plan->mode == GS_MEMORY_STORE_ALL ? L : 1;
+    size_t slots = plan->mode == GS_MEMORY_CHECKPOINT
+                       ? checkpoint_slots(cfg->depth, plan->checkpoint_every)
+                       : L + 1;
     sizes s = {
-        .weights = L * n * n,
+        .weights = layers_held * n * n,
         .biases = L * n,
-        .acts = (L + 1) * B * n,
-        .derivs = L * B * n,
+        .acts = slots * B * n,
+        .derivs = slots * B * n,
         .act = B * n,
         .grad_w = n * n,
         .grad_b = n,
@@ -135,11 +158,42 @@ static sizes sizes_of(const gs_config *cfg) {
     return s;
 }
 
-size_t net_memory_bytes(const gs_config *cfg) {
-    sizes s = sizes_of(cfg);
+static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
+    sizes s = sizes_of(cfg, plan);
     size_t reals = s.weights + s.biases + s.acts + s.derivs + 4 * s.act + s.grad_w + s.grad_b;
     return reals * real_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
 }
+
+size_t net_memory_bytes(const gs_config *cfg) {
+    gs_memory_plan all = {GS_MEMORY_STORE_ALL, 0, 0};
+    return bytes_of(cfg, &all);
+}
+
+const char *memory_mode_name(gs_memory_mode mode) {
+    static const char *const names[] = {"store all", "redraw weights", "checkpoint"};
+    return (unsigned)mode < 3 ? names[mode] : NULL;
+}
+
+bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan) {
+    *plan = (gs_memory_plan){GS_MEMORY_STORE_ALL, 0, 0};
+    plan->bytes = bytes_of(cfg, plan);
+    if (limit == 0 || plan->bytes <= limit) return true;
+    *plan = (gs_memory_plan){GS_MEMORY_REDRAW_WEIGHTS, 0, 0};
+    plan->bytes = bytes_of(cfg, plan);
+    if (plan->bytes <= limit) return true;
+    /* Every layer is recomputed once whatever k is, so take the k that needs
+     * the least memory (about sqrt(L)). */
+    gs_memory_plan best = {GS_MEMORY_CHECKPOINT, 1, SIZE_MAX};
+    for (int k = 1; k <= cfg->depth; k++) {
+        gs_memory_plan candidate = {GS_MEMORY_CHECKPOINT, k, 0};
+        candidate.bytes = bytes_of(cfg, &candidate);
+        if (candidate.bytes < best.bytes) best = candidate;
+    }
+    *plan = best;
+    return best.bytes <= limit;
+}
+
+void net_set_memory_limit(gs_net *net, size_t bytes) { net->memory_limit = bytes; }
 
 double net_flops(const gs_config *cfg) {
     double L = cfg->depth, B = cfg->batch, n = cfg->width;
@@ -185,13 +239,14 @@ static int draw_orthogonal(double *q, double *work, int n, const gs_stream *st, 
     return 0;
 }
 
-/* U[l]: unit weights with Var(U_ij) = 1/n, so that W = sigma_w·U has
- * Var(W_ij) = sigma_w²/fan_in. Element (i, j) is draw i·n + j of the layer's
- * stream. (For orthogonal draws U is Qᵀ, equally Haar-distributed.) */
-static int draw_unit_weights(gs_net *net, int layer, gs_error *err) {
+/* U[l] into slot `slot` of the weights buffer: unit weights with Var(U_ij) =
+ * 1/n, so that W = sigma_w·U has Var(W_ij) = sigma_w²/fan_in. Element (i, j)
+ * is draw i·n + j of the layer's stream. (For orthogonal draws U is Qᵀ,
+ * equally Haar-distributed.) */
+static int draw_unit_weights(gs_net *net, int layer, size_t slot, gs_error *err) {
     const gs_config *cfg = &net->cfg;
     const int n = cfg->width;
-    const size_t nn = (size_t)n * n, offset = (size_t)(layer - 1) * nn;
+    const size_t nn = (size_t)n * n, offset = slot * nn;
     gs_stream st = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)n, cfg->init,
                               (uint32_t)layer, GS_DRAW_WEIGHT);
     double *row = net->draw.p;
@@ -234,7 +289,7 @@ static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t cou
 }
 
 static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
-    sizes s = sizes_of(cfg);
+    sizes s = sizes_of(cfg, &net->plan);
     size_t es = real_size(cfg->precision);
     bool data_moved = false;
     bool ok = reserve_buffer(&net->weights, s.weights * es, true, &data_moved) &&
@@ -254,7 +309,7 @@ static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
                        "configuration %lld (depth %d, width %d, batch %d) needs %s and memory "
                        "ran out; lower the largest configuration or run fewer ranks per node",
                        (long long)cfg->index, cfg->depth, cfg->width, cfg->batch,
-                       gs_format_bytes((double)net_memory_bytes(cfg), need, sizeof need));
+                       gs_format_bytes((double)net->plan.bytes, need, sizeof need));
     }
     return 0;
 }
@@ -270,6 +325,25 @@ static bool same_data(const drawn_data *d, const gs_config *cfg) {
            d->precision == cfg->precision;
 }
 
+static void draw_biases(gs_net *net, int l) {
+    const gs_config *cfg = &net->cfg;
+    const uint32_t n = (uint32_t)cfg->width;
+    gs_stream bias =
+        rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l, GS_DRAW_BIAS);
+    draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
+                 &bias, n);
+}
+
+/* Without room for every U[l]: all β[l] now, each U[l] when a pass needs it. */
+static void draw_biases_only(gs_net *net, const gs_net_observer *obs) {
+    net->weights_drawn.valid = false; /* the weights buffer holds one layer from now on */
+    net->loaded_layer = 0;
+    for (int l = 1; l <= net->cfg.depth; l++) {
+        draw_biases(net, l);
+        if (l % 64 == 0) between_layers(obs);
+    }
+}
+
 /* U[l] and β[l] for the layers not drawn yet. */
 static int draw_layers(gs_net *net, const gs_net_observer *obs, gs_error *err) {
     const gs_config *cfg = &net->cfg;
@@ -278,15 +352,11 @@ static int draw_layers(gs_net *net, const gs_net_observer *obs, gs_error *err) {
         *w = (drawn_weights){false,     cfg->base_seed, cfg->seed, cfg->width,
                              cfg->init, cfg->precision, 0};
     }
-    const uint32_t n = (uint32_t)cfg->width;
     for (int l = w->layers + 1; l <= cfg->depth; l++) {
         w->valid = false; /* until layer l is complete */
-        int rc = draw_unit_weights(net, l, err);
+        int rc = draw_unit_weights(net, l, (size_t)(l - 1), err);
         if (rc) return rc;
-        gs_stream bias = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l,
-                                    GS_DRAW_BIAS);
-        draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
-                     &bias, n);
+        draw_biases(net, l);
         w->layers = l;
         w->valid = true;
         between_layers(obs);
@@ -310,12 +380,75 @@ static void draw_data(gs_net *net) {
 }
 
 int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err) {
+    if (!net_memory_plan(cfg, net->memory_limit, &net->plan)) {
+        char need[32], limit[32];
+        return gs_fail(err, GS_EXIT_RESOURCES,
+                       "configuration %lld (depth %d, width %d, batch %d) needs %s even with "
+                       "weights redrawn and activations checkpointed; the limit is %s",
+                       (long long)cfg->index, cfg->depth, cfg->width, cfg->batch,
+                       gs_format_bytes((double)net->plan.bytes, need, sizeof need),
+                       gs_format_bytes((double)net->memory_limit, limit, sizeof limit));
+    }
     int rc = reserve_all(net, cfg, err);
     if (rc) return rc;
     net->cfg = *cfg;
-    if ((rc = draw_layers(net, obs, err))) return rc;
+    net->draw_error = (gs_error){0};
+    if (net->plan.mode == GS_MEMORY_STORE_ALL) {
+        if ((rc = draw_layers(net, obs, err))) return rc;
+    } else {
+        draw_biases_only(net, obs);
+    }
     draw_data(net);
     return 0;
+}
+
+/* ---- where each layer's buffers are, whatever the plan -------------------------- */
+
+static size_t slot_of(const gs_net *net, int l) {
+    int k = net->plan.checkpoint_every;
+    if (net->plan.mode != GS_MEMORY_CHECKPOINT) return (size_t)l;
+    if (l % k == 0) return (size_t)(l / k);                        /* a checkpoint */
+    return (size_t)(net->cfg.depth / k + 1) + (size_t)(l % k - 1); /* the segment's slots */
+}
+
+/* a[l], 0 ≤ l ≤ L (a[0] = x) and φ'(z[l]), 1 ≤ l ≤ L. */
+static void *act_at(gs_net *net, int l) {
+    return (char *)net->acts.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
+                                     real_size(net->cfg.precision);
+}
+
+static void *deriv_at(gs_net *net, int l) {
+    return (char *)net->derivs.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
+                                       real_size(net->cfg.precision);
+}
+
+/* U[l]: stored, or drawn now into the one-layer buffer. A failed draw (LAPACK)
+ * leaves NaN weights, so the configuration reads as nonfinite, and is
+ * reported as failed by net_run. */
+static const void *weights_at(gs_net *net, int l) {
+    size_t layer_bytes = (size_t)net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
+    if (net->plan.mode == GS_MEMORY_STORE_ALL)
+        return (char *)net->weights.p + (size_t)(l - 1) * layer_bytes;
+    if (net->loaded_layer != l) {
+        if (draw_unit_weights(net, l, 0, &net->draw_error)) {
+            size_t count = (size_t)net->cfg.width * net->cfg.width;
+            for (size_t k = 0; k < count; k++) {
+                if (net->cfg.precision == GS_FLOAT32)
+                    ((float *)net->weights.p)[k] = NAN;
+                else
+                    ((double *)net->weights.p)[k] = NAN;
+            }
+        }
+        net->loaded_layer = l;
+    }
+    return net->weights.p;
+}
+
+/* Checkpointing: the segment whose slots hold layer l, 0 < l, l not a
+ * multiple of k. */
+static int segment_base(const gs_net *net, int l) {
+    int k = net->plan.checkpoint_every;
+    return l / k * k;
 }
 
 /* ---- the passes, once per precision ---------------------------------------------- */
@@ -369,9 +502,10 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
     if (rc == 0) {
         net_forward(net, res, obs);
         net_backward(net, res, obs);
-    } else {
-        res->status = GS_STATUS_FAILED;
+        if (net->draw_error.code)
+            rc = gs_fail(err, net->draw_error.code, "%s", net->draw_error.msg);
     }
+    if (rc) res->status = GS_STATUS_FAILED;
     res->elapsed_s = gs_now() - start;
     return rc;
 }
@@ -380,8 +514,7 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
  * the next net_prepare draws afresh. */
 void *net_unit_weights(gs_net *net, int layer) {
     net->weights_drawn.valid = false;
-    return (char *)net->weights.p +
-           (size_t)(layer - 1) * net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
+    return (void *)weights_at(net, layer);
 }
 
 void *net_unit_biases(gs_net *net, int layer) {
@@ -392,7 +525,7 @@ void *net_unit_biases(gs_net *net, int layer) {
 
 void *net_input(gs_net *net) {
     net->data_drawn.valid = false;
-    return net->acts.p;
+    return act_at(net, 0);
 }
 
 void *net_loss_vectors(gs_net *net) {

@@ -313,11 +313,75 @@ static void test_draw_reuse_changes_nothing(void) {
     net_destroy(&shared);
 }
 
+/* Under a memory limit the network redraws weights, then checkpoints
+ * activations; every plan gives the store-all numbers bit for bit (the
+ * recomputation runs the same GEMMs on the same inputs). */
+static void test_memory_plans_agree(void) {
+    for (int variant = 0; variant < 4; variant++) {
+        gs_config cfg = small_config(variant % 2 ? GS_ACT_RELU : GS_ACT_TANH,
+                                     variant >= 2 ? GS_INIT_ORTHOGONAL : GS_INIT_GAUSSIAN,
+                                     variant % 2 ? GS_LOSS_MSE : GS_LOSS_PROBE);
+        cfg.depth = variant == 3 ? 12 : 11; /* L a multiple of k, and not */
+        cfg.width = 24, cfg.batch = 5, cfg.precision = variant ? GS_FLOAT64 : GS_FLOAT32;
+        gs_layer_stats all[12], constrained[12];
+        gs_net *net = net_create();
+        gs_result reference = run(net, cfg, all);
+        gs_memory_plan full, redraw, plan;
+        CHECK(net_memory_plan(&cfg, 0, &full) && full.mode == GS_MEMORY_STORE_ALL);
+        CHECK(full.bytes == net_memory_bytes(&cfg));
+        CHECK(net_memory_plan(&cfg, full.bytes - 1, &redraw));
+        CHECK(redraw.mode == GS_MEMORY_REDRAW_WEIGHTS && redraw.bytes < full.bytes);
+        size_t limits[] = {redraw.bytes, redraw.bytes - 1, 0};
+        /* the smallest checkpointed workspace */
+        CHECK(!net_memory_plan(&cfg, 1, &plan) && plan.mode == GS_MEMORY_CHECKPOINT);
+        limits[2] = plan.bytes;
+        for (int k = 0; k < 3; k++) {
+            CHECK(net_memory_plan(&cfg, limits[k], &plan) && plan.bytes <= limits[k]);
+            net_set_memory_limit(net, limits[k]);
+            gs_result res = run(net, cfg, constrained);
+            CHECK_MSG(memcmp(all, constrained, (size_t)cfg.depth * sizeof all[0]) == 0,
+                      "variant %d, %s (k = %d)", variant, memory_mode_name(plan.mode),
+                      plan.checkpoint_every);
+            CHECK(res.status == reference.status &&
+                  res.log10_delta_ratio == reference.log10_delta_ratio);
+        }
+        /* Too little even for checkpoints: the configuration fails, cleanly. */
+        net_set_memory_limit(net, 1000);
+        gs_result res = {.layers = constrained};
+        gs_error err = {0};
+        CHECK(net_run(net, &cfg, &res, NULL, &err) == GS_EXIT_RESOURCES);
+        CHECK(res.status == GS_STATUS_FAILED);
+        CHECK_STR_CONTAINS(err.msg, "even with weights redrawn and activations checkpointed");
+        net_destroy(&net);
+    }
+}
+
+/* The checkpoint interval is about sqrt(L) (it minimises L/k + k slots) and
+ * the saving real. */
+static void test_checkpoint_saving(void) {
+    gs_config cfg = small_config(GS_ACT_RELU, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+    cfg.depth = 1000, cfg.width = 8192, cfg.batch = 128, cfg.precision = GS_FLOAT32;
+    gs_memory_plan plan;
+    net_memory_plan(&cfg, 1, &plan);
+    CHECK_MSG(plan.checkpoint_every >= 21 && plan.checkpoint_every <= 47, "k = %d",
+              plan.checkpoint_every);
+    /* store all: 1000 weight matrices of 8192² floats, 268 GB; checkpointed:
+     * one U and one ∂loss/∂W (8192² floats each), ∂loss/∂b, the biases (1000 × 8192),
+     * 2 × (1000/k + k) slots and four buffers of 128 × 8192 floats, and 8 × 8192
+     * doubles of scratch: 1.1 GB. */
+    double n = 8192, B = 128, k = plan.checkpoint_every, slots = floor(1000 / k) + k;
+    double expected = 4 * (2 * n * n + n + 1000 * n + 2 * slots * B * n + 4 * B * n) + 8 * 8 * n;
+    CHECK(net_memory_bytes(&cfg) > 268e9);
+    CHECK_NEAR((double)plan.bytes, expected, 0);
+}
+
 int main(void) {
     RUN(test_backward_matches_central_differences);
     RUN(test_common_random_numbers);
     RUN(test_prefix);
     RUN(test_draw_reuse_changes_nothing);
+    RUN(test_memory_plans_agree);
+    RUN(test_checkpoint_saving);
     RUN(test_weight_distributions);
     RUN(test_nonfinite);
     RUN(test_precisions_agree);

@@ -19,12 +19,38 @@
 #ifndef GRADSWEEP_NET_H
 #define GRADSWEEP_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "gradsweep/common.h"
 #include "gradsweep/config.h"
 
 typedef struct gs_net gs_net;
+
+/* How a configuration is held in memory. All three give the same numbers,
+ * bit for bit; each trades time for memory:
+ *   store all       every U[l], a[l] and φ'(z[l]) (the fastest);
+ *   redraw weights  one U[l] at a time, drawn again from its stream for the
+ *                   backward pass (every layer drawn twice);
+ *   checkpoint      also a[l], φ'(z[l]) only at every k-th layer; the backward
+ *                   pass recomputes each segment (a second forward pass, and
+ *                   every layer drawn three times). */
+typedef enum gs_memory_mode {
+    GS_MEMORY_STORE_ALL = 0,
+    GS_MEMORY_REDRAW_WEIGHTS = 1,
+    GS_MEMORY_CHECKPOINT = 2,
+} gs_memory_mode;
+
+typedef struct gs_memory_plan {
+    gs_memory_mode mode;
+    int checkpoint_every; /* k, for GS_MEMORY_CHECKPOINT */
+    size_t bytes;         /* the workspace this plan needs */
+} gs_memory_plan;
+
+/* The fastest plan for cfg within limit bytes (0: no limit). Returns false
+ * when none fits; plan then holds the one that needs least. */
+bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan);
+const char *memory_mode_name(gs_memory_mode mode);
 
 /* Lets the caller act between the GEMMs of a long configuration (rank 0
  * serves work requests there) and see the gradients (tests, export). Any
@@ -41,10 +67,13 @@ typedef struct gs_net_observer {
 
 gs_net *net_create(void);
 void net_destroy(gs_net **net);
+/* Bytes the workspace may use from now on (0, the default: no limit). */
+void net_set_memory_limit(gs_net *net, size_t bytes);
 
-/* Builds the network of cfg: sizes the buffers and draws U, β, x and r (or y)
- * from the counter-based generator. Fails (GS_EXIT_RESOURCES) if memory runs
- * out, (GS_EXIT_INTERNAL) if LAPACK fails on an orthogonal draw. */
+/* Builds the network of cfg: picks its memory plan, sizes the buffers and
+ * draws U (when stored), β, x and r (or y) from the counter-based generator.
+ * Fails (GS_EXIT_RESOURCES) if no plan fits the limit or memory runs out,
+ * (GS_EXIT_INTERNAL) if LAPACK fails on an orthogonal draw. */
 int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err);
 
 /* Forward pass; fills res->layers[l-1] forward statistics (q, preact_mean, c,
@@ -61,7 +90,8 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
 
 /* The current network's buffers, in its precision, for tests and export:
  * U[l] (n, n) for 1 ≤ l ≤ L, β[l] (n), x (B, n), r or y (B, n). Writable, so a
- * test can perturb a weight and run net_forward again. */
+ * test can perturb a weight and run net_forward again. Under the store-all
+ * plan the U[l] are consecutive: net_unit_weights(net, 1) holds all L. */
 void *net_unit_weights(gs_net *net, int layer);
 void *net_unit_biases(gs_net *net, int layer);
 void *net_input(gs_net *net);
@@ -71,7 +101,7 @@ void *net_loss_vectors(gs_net *net);
  * plus the orthogonal draws' QR when init is orthogonal. The scheduler's
  * cost and the --dry-run time estimate. */
 double net_flops(const gs_config *cfg);
-/* Bytes the workspace needs for cfg (the --dry-run memory estimate). */
+/* Bytes the workspace needs for cfg under the store-all plan. */
 size_t net_memory_bytes(const gs_config *cfg);
 
 #endif
