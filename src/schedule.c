@@ -1,24 +1,20 @@
 /* schedule.c — dynamic costliest-first hand-out of tasks over MPI (see
  * schedule.h for the promises). Messages:
- *   ASSIGN  rank 0 -> worker   int64 task index, or STOP_TASK
+ *   ASSIGN  rank 0 -> worker   int64 task index, or DISPATCH_STOP
  *   DONE    worker -> rank 0   double[3] {index, outcome, seconds}
- * Which task goes to whom is the taskpool's policy (costliest first, keeping
- * a rank on tasks that share work). A worker holds at most two assigned
- * tasks: the one it computes and the next, so it never waits for rank 0
- * between tasks. The second is sent only while enough work remains for
- * everyone else (prefetch_limit), so the last, big tasks are not stacked on
- * one rank while others idle. */
+ * Which task goes to whom, how many a worker holds and when it stops are
+ * decided by dispatch.h / taskpool.h, which know no MPI (the simulator runs
+ * the same code); this file only moves the messages and waits. */
 #include "gradsweep/schedule.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "gradsweep/dispatch.h"
 #include "gradsweep/progress.h"
-#include "gradsweep/taskpool.h"
 
 enum { TAG_ASSIGN = 11, TAG_DONE = 12 };
-#define STOP_TASK       (-1)
 #define QUEUE_DEPTH     2
 #define POLL_INTERVAL_S 1e-4 /* rank 0 looks for requests at most this often */
 
@@ -33,9 +29,7 @@ struct gs_schedule {
     double last_poll;
 
     /* rank 0 */
-    gs_taskpool *pool; /* the tasks not handed out yet */
-    int *outstanding;  /* per worker: tasks assigned, not yet reported */
-    bool *stop_sent;
+    gs_dispatch *dispatch; /* who holds what, and what to hand out next */
     int64_t by_status[4];
     gs_progress progress;
 
@@ -70,44 +64,22 @@ static void wait_sleeping(MPI_Request *request) {
 
 /* ---- rank 0: handing out ---------------------------------------------------------- */
 
-/* A second queued task helps only while the others have enough work left to
- * stay busy until this worker gets to it: it may cost at most the unassigned
- * work / (2 · ranks). */
-static double prefetch_limit(const gs_schedule *s) {
-    return taskpool_remaining_cost(s->pool) / (2.0 * s->size);
-}
-
-static void send_assignment(gs_schedule *s, int worker, int64_t index) {
-    MPI_Send(&index, 1, MPI_INT64_T, worker, TAG_ASSIGN, s->comm);
-    if (index == STOP_TASK)
-        s->stop_sent[worker] = true;
-    else
-        s->outstanding[worker]++;
-}
-
-/* Tops worker up to `depth` assigned tasks, or tells it to stop once
- * nothing is left to hand out. */
+/* Sends worker whatever brings it to `depth` held tasks (dispatch.h decides). */
 static void refill(gs_schedule *s, int worker, int depth) {
-    while (!s->stop_sent[worker] && s->outstanding[worker] < depth) {
-        if (s->fatal_code || taskpool_remaining(s->pool) == 0) {
-            send_assignment(s, worker, STOP_TASK);
-            break;
-        }
-        double limit = s->outstanding[worker] == 0 ? INFINITY : prefetch_limit(s);
-        int64_t task = taskpool_next(s->pool, worker, limit);
-        if (task < 0) break;
-        send_assignment(s, worker, task);
-    }
+    int64_t message;
+    while ((message = dispatch_next(s->dispatch, worker, depth)) != DISPATCH_NONE)
+        MPI_Send(&message, 1, MPI_INT64_T, worker, TAG_ASSIGN, s->comm);
 }
 
 static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
     if (outcome < 0) {
         if (!s->fatal_code) s->fatal_code = -outcome;
+        dispatch_halt(s->dispatch);
         return;
     }
     if (outcome < 4) s->by_status[outcome]++;
     if (outcome != GS_STATUS_PENDING)
-        progress_count(&s->progress, taskpool_cost(s->pool, index), outcome);
+        progress_count(&s->progress, taskpool_cost(dispatch_pool(s->dispatch), index), outcome);
 }
 
 static void master_serve(gs_schedule *s) {
@@ -119,7 +91,7 @@ static void master_serve(gs_schedule *s) {
         double msg[3];
         MPI_Recv(msg, 3, MPI_DOUBLE, status.MPI_SOURCE, TAG_DONE, s->comm, MPI_STATUS_IGNORE);
         int worker = status.MPI_SOURCE;
-        s->outstanding[worker]--;
+        dispatch_done(s->dispatch, worker);
         record_outcome(s, (int64_t)msg[0], (int)msg[1]);
         refill(s, worker, QUEUE_DEPTH);
     }
@@ -138,7 +110,7 @@ static void worker_receive(gs_schedule *s) {
         int arrived = 0;
         MPI_Test(&s->assign_request, &arrived, MPI_STATUS_IGNORE);
         if (!arrived) return;
-        if (s->assign_buffer == STOP_TASK) {
+        if (s->assign_buffer == DISPATCH_STOP) {
             s->stopped = true;
         } else {
             s->queue[s->queue_length++] = s->assign_buffer;
@@ -195,19 +167,13 @@ static void master_loop(gs_schedule *s, gs_error *err) {
         for (int w = 1; w < s->size; w++)
             refill(s, w, depth);
     int64_t index;
-    while (!s->fatal_code && (index = taskpool_next(s->pool, 0, INFINITY)) >= 0) {
+    while (!s->fatal_code && (index = dispatch_own(s->dispatch)) >= 0) {
         record_outcome(s, index, run_task(s, index, err));
         master_serve(s);
     }
-    for (int w = 1; w < s->size; w++)
-        refill(s, w, 0); /* STOP to the idle ones */
     double backoff = 5e-5;
-    for (;;) {
+    while (dispatch_busy(s->dispatch)) {
         master_serve(s);
-        bool busy = false;
-        for (int w = 1; w < s->size; w++)
-            busy = busy || s->outstanding[w] > 0 || !s->stop_sent[w];
-        if (!busy) break;
         sleep_backoff(&backoff);
     }
 }
@@ -220,11 +186,10 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64
     MPI_Comm_size(comm, &s.size);
     double start = gs_now();
     if (s.rank == 0) {
-        s.pool = taskpool_create(n_tasks, cost, group, pending, s.size);
-        s.outstanding = gs_calloc((size_t)s.size, sizeof *s.outstanding);
-        s.stop_sent = gs_calloc((size_t)s.size, sizeof *s.stop_sent);
+        s.dispatch = dispatch_create(n_tasks, cost, group, pending, s.size);
+        gs_taskpool *pool = dispatch_pool(s.dispatch);
         progress_start(&s.progress, opt->progress, opt->progress_is_tty, opt->progress_interval_s,
-                       taskpool_tasks(s.pool), taskpool_total_cost(s.pool));
+                       taskpool_tasks(pool), taskpool_total_cost(pool));
         master_loop(&s, err);
         progress_finish(&s.progress);
     } else {
@@ -248,9 +213,7 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64
     MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
     *report = r;
 
-    taskpool_destroy(&s.pool);
-    free(s.outstanding);
-    free(s.stop_sent);
+    dispatch_destroy(&s.dispatch);
     /* A rank whose own tasks went well leaves err empty: the failing rank
      * reports why, once. */
     return code;

@@ -1,6 +1,8 @@
-/* test_taskpool.c — the scheduler's hand-out policy, without MPI. */
+/* test_taskpool.c — the scheduler's hand-out policy and rules (taskpool.h,
+ * dispatch.h), without MPI. */
 #include <stdlib.h>
 
+#include "gradsweep/dispatch.h"
 #include "gradsweep/taskpool.h"
 #include "testing.h"
 
@@ -90,10 +92,64 @@ static void test_every_task_once(void) {
     free(seen);
 }
 
+/* A worker's second task is sent ahead only while the unassigned work is at
+ * least 2 · ranks times its cost; STOP comes once the pool is empty, once. */
+static void test_dispatch_prefetch_and_stop(void) {
+    double cost[10] = {10, 9, 1, 1, 1, 1, 1, 1, 1, 1};
+    gs_dispatch *d = dispatch_create(10, cost, NULL, NULL, 2);
+    CHECK(dispatch_next(d, 1, 2) == 0);             /* a first task: always */
+    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* 9 > 17 / (2·2): not ahead */
+    CHECK(dispatch_own(d) == 1);                    /* rank 0 takes the 9 itself */
+    CHECK(dispatch_next(d, 1, 2) == 2);             /* 1 <= 8 / 4: now worth it */
+    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* it holds two */
+    /* Worker 1 finishes a task, is topped up, and so on until STOP: it gets
+     * tasks 3 … 9 in order, and near the end no longer one ahead. */
+    int64_t expected = 3, held = 2;
+    bool stopped = false, declined_ahead = false;
+    while (!stopped) {
+        dispatch_done(d, 1);
+        held--;
+        int64_t message;
+        while ((message = dispatch_next(d, 1, 2)) != DISPATCH_NONE) {
+            if (message == DISPATCH_STOP) {
+                stopped = true;
+                break;
+            }
+            CHECK(message == expected);
+            expected++, held++;
+        }
+        if (!stopped && held == 1) declined_ahead = true;
+    }
+    CHECK(expected == 10 && declined_ahead);
+    CHECK(dispatch_busy(d) == (held > 0)); /* STOP may come while it holds its last */
+    for (; held > 0; held--)
+        dispatch_done(d, 1);
+    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* STOP goes out once */
+    CHECK(!dispatch_busy(d) && dispatch_own(d) == -1);
+    dispatch_destroy(&d);
+}
+
+static void test_dispatch_halt(void) {
+    gs_dispatch *d = dispatch_create(10, NULL, NULL, NULL, 3);
+    CHECK(dispatch_next(d, 1, 1) >= 0 && dispatch_next(d, 2, 1) >= 0);
+    dispatch_halt(d);
+    CHECK(dispatch_own(d) == -1);
+    CHECK(dispatch_next(d, 1, 2) == DISPATCH_STOP); /* holds one, gets no more */
+    CHECK(dispatch_busy(d));                        /* until both report back */
+    dispatch_done(d, 1);
+    dispatch_done(d, 2);
+    CHECK(dispatch_next(d, 2, 2) == DISPATCH_STOP);
+    CHECK(!dispatch_busy(d));
+    CHECK(taskpool_remaining(dispatch_pool(d)) == 8); /* nothing else was handed out */
+    dispatch_destroy(&d);
+}
+
 int main(void) {
     RUN(test_costliest_first);
     RUN(test_groups);
     RUN(test_limit_and_pending);
     RUN(test_every_task_once);
+    RUN(test_dispatch_prefetch_and_stop);
+    RUN(test_dispatch_halt);
     TEST_MAIN_END();
 }
