@@ -44,6 +44,12 @@ void *gs_calloc_check(size_t count, size_t size, const char *file, int line) {
     return p;
 }
 
+void *gs_realloc_check(void *p, size_t size, const char *file, int line) {
+    void *q = realloc(p, size ? size : 1);
+    if (!q) out_of_memory(size, file, line);
+    return q;
+}
+
 char *gs_strdup_check(const char *s, const char *file, int line) {
     size_t n = strlen(s) + 1;
     char *p = gs_malloc_check(n, file, line);

@@ -41,9 +41,11 @@ int gs_vfail(gs_error *err, int code, const char *fmt, va_list ap);
 void *gs_malloc_check(size_t size, const char *file, int line);
 void *gs_calloc_check(size_t count, size_t size, const char *file, int line);
 char *gs_strdup_check(const char *s, const char *file, int line);
+void *gs_realloc_check(void *p, size_t size, const char *file, int line);
 #define gs_malloc(size)        gs_malloc_check((size), __FILE__, __LINE__)
 #define gs_calloc(count, size) gs_calloc_check((count), (size), __FILE__, __LINE__)
 #define gs_strdup(s)           gs_strdup_check((s), __FILE__, __LINE__)
+#define gs_realloc(p, size)    gs_realloc_check((p), (size), __FILE__, __LINE__)
 
 /* The name the user most likely meant, for "did you mean …?" hints: the
  * nearest within edit distance 2 (case-insensitive; 1 for short names), else
