@@ -13,6 +13,7 @@ enum {
     OPT_BLAS_THREADS,
     OPT_PROGRESS,
     OPT_CONFIG,
+    OPT_CSV,
     OPT_AXIS_FIRST, /* OPT_AXIS_FIRST + gs_axis_id */
     OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_COUNT,
 };
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
     {"blas-threads", required_argument, NULL, OPT_BLAS_THREADS},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"csv", no_argument, NULL, OPT_CSV},
     {"activation", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_ACTIVATION},
     {"init", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INIT},
     {"width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_WIDTH},
@@ -50,7 +52,7 @@ static const char *const option_names[] = {
     "--output",           "--force", "--dry-run", "--blas-threads", "--progress",  "--config",
     "--activation",       "--init",  "--width",   "--depth",        "--batch",     "--sigma-b",
     "--sigma-w",          "--seed",  "--name",    "--base-seed",    "--precision", "--loss",
-    "--leaky-relu-slope", "--help",  "--version",
+    "--leaky-relu-slope", "--help",  "--version", "--csv",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -102,6 +104,7 @@ static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     case 'o': cli->output = arg; return 0;
     case OPT_FORCE: cli->force = true; return 0;
     case OPT_DRY_RUN: cli->dry_run = true; return 0;
+    case OPT_CSV: cli->csv = true; return 0;
     case OPT_BLAS_THREADS:
         if (parse_long("--blas-threads", arg, 1, 1024, &v, err)) return GS_EXIT_USAGE;
         cli->blas_threads = (int)v;
@@ -132,11 +135,43 @@ static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     return gs_fail(err, GS_EXIT_INTERNAL, "unhandled option code %d", c);
 }
 
+/* gradsweep theory computes from formulas: options that shape a sweep or its
+ * file mean nothing to it, and a silently ignored option misleads. */
+static int check_theory_options(const gs_cli *cli, gs_error *err) {
+    const char *wrong = NULL;
+    if (cli->sweep_path)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "theory: takes no sweep file (got \"%s\"); choose with --activation, "
+                       "--sigma-b and --sigma-w",
+                       cli->sweep_path);
+    if (cli->output) wrong = "--output";
+    if (cli->force) wrong = "--force";
+    if (cli->dry_run) wrong = "--dry-run";
+    if (cli->blas_threads) wrong = "--blas-threads";
+    if (cli->progress_interval_s >= 0) wrong = "--progress";
+    if (cli->export_config >= 0) wrong = "--config";
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        if (cli->axis_value[a] && a != GS_AXIS_ACTIVATION && a != GS_AXIS_SIGMA_B &&
+            a != GS_AXIS_SIGMA_W)
+            wrong = axis_option((gs_axis_id)a);
+    for (int k = 0; k < cli->settings; k++)
+        if (strcmp(cli->setting_key[k], "leaky_relu_slope") != 0) wrong = cli->setting_key[k];
+    if (wrong)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "theory: %s does not apply; it takes --activation, --sigma-b, --sigma-w, "
+                       "--leaky-relu-slope and --csv (gradsweep theory --help)",
+                       wrong);
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
     *cli = (gs_cli){.command = GS_CMD_RUN, .progress_interval_s = -1, .export_config = -1};
     int first = 1;
     if (argc > 1 && strcmp(argv[1], "export") == 0) {
         cli->command = GS_CMD_EXPORT;
+        first = 2;
+    } else if (argc > 1 && strcmp(argv[1], "theory") == 0) {
+        cli->command = GS_CMD_THEORY;
         first = 2;
     } else if (argc > 1 && strcmp(argv[1], "help") == 0) {
         cli->command = GS_CMD_HELP;
@@ -169,6 +204,11 @@ int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
                            cli->sweep_path, sub_argv[k]);
         cli->sweep_path = sub_argv[k];
     }
+    if (cli->command == GS_CMD_THEORY) return check_theory_options(cli, err);
+    if (cli->csv)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "--csv applies to gradsweep theory only (see "
+                       "gradsweep theory --help)");
     if (cli->command == GS_CMD_EXPORT) {
         if (cli->export_config < 0)
             return gs_fail(err, GS_EXIT_USAGE,
@@ -195,6 +235,7 @@ int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err) {
 static const char help_run[] =
     "Usage: mpirun -n RANKS gradsweep [SWEEP.yaml] [OPTIONS]\n"
     "       gradsweep export SWEEP.yaml --config I -o NET.h5\n"
+    "       gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST] [--csv]\n"
     "\n"
     "Maps where deep networks' signals and gradients vanish or explode. Every\n"
     "configuration of a grid (depth, width, sigma_w, activation, ...) builds a\n"
@@ -268,7 +309,8 @@ static const char help_run[] =
     "  gradsweep --depth 10,50 --width 256 --sigma-w 0.5:2:16 --activation relu,tanh \\\n"
     "            --seed 0:2:3 -o quick.h5\n"
     "  gradsweep jobs/example.yaml --dry-run\n"
-    "Documentation: docs/usage.md, docs/schema.md.\n";
+    "Documentation: docs/usage.md, docs/schema.md, docs/theory.md; where the edge of\n"
+    "chaos lies before a sweep: gradsweep theory --help.\n";
 
 static const char help_export[] =
     "Usage: gradsweep export SWEEP.yaml --config I -o NET.h5 [axis and setting options]\n"
@@ -285,6 +327,52 @@ static const char help_export[] =
     "and, as attributes, the configuration and the loss value. Use it to check\n"
     "gradsweep against another framework, or to study one network closely.\n";
 
+static const char help_theory[] =
+    "Usage: gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST]\n"
+    "                        [--leaky-relu-slope S] [--csv]\n"
+    "\n"
+    "Mean-field theory of wide networks at initialization (Poole et al. 2016,\n"
+    "Schoenholz et al. 2017; docs/theory.md), before any cluster time is spent.\n"
+    "With weights N(0, sigma_w^2/n) and biases N(0, sigma_b^2), the pre-activations'\n"
+    "second moment follows the length map q -> sigma_w^2 E[phi(sqrt(q) z)^2] +\n"
+    "sigma_b^2 to a fixed point q*, and the backward signal grows or shrinks by\n"
+    "  chi1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]\n"
+    "per layer: chi1 < 1 ordered (gradients vanish), chi1 > 1 chaotic (they explode),\n"
+    "chi1 = 1 the edge of chaos, where deep networks train.\n"
+    "\n"
+    "For every activation and sigma_b this prints the critical sigma_w (chi1 = 1) and\n"
+    "what holds there; with --sigma-w, the same at the scales given instead:\n"
+    "  sigma_w      the critical one, or the one given\n"
+    "  q*           the fixed point of the length map (with --sigma-w: the one reached\n"
+    "               from inputs x ~ N(0, 1), as in a sweep); 0 or inf where q dies\n"
+    "               out or grows without bound\n"
+    "  chi1         1 at criticality\n"
+    "  xi_q, xi_c   depth scales over which q approaches q* and over which inputs'\n"
+    "               correlations are forgotten: -1/log of the maps' slopes\n"
+    "  6 xi_c       the deepest network that still trains (Schoenholz et al. 2017);\n"
+    "               inf at criticality\n"
+    "  stable       whether q* attracts the length map (yes), repels it (no: for\n"
+    "               silu and gelu with a bias the critical q* can repel), or neither\n"
+    "               (marginal: q approaches as a power law, or stays where it is)\n"
+    "  phase        ordered, critical or chaotic (with --sigma-w)\n"
+    "\n"
+    "Options (LIST is 1,2,3 or A:B:N, N evenly spaced values from A to B):\n"
+    "      --activation LIST    linear relu leaky_relu tanh sigmoid selu gelu silu elu\n"
+    "                           softplus erf (default: all)\n"
+    "      --sigma-b LIST       bias standard deviations (default 0)\n"
+    "      --sigma-w LIST       evaluate at these weight scales instead of at the\n"
+    "                           critical one; also he, lecun, xavier\n"
+    "      --leaky-relu-slope S negative slope of leaky_relu (default 0.01)\n"
+    "      --csv                comma-separated values with a header line\n"
+    "\n"
+    "Examples:\n"
+    "  gradsweep theory --activation tanh --sigma-b 0.1,0.2236,0.3162\n"
+    "  gradsweep theory --activation tanh --sigma-b 0.2 --sigma-w 1:2:11 --csv\n"
+    "Exit codes: 0, or 2 for a bad option (one line on stderr).\n";
+
 void cli_print_help(FILE *out, gs_command topic) {
-    fputs(topic == GS_CMD_EXPORT ? help_export : help_run, out);
+    fputs(topic == GS_CMD_EXPORT   ? help_export
+          : topic == GS_CMD_THEORY ? help_theory
+                                   : help_run,
+          out);
 }

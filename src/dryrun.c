@@ -114,8 +114,8 @@ static void estimate(const gs_grid *g, double *core_s, double *total_flops) {
     for (int k = 0; k < count && gs_now() - start < PROBE_BUDGET_S; k++)
         if (net_flops(&shapes[k].example) <= PROBE_MAX_FLOPS) probe(net, &shapes[k]);
     net_destroy(&net);
-    double gemm_rate = blas_measure_flops(g->spec->precision == GS_FLOAT32, g->max_width,
-                                          g->max_batch, 0.1);
+    double gemm_rate =
+        blas_measure_flops(g->spec->precision == GS_FLOAT32, g->max_width, g->max_batch, 0.1);
     double draw_s = draw_seconds();
     *core_s = *total_flops = 0;
     for (int64_t i = 0; i < g->count; i++) {
@@ -124,7 +124,7 @@ static void estimate(const gs_grid *g, double *core_s, double *total_flops) {
         const shape *s = shape_of(shapes, count, &cfg);
         *total_flops += net_flops(&cfg);
         *core_s += s && isfinite(s->layer_s) ? s->fixed_s + s->layer_s * cfg.depth
-                                              : modelled_seconds(&cfg, gemm_rate, draw_s);
+                                             : modelled_seconds(&cfg, gemm_rate, draw_s);
     }
     free(shapes);
 }

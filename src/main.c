@@ -6,6 +6,7 @@
  * Every rank parses the command line and the sweep text itself (rank 0 reads
  * the file and broadcasts it), so all ranks reach the same verdict on bad
  * input; only rank 0 prints it. */
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "gradsweep/schedule.h"
 #include "gradsweep/spec.h"
 #include "gradsweep/store.h"
+#include "gradsweep/theory.h"
 
 typedef struct run {
     MPI_Comm comm;
@@ -97,6 +99,7 @@ typedef struct sweep {
     gs_net *net;
     gs_store *store;
     gs_result result;
+    gs_theory *theory; /* the mean-field predictions this rank has computed */
 } sweep;
 
 /* One configuration, on whichever rank the scheduler chose. A configuration
@@ -113,6 +116,8 @@ static int compute_configuration(void *ctx, int64_t index, void (*poll)(void *),
         fprintf(stderr, "gradsweep: rank %d: configuration %lld failed: %s\n", s->r->rank,
                 (long long)index, run_err.msg);
     s->result.rank = s->r->rank;
+    /* Theory for every configuration, failed ones too: it needs no workspace. */
+    theory_predict(s->theory, &cfg, &s->result);
     if (store_write(s->store, &cfg, &s->result, err)) return -err->code;
     return s->result.status;
 }
@@ -162,7 +167,9 @@ static int run_sweep(run *r, gs_error *err) {
                 r->spec.name, (long long)r->grid.count, r->size, r->size > 1 ? "s" : "", r->output);
     }
     s.net = net_create();
+    s.theory = theory_create();
     s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
+    s.result.theory = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.theory);
     bool tty = stderr_is_terminal();
     gs_schedule_options opt = {
         .progress_interval_s =
@@ -177,7 +184,9 @@ static int run_sweep(run *r, gs_error *err) {
     free(cost);
     free(group);
     free(s.result.layers);
+    free(s.result.theory);
     net_destroy(&s.net);
+    theory_destroy(&s.theory);
 
     gs_run_summary summary = {.wall_s = report.wall_s};
     memcpy(summary.by_status, report.by_status, sizeof summary.by_status);
@@ -218,6 +227,91 @@ static int run_export(run *r, gs_error *err) {
     return export_network(r->output, &cfg, r->cli.force, err);
 }
 
+/* ---- theory: the edge of chaos, before a sweep ------------------------------------------ */
+
+/* "inf", "nan" or %.6g, the same in the table and in CSV. */
+static const char *number(double v, char *buf, size_t size) {
+    if (isnan(v)) return "nan";
+    if (isinf(v)) return v > 0 ? "inf" : "-inf";
+    snprintf(buf, size, "%.6g", v);
+    return buf;
+}
+
+static const char *phase_name(double chi1) {
+    if (isnan(chi1)) return "nan";
+    return fabs(chi1 - 1) <= 1e-9 ? "critical" : chi1 < 1 ? "ordered" : "chaotic";
+}
+
+static void print_theory_row(bool csv, const char *activation, double sigma_b, double sigma_w,
+                             const gs_fixed_point *fp, const char *phase) {
+    char b[8][32];
+    const char *v[] = {number(sigma_b, b[0], 32),     number(sigma_w, b[1], 32),
+                       number(fp->q_star, b[2], 32),  number(fp->chi1, b[3], 32),
+                       number(fp->xi_q, b[4], 32),    number(fp->xi_c, b[5], 32),
+                       number(6 * fp->xi_c, b[6], 32)};
+    const char *stable = isnan(sigma_w) ? "nan" : stability_name(fp->stability);
+    if (csv)
+        printf("%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", activation, v[0], v[1], v[2], v[3], v[4], v[5],
+               v[6], stable, phase);
+    else
+        printf("%-11s %8s %12s %11s %10s %9s %9s %9s  %-8s %s\n", activation, v[0], v[1], v[2],
+               v[3], v[4], v[5], v[6], stable, phase);
+}
+
+/* gradsweep theory: a table of the mean-field theory (theory.h) for the
+ * activations and sigma_b values asked for, at the critical sigma_w or at
+ * the given ones. Axis options are parsed as a sweep's, so the same lists,
+ * names and checks apply. */
+static int run_theory(run *r, gs_error *err) {
+    gs_spec *spec = &r->spec;
+    int rc = cli_apply(&r->cli, spec, err);
+    if (rc) return rc;
+    if (!(spec->leaky_relu_slope >= 0 && spec->leaky_relu_slope < 1))
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "--leaky-relu-slope: must be at least 0 and below 1, got %g",
+                       spec->leaky_relu_slope);
+    if (r->rank != 0) return 0;
+    const gs_axis *acts = &spec->axis[GS_AXIS_ACTIVATION], *biases = &spec->axis[GS_AXIS_SIGMA_B];
+    const gs_axis *scales = &spec->axis[GS_AXIS_SIGMA_W];
+    int n_acts = acts->count ? (int)acts->count : GS_ACT_COUNT;
+    double no_bias = 0;
+    size_t n_biases = biases->count ? biases->count : 1;
+    const double *sigma_bs = biases->count ? biases->real : &no_bias;
+    bool csv = r->cli.csv, at_critical = scales->count == 0;
+    if (csv) {
+        printf("activation,sigma_b,sigma_w,q_star,chi1,xi_q,xi_c,trainable_depth,stable,phase\n");
+    } else {
+        printf("# %s. q*: fixed point of the length map%s; xi: depth scales\n"
+               "# (Schoenholz et al. 2017); networks deeper than ~6 xi_c do not train.\n",
+               at_critical ? "Edge of chaos (chi1 = 1)" : "Mean-field theory at the given sigma_w",
+               at_critical ? "" : " reached from x ~ N(0, 1)");
+        printf("%-11s %8s %12s %11s %10s %9s %9s %9s  %-8s %s\n", "activation", "sigma_b",
+               at_critical ? "sigma_w_crit" : "sigma_w", "q*", "chi1", "xi_q", "xi_c", "6 xi_c",
+               "stable", "phase");
+    }
+    for (int a = 0; a < n_acts; a++) {
+        gs_activation act = {acts->count ? (gs_activation_kind)acts->integer[a]
+                                         : (gs_activation_kind)a,
+                             spec->leaky_relu_slope};
+        const char *name = activation_name(act.kind);
+        for (size_t b = 0; b < n_biases; b++) {
+            double sigma_b = sigma_bs[b], sigma_w;
+            gs_fixed_point fp;
+            if (at_critical) {
+                bool found = theory_critical(&act, sigma_b, &sigma_w, &fp);
+                print_theory_row(csv, name, sigma_b, sigma_w, &fp, found ? "critical" : "none");
+                continue;
+            }
+            for (size_t w = 0; w < scales->count; w++) {
+                gs_mean_field mf = {act, scales->real[w], sigma_b};
+                theory_fixed_point(&mf, mf.sigma_w * mf.sigma_w + sigma_b * sigma_b, &fp);
+                print_theory_row(csv, name, sigma_b, mf.sigma_w, &fp, phase_name(fp.chi1));
+            }
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     run r = {.comm = MPI_COMM_WORLD};
@@ -237,6 +331,8 @@ int main(int argc, char **argv) {
         if (r.rank == 0) cli_print_help(stdout, r.cli.help_topic);
     } else if (!rc && r.cli.command == GS_CMD_VERSION) {
         if (r.rank == 0) printf("gradsweep %s (%s)\n", GS_VERSION, blas_config());
+    } else if (!rc && r.cli.command == GS_CMD_THEORY) {
+        rc = run_theory(&r, &err);
     } else if (!rc) {
         set_blas_threads(&r.cli);
         r.command_line = join_arguments(argc, argv);

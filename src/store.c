@@ -41,11 +41,13 @@ typedef enum var_dims { DIMS_CONFIG, DIMS_CONFIG_LAYER } var_dims;
 
 /* Where a variable's values come from, which also fixes who writes them, when. */
 typedef enum var_source {
-    FROM_CONFIG, /* the configuration (grid_config): written in full by store_create */
-    FROM_RESULT, /* a number of gs_result: store_write, unless the configuration failed */
-    FROM_RUN,    /* who computed it and how long it took (gs_result): store_write, always */
-    FROM_LAYERS, /* a gs_layer_stats field, per layer: store_write, unless it failed */
-    FROM_STATUS, /* gs_result.status: store_write, last of all */
+    FROM_CONFIG,        /* the configuration (grid_config): written in full by store_create */
+    FROM_RESULT,        /* a number of gs_result: store_write, unless the configuration failed */
+    FROM_RUN,           /* who computed it and how long it took (gs_result): store_write, always */
+    FROM_LAYERS,        /* a gs_layer_stats field, per layer: store_write, unless it failed */
+    FROM_THEORY,        /* a mean-field prediction (gs_result's *_theory): store_write, always */
+    FROM_THEORY_LAYERS, /* a gs_layer_theory field, per layer: store_write, always */
+    FROM_STATUS,        /* gs_result.status: store_write, last of all */
 } var_source;
 
 typedef enum var_fill {
@@ -114,6 +116,13 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
 #define RESULT_REAL(...) SCALAR_REAL(FROM_RESULT, __VA_ARGS__)
 #define RUN_INT(...)     SCALAR_INT(FROM_RUN, __VA_ARGS__)
 #define RUN_REAL(...)    SCALAR_REAL(FROM_RUN, __VA_ARGS__)
+#define THEORY_REAL(...) SCALAR_REAL(FROM_THEORY, __VA_ARGS__)
+#define THEORY_LAYER(name_, field_, long_name_, description_)                                      \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG_LAYER,                             \
+        .source = FROM_THEORY_LAYERS, .fill = FILL_NAN, .long_name = long_name_, .units = "1",     \
+        .description = description_, .offset = FIELD(gs_layer_theory, field_, double)              \
+    }
 #define LAYER(name_, long_name_, units_, description_)                                             \
     {                                                                                              \
         .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG_LAYER, .source = FROM_LAYERS,      \
@@ -190,6 +199,34 @@ static const var_def variables[] = {
           "loss = batch mean of the per-sample loss"),
     LAYER(grad_b_norm, "Euclidean norm of the loss gradient with respect to b[l]", "1",
           "loss = batch mean of the per-sample loss"),
+    /* Mean-field predictions (theory.h, docs/theory.md): functions of the
+     * configuration alone, written for every computed or failed configuration. */
+    THEORY_LAYER(q_theory, q, "mean-field prediction of q",
+                 "length map q[1] = sigma_w^2 + sigma_b^2, q[l] = sigma_w^2 E[phi(sqrt(q[l-1]) "
+                 "z)^2] + sigma_b^2, z ~ N(0, 1) (Poole et al. 2016)"),
+    THEORY_LAYER(delta_sq_theory, delta_sq, "mean-field prediction of delta_sq",
+                 "probe: delta_sq[L] = 1, delta_sq[l] = sigma_w^2 delta_sq[l+1] E[phi'(sqrt(q[l]) "
+                 "z)^2] (Schoenholz et al. 2017); mse: delta_sq[L] = q[L] + 1 and the recursion "
+                 "of docs/theory.md"),
+    THEORY_LAYER(c_theory, c, "mean-field prediction of c",
+                 "correlation map c[1] = sigma_b^2 / q[1], c[l] = (sigma_w^2 E[phi(u1) phi(u2)] + "
+                 "sigma_b^2) / q[l], u of variance q[l-1] and correlation c[l-1]"),
+    THEORY_REAL(chi1_theory, "mean-field chi1 at the fixed point q*", "1",
+                "sigma_w^2 E[phi'(sqrt(q*) z)^2]: < 1 ordered (gradients vanish), > 1 chaotic "
+                "(they explode), 1 at the edge of chaos"),
+    THEORY_REAL(q_star_theory, "fixed point q* of the length map reached from the input", "1",
+                "limit of q_theory[l] as l grows; 0 where the signal dies out, inf where it grows "
+                "without bound"),
+    THEORY_REAL(xi_q_theory, "depth scale of the approach of q to q*", "1",
+                "-1/log(chi_q), chi_q the slope of the length map at q* (Schoenholz et al. "
+                "2017); inf: power-law approach; NaN: q* is repelling or infinite"),
+    THEORY_REAL(xi_c_theory, "depth scale of correlations between inputs", "1",
+                "-1/log(chi_c), chi_c = sigma_w^2 E[phi'(u1) phi'(u2)] at (q*, c*) (Schoenholz "
+                "et al. 2017); networks deeper than about 6 xi_c do not train; inf at the edge of "
+                "chaos and wherever correlations approach c* only polynomially"),
+    THEORY_REAL(sigma_w_critical_theory, "critical sigma_w for this activation and sigma_b", "1",
+                "sigma_w at the edge of chaos, chi1 = 1 (gradsweep theory prints it with q*, the "
+                "depth scales and stability); NaN if none exists"),
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
 
@@ -940,17 +977,19 @@ static int write_failed(const gs_store *s, const char *call, const char *variabl
     return hdf5_fail(err, s->path, call, what);
 }
 
-static int write_layer_rows(gs_store *s, int64_t index, int depth, const gs_layer_stats *layers,
-                            gs_error *err) {
+/* One configuration's rows of every per-layer variable of `source`: layer l's
+ * value is the double at `offset` in the l-th struct of `stride` bytes. */
+static int write_layer_rows(gs_store *s, int64_t index, int depth, var_source source,
+                            const void *layers, size_t stride, gs_error *err) {
     hsize_t start[2] = {(hsize_t)index, 0}, count[2] = {1, (hsize_t)depth};
     if (H5Sselect_hyperslab(s->layer_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
         H5Sset_extent_simple(s->row_space, 1, &count[1], NULL) < 0)
         return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         const var_def *v = &variables[i];
-        if (v->source != FROM_LAYERS) continue;
+        if (v->source != source) continue;
         for (int l = 0; l < depth; l++)
-            s->row[l] = *(const double *)((const char *)&layers[l] + v->offset);
+            s->row[l] = *(const double *)((const char *)layers + (size_t)l * stride + v->offset);
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
                      s->row) < 0)
             return write_failed(s, "H5Dwrite", v->name, index, err);
@@ -978,14 +1017,21 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
     /* A failed configuration has no numbers, only whatever its buffers held
      * when it failed: its layers and results keep their fill (NaN). */
     bool computed = res->status == GS_STATUS_DONE || res->status == GS_STATUS_NONFINITE;
-    int rc = computed && res->layers ? write_layer_rows(s, index, cfg->depth, res->layers, err) : 0;
+    int rc = computed && res->layers ? write_layer_rows(s, index, cfg->depth, FROM_LAYERS,
+                                                        res->layers, sizeof *res->layers, err)
+                                     : 0;
+    /* The theory depends on the configuration alone: failed ones get it too. */
+    if (rc == 0 && res->theory)
+        rc = write_layer_rows(s, index, cfg->depth, FROM_THEORY_LAYERS, res->theory,
+                              sizeof *res->theory, err);
     hsize_t start = (hsize_t)index, one = 1;
     if (rc == 0 &&
         H5Sselect_hyperslab(s->config_space, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0)
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
         var_source source = variables[i].source;
-        if (source == FROM_RUN || (source == FROM_RESULT && computed))
+        if (source == FROM_RUN || (source == FROM_THEORY && res->theory) ||
+            (source == FROM_RESULT && computed))
             rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
     }
     /* status last: a crash before this line leaves the row "pending". */

@@ -19,12 +19,19 @@ PER_CONFIG = {  # name: dtype
     "first_nonfinite_forward_layer": "int32", "first_nonfinite_backward_layer": "int32",
     "log10_delta_ratio": "float64", "log10_grad_ratio": "float64", "log10_q_ratio": "float64",
     "elapsed_s": "float64", "rank": "int32",
+    # mean-field theory (issue 3; docs/theory.md)
+    "chi1_theory": "float64", "q_star_theory": "float64", "xi_q_theory": "float64",
+    "xi_c_theory": "float64", "sigma_w_critical_theory": "float64",
 }
 # gs_layer_stats fields, in struct order
 PER_LAYER = ["q", "preact_mean", "c", "act_ch_sq_mean", "act_ch_var", "saturated_frac",
              "dead_frac", "delta_sq", "grad_w_norm", "grad_b_norm"]
-# in SCHEMA.md, written once the theory module lands (issue 3)
-THEORY = {"q_theory": 2, "delta_sq_theory": 2, "chi1_theory": 1}
+# mean-field predictions per layer (gs_layer_theory fields, in struct order)
+PER_LAYER_THEORY = ["q_theory", "delta_sq_theory", "c_theory"]
+THEORY_PER_CONFIG = ["chi1_theory", "q_star_theory", "xi_q_theory", "xi_c_theory",
+                     "sigma_w_critical_theory"]
+# name: dimensions; SCHEMA.md names q_theory, delta_sq_theory and chi1_theory
+THEORY = {**{name: 2 for name in PER_LAYER_THEORY}, **{name: 1 for name in THEORY_PER_CONFIG}}
 
 FLAGS = {
     "activation": "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf",
@@ -33,11 +40,14 @@ FLAGS = {
 }
 INT_FILL = {"status": 0, "first_nonfinite_layer": 0, "first_nonfinite_forward_layer": 0,
             "first_nonfinite_backward_layer": 0, "rank": -1}
-NAN_FILL = {"log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "elapsed_s", *PER_LAYER}
+NAN_FILL = {"log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "elapsed_s", *PER_LAYER,
+            *PER_LAYER_THEORY, *THEORY_PER_CONFIG}
 COORDINATES = {"depth", "width", "activation", "sigma_w", "sigma_b", "init", "seed", "batch"}
 UNITS = {"elapsed_s": "s", "sigma_w": "1", "sigma_b": "1", "log10_delta_ratio": "1",
-         "log10_grad_ratio": "1", "log10_q_ratio": "1", **{name: "1" for name in PER_LAYER}}
-DESCRIBED = {"c", "log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "status", "init"}
+         "log10_grad_ratio": "1", "log10_q_ratio": "1", **{name: "1" for name in PER_LAYER},
+         **{name: "1" for name in [*PER_LAYER_THEORY, *THEORY_PER_CONFIG]}}
+DESCRIBED = {"c", "log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "status", "init",
+             *PER_LAYER_THEORY, *THEORY_PER_CONFIG}
 
 ROOT_ATTRIBUTES = {  # name: numpy type, or str
     "schema": str, "gradsweep_version": str, "created_utc": str, "command_line": str,
@@ -60,9 +70,10 @@ def check_h5py_variables(path, n, l_max):
         for name in ("config", "layer"):
             assert f[name].attrs["CLASS"] == b"DIMENSION_SCALE"
             assert isinstance(f[name].attrs["long_name"], str)
-        for name, dtype in {**PER_CONFIG, **{v: "float64" for v in PER_LAYER}}.items():
+        per_layers = [*PER_LAYER, *PER_LAYER_THEORY]
+        for name, dtype in {**PER_CONFIG, **{v: "float64" for v in per_layers}}.items():
             ds = f[name]
-            per_layer = name in PER_LAYER
+            per_layer = name in per_layers
             assert ds.dtype == np.dtype(dtype), name
             assert ds.shape == ((n, l_max) if per_layer else (n,)), name
             dims = ["config", "layer"] if per_layer else ["config"]
@@ -127,7 +138,7 @@ def check_xarray(path, n, l_max, engine):
         for name, dtype in PER_CONFIG.items():
             assert ds[name].dims == ("config",), name
             assert ds[name].dtype == np.dtype(dtype), name  # integers stay integers
-        for name in PER_LAYER:
+        for name in [*PER_LAYER, *PER_LAYER_THEORY]:
             assert ds[name].dims == ("config", "layer") and ds[name].dtype == np.float64
             assert ds[name].attrs["units"] == "1" and "long_name" in ds[name].attrs
         for name, meanings in FLAGS.items():
@@ -144,7 +155,7 @@ def check_ncdump(path, n, l_max):
     assert "int64 config(config) ;" in text and "int layer(layer) ;" in text
     for name, dtype in PER_CONFIG.items():
         assert f"\t{cdl[dtype]} {name}(config) ;" in text, name
-    for name in PER_LAYER:
+    for name in [*PER_LAYER, *PER_LAYER_THEORY]:
         assert f"\tdouble {name}(config, layer) ;" in text, name
         assert f"\t\t{name}:_FillValue = NaN ;" in text, name
     assert "status:_FillValue" not in text and "rank:_FillValue" not in text

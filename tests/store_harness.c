@@ -13,7 +13,8 @@
  * The sweep: activation {relu, tanh} x depth {3, 5} x sigma_w {1.0, 1.5} x
  * seed {0, 1}, width 4, batch 2: 16 configurations, 5 layers. Configuration
  * NONFINITE_INDEX is nonfinite, FAILED_INDEX failed (with stale numbers that the
- * file must not show), PENDING_INDEX is never written.
+ * file must not show, but with its theory, which the file must show),
+ * PENDING_INDEX is never written.
  * Exit status: 0, or the gs_error code. */
 #include <hdf5.h>
 #include <math.h>
@@ -68,7 +69,16 @@ static void synthetic_result(const gs_config *cfg, int rank, gs_result *res) {
         double *fields = (double *)&res->layers[l - 1];
         for (int k = 0; k < (int)(sizeof(gs_layer_stats) / sizeof(double)); k++)
             fields[k] = synthetic(i, l, k);
+        double *theory = (double *)&res->theory[l - 1]; /* fields 100, 101, 102 */
+        for (int k = 0; k < (int)(sizeof(gs_layer_theory) / sizeof(double)); k++)
+            theory[k] = synthetic(i, l, 100 + k);
     }
+    /* theory scalars: i/8 + 1, + 2, … in the order of schema_contract.THEORY_PER_CONFIG */
+    res->chi1_theory = i / 8.0 + 1;
+    res->q_star_theory = i / 8.0 + 2;
+    res->xi_q_theory = i / 8.0 + 3;
+    res->xi_c_theory = i / 8.0 + 4;
+    res->sigma_w_critical_theory = i / 8.0 + 5;
     res->status = GS_STATUS_DONE;
     res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
     res->first_nonfinite_backward_layer = 0;
@@ -146,6 +156,7 @@ static int run(int argc, char **argv, int rank, int size) {
     if (rc) return fail(&err, rank);
 
     gs_layer_stats layers[5];
+    gs_layer_theory theory[5];
     gs_run_summary summary = {.wall_s = 1.5 + rank}; /* rank 0's 1.5 must win */
     int mine = 0, written = 0;
     for (int64_t i = rank; i < grid.count; i += size)
@@ -153,7 +164,7 @@ static int run(int argc, char **argv, int rank, int size) {
     for (int64_t i = 0; i < grid.count; i++) {
         gs_config cfg;
         grid_config(&grid, i, &cfg);
-        gs_result res = {.layers = layers};
+        gs_result res = {.layers = layers, .theory = theory};
         synthetic_result(&cfg, rank, &res);
         if (i == FAILED_INDEX) { /* stale numbers in the buffers: the file must show none */
             res.status = GS_STATUS_FAILED;

@@ -24,7 +24,8 @@ static void test_even_split(void) {
     enum { N = 1000, RANKS = 8 };
     double *seconds = malloc(N * sizeof *seconds);
     int *layers = malloc(N * sizeof *layers);
-    for (int i = 0; i < N; i++) seconds[i] = 1.0, layers[i] = 10;
+    for (int i = 0; i < N; i++)
+        seconds[i] = 1.0, layers[i] = 10;
     gs_sim_result r;
     simulate_sweep(N, seconds, layers, NULL, RANKS, &free_messages, &r);
     CHECK_NEAR(r.wall_s, 125, 1.0); /* 1000 / 8, within one configuration */
@@ -57,7 +58,8 @@ static void test_master_bottleneck(void) {
     enum { N = 40000, RANKS = 2048 };
     double *seconds = malloc(N * sizeof *seconds);
     int *layers = malloc(N * sizeof *layers);
-    for (int i = 0; i < N; i++) seconds[i] = 0.02, layers[i] = 10;
+    for (int i = 0; i < N; i++)
+        seconds[i] = 0.02, layers[i] = 10;
     gs_sim_model computing = {5e-6, 20e-6, false}, dedicated = {5e-6, 20e-6, true};
     gs_sim_result busy, serving;
     simulate_sweep(N, seconds, layers, NULL, RANKS, &computing, &busy);

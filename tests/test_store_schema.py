@@ -19,9 +19,9 @@ import pytest
 import xarray as xr
 
 from conftest import MPIEXEC, MPIEXEC_FLAGS, SOURCE_DIR
-from schema_contract import (FLAGS, PER_CONFIG, PER_LAYER, THEORY, check_h5dump,
-                             check_h5py_variables, check_ncdump, check_root_attributes,
-                             check_xarray)
+from schema_contract import (FLAGS, PER_CONFIG, PER_LAYER, PER_LAYER_THEORY, THEORY,
+                             THEORY_PER_CONFIG, check_h5dump, check_h5py_variables, check_ncdump,
+                             check_root_attributes, check_xarray)
 
 # ---- the harness's sweep, mirrored ----------------------------------------------
 # activation {relu=1, tanh=3} x depth {3, 5} x sigma_w {1.0, 1.5} x seed {0, 1};
@@ -177,11 +177,30 @@ def test_h5dump_header(results):
     check_h5dump(path)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 adds the mean-field theory variables")
-def test_theory_variables(files):
-    with h5py.File(files[1], "r") as f:
+def test_theory_variables(results):
+    """The mean-field predictions: per layer and per configuration, written for
+    every configuration that was computed or failed (the theory needs no
+    workspace), NaN for pending rows and beyond each depth."""
+    _, path = results
+    with h5py.File(path, "r") as f:
         for name, ndim in THEORY.items():
-            assert f[name].ndim == ndim
+            assert f[name].ndim == ndim, name
+        v = {name: f[name][:] for name in [*PER_LAYER_THEORY, *THEORY_PER_CONFIG]}
+    for i in range(N):
+        depth = expected_config(i)["depth"]
+        for k, name in enumerate(PER_LAYER_THEORY):
+            row = v[name][i]
+            assert np.all(np.isnan(row[depth:])), (i, name)
+            if i == PENDING:
+                assert np.all(np.isnan(row)), (i, name)
+            else:  # FAILED too
+                assert list(row[:depth]) == [synthetic(i, l, 100 + k)
+                                             for l in range(1, depth + 1)], (i, name)
+        for k, name in enumerate(THEORY_PER_CONFIG):
+            if i == PENDING:
+                assert np.isnan(v[name][i]), (i, name)
+            else:
+                assert v[name][i] == i / 8 + 1 + k, (i, name)
 
 
 # ---- refusing to overwrite ------------------------------------------------------------

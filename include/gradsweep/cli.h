@@ -14,6 +14,7 @@
 typedef enum gs_command {
     GS_CMD_RUN,    /* gradsweep [SWEEP.yaml] [options]: run a sweep */
     GS_CMD_EXPORT, /* gradsweep export SWEEP.yaml --config I -o NET.h5 */
+    GS_CMD_THEORY, /* gradsweep theory [--activation …] [--sigma-b …] [--sigma-w …] [--csv] */
     GS_CMD_HELP,
     GS_CMD_VERSION,
 } gs_command;
@@ -24,6 +25,7 @@ typedef struct gs_cli {
     const char *sweep_path; /* NULL: the axes come from options only */
     const char *output;     /* -o; NULL: the sweep's output: key or NAME.h5 */
     bool force, dry_run;
+    bool csv;                              /* theory: CSV instead of a table */
     int blas_threads;                      /* 0: default (see cli.c) */
     double progress_interval_s;            /* < 0: default for the terminal kind */
     int64_t export_config;                 /* export: configuration index */

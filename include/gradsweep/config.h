@@ -88,7 +88,17 @@ static inline double layer_field(const gs_layer_stats *stats, int field) {
     return *(const double *)((const char *)stats + gs_layer_fields[field].offset);
 }
 
-/* What one configuration produced. layers has room for depth entries. */
+/* Mean-field predictions for one layer (theory.h): what q, delta_sq and c
+ * would be for an infinitely wide network. */
+typedef struct gs_layer_theory {
+    double q;        /* predicted q[l] */
+    double delta_sq; /* predicted delta_sq[l] for the configuration's loss */
+    double c;        /* predicted c[l], inputs independent (c_in = 0) */
+} gs_layer_theory;
+
+/* What one configuration produced. layers and theory have room for depth
+ * entries. The *_theory numbers depend on the configuration alone (theory.h),
+ * never on the draws; they are filled even when the computation failed. */
 typedef struct gs_result {
     gs_status status;
     int first_nonfinite_layer;          /* 0 if every value was finite */
@@ -100,6 +110,13 @@ typedef struct gs_result {
     double elapsed_s;
     int rank;
     gs_layer_stats *layers; /* [depth], layer l at index l-1 */
+    /* Mean-field theory (theory_predict) */
+    gs_layer_theory *theory;        /* [depth], layer l at index l-1 */
+    double chi1_theory;             /* χ1 at the fixed point q* reached from the input */
+    double q_star_theory;           /* that fixed point (0 or inf where q dies out or explodes) */
+    double xi_q_theory;             /* depth scale of q's approach to q* */
+    double xi_c_theory;             /* depth scale of correlations (trainable depth ≈ 6 ξ_c) */
+    double sigma_w_critical_theory; /* σw with χ1 = 1 for this activation and σb; NaN if none */
 } gs_result;
 
 #endif
