@@ -1,0 +1,1109 @@
+"""gradsweep_plots: figures and tables from a gradsweep results file.
+
+The library behind analysis/plot.py, usable from a notebook (put analysis/ on
+sys.path or PYTHONPATH). It reads schema gradsweep/1 (docs/schema.md) and
+draws the mean-field theory's predictions (q_theory, xi_c_theory,
+sigma_w_critical_theory, ...) when the file holds them; without them it draws
+the measurements alone. docs/analysis.md explains every figure.
+
+    import gradsweep_plots as gp
+    ds = gp.load("results.h5")              # xarray Dataset, category names decoded
+    gp.configs_table(ds)                    # pandas DataFrame, one row per configuration
+    gp.cube(ds).log10_delta_ratio           # (activation, depth, width, sigma_w, seed)
+    fig = gp.phase_diagram(ds, activation="relu")   # matplotlib Figure
+    gp.write_all(ds, "figures")             # every figure (PNG + PDF) and the summary table
+
+Every figure function takes the Dataset (or a path) and returns a
+matplotlib.figure.Figure made without pyplot, so that scripts need no display
+and notebooks show it as the cell's value.
+
+Averages: a "cell" of the sweep is one point of every axis but `seed`; the
+figures and the table average over its seeds (and say so). Sweeps with more
+than one sigma_b, init or batch value get one figure (and table rows) per
+"family" (activation, init, sigma_b, batch).
+"""
+import math
+import textwrap
+import warnings
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import xarray as xr
+import matplotlib
+from matplotlib import colors as mcolors
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+SCHEMA = "gradsweep/1"
+# The sweep's axes in canonical order (docs/schema.md), slowest first.
+AXES = ("activation", "init", "width", "depth", "batch", "sigma_b", "sigma_w", "seed")
+# Axes that change the physics and so split figures; width, depth, sigma_w are
+# drawn inside a figure and seeds are averaged over.
+FAMILY_AXES = ("activation", "init", "sigma_b", "batch")
+CATEGORICAL = ("activation", "init", "status")
+CUBE_DIMS = ("activation", "depth", "width", "sigma_w", "seed")
+THEORY_PER_LAYER = ("q_theory", "delta_sq_theory", "c_theory")
+THEORY_PER_CONFIG = ("chi1_theory", "q_star_theory", "xi_c_theory", "xi_q_theory",
+                     "sigma_w_critical_theory")
+# |log10_delta_ratio| below this (less than a decade of growth or decay of the
+# backward signal from the last layer to the first): the "healthy" band.
+HEALTHY = 1.0
+# Schoenholz et al. 2017: networks train up to a depth of about 6 xi_c.
+TRAINABLE_DEPTH_FACTOR = 6.0
+COMPUTED = ("done", "nonfinite")
+
+STYLE = {
+    "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11, "xtick.labelsize": 10,
+    "ytick.labelsize": 10, "legend.fontsize": 8.5, "figure.titlesize": 13,
+    "axes.spines.top": False, "axes.spines.right": False,
+}
+CAPTION_FONTSIZE = 9
+DIVERGING = "RdBu_r"       # blue: vanishing (< 0), red: exploding (> 0)
+MISSING_COLOUR = "0.78"    # cells with no value: not computed, or every seed undefined
+HATCH_INF = "////"         # a seed's ratio was +-inf or 0/0: float under/overflow
+HATCH_NONFINITE = "xx"     # a seed's status is nonfinite: inf/NaN appeared in the network
+GRADIENT_FLOW_ROWS = 6     # up to this many families share one gradient-flow figure
+ANNOTATE_MAX = (8, 6)      # phase diagrams print each cell's value up to (sigma_w, depth) cells
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+def load(path, engine="h5netcdf"):
+    """Reads a results file into memory as an xarray Dataset, with the
+    categorical variables (activation, init, status) decoded to their names
+    (the integer codes stay as activation_code, ...) and the sweep's axes set
+    as coordinates along `config`. The file is closed on return. The
+    h5netcdf engine reads through h5py; engine="netcdf4" gives the same."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        with h5py.File(path, "r") as f:
+            schema = f.attrs.get("schema")
+    except OSError:
+        raise ValueError(f"{path}: not an HDF5 file") from None
+    if isinstance(schema, bytes):
+        schema = schema.decode(errors="replace")
+    if schema != SCHEMA:
+        if isinstance(schema, str) and schema.startswith("gradsweep/"):
+            raise ValueError(f"{path}: schema {schema}; this tool reads {SCHEMA}")
+        raise ValueError(f"{path}: not a gradsweep results file (no schema = {SCHEMA} attribute)")
+    with xr.open_dataset(path, engine=engine) as raw:
+        ds = raw.load()
+    return decode(ds)
+
+
+def decode(ds):
+    """Returns a copy of a raw results Dataset with category codes replaced by
+    names (codes kept as <name>_code) and the axes as coordinates. A Dataset
+    that is already decoded is returned as it is."""
+    if ds["activation"].dtype.kind in "UO":
+        return ds
+    ds = ds.copy()
+    for name in CATEGORICAL:
+        codes = ds[name].values
+        meanings = np.array(ds[name].attrs["flag_meanings"].split() + ["unknown"])
+        index = np.where((codes >= 0) & (codes < len(meanings) - 1), codes, len(meanings) - 1)
+        attrs = {k: v for k, v in ds[name].attrs.items() if k not in ("flag_values", "flag_meanings")}
+        ds = ds.rename({name: name + "_code"})
+        ds[name] = ("config", meanings[index], attrs)
+    return ds.set_coords([a for a in AXES if a in ds])
+
+
+def _dataset(data):
+    """A decoded Dataset from a path or a (raw or decoded) Dataset."""
+    if isinstance(data, (str, Path)):
+        return load(data)
+    if isinstance(data, xr.Dataset):
+        return decode(data)
+    raise TypeError(f"expected a results file path or an xarray Dataset, got {type(data).__name__}")
+
+
+def configs_table(data):
+    """One row per configuration (index: config): the axes, status, the three
+    log10 ratios, elapsed time and rank, the per-configuration theory values
+    when the file has them, and q_last = q[L], delta_sq_first = delta_sq[1]."""
+    ds = _dataset(data)
+    table = ds.drop_dims("layer").to_dataframe()
+    depth = ds["depth"].values.astype(int)
+    rows = np.arange(ds.sizes["config"])
+    last = np.clip(depth - 1, 0, ds.sizes["layer"] - 1)
+    table["q_last"] = ds["q"].values[rows, last]
+    table["delta_sq_first"] = ds["delta_sq"].values[:, 0]
+    first = [a for a in AXES if a in table] + ["status"]
+    return table[first + [c for c in table.columns if c not in first]]
+
+
+def cube(data, dims=CUBE_DIMS):
+    """The results as a cube: the `config` dimension unstacked into one
+    dimension per sweep axis, by default (activation, depth, width, sigma_w,
+    seed) plus any other axis that has more than one value in this sweep (so
+    that every configuration has its own cell)."""
+    ds = _dataset(data)
+    dims = list(dims) + [a for a in AXES if a not in dims and len(np.unique(ds[a].values)) > 1]
+    cube_ds = ds.reset_coords([a for a in AXES if a not in dims])
+    with warnings.catch_warnings():
+        # xarray 2023.01 fills integer variables with NaN before it knows the
+        # cube is full: "invalid value encountered in cast", harmless.
+        warnings.filterwarnings("ignore", "invalid value encountered in cast", RuntimeWarning)
+        return cube_ds.set_index(config=dims).unstack("config")
+
+
+def theory_variables(data):
+    """The mean-field theory variables present in the file (empty until the
+    theory module writes them)."""
+    ds = _dataset(data)
+    return [v for v in THEORY_PER_LAYER + THEORY_PER_CONFIG if v in ds]
+
+
+class _Sweep:
+    """The decoded Dataset as numpy arrays, with the selections the figures need."""
+
+    def __init__(self, data):
+        self.ds = _dataset(data)
+        ds = self.ds
+        self.n = ds.sizes["config"]
+        self.l_max = ds.sizes["layer"]
+        self.axis = {a: ds[a].values for a in AXES}
+        self.status = ds["status"].values.astype(str)
+        self.computed = np.isin(self.status, COMPUTED)
+        self.seeds_per_cell = len(np.unique(self.axis["seed"]))
+        self.precision = ds.attrs.get("precision", "")
+
+    def has(self, name):
+        return name in self.ds
+
+    def var(self, name):
+        return self.ds[name].values
+
+    def values(self, axis, mask=None):
+        """The axis's distinct values (within mask): numbers sorted, names in
+        the sweep's order."""
+        v = self.axis[axis] if mask is None else self.axis[axis][mask]
+        if v.dtype.kind in "UO":
+            return list(pd.unique(v))
+        return sorted(np.unique(v).tolist())
+
+    def varying(self, axis):
+        return len(self.values(axis)) > 1
+
+    def mask(self, **cond):
+        m = np.ones(self.n, bool)
+        for axis, value in cond.items():
+            m &= self.axis[axis] == value
+        return m
+
+    def families(self, **select):
+        """Every (activation, init, sigma_b, batch) family, as dicts, in the
+        sweep's order, restricted to the given axis values."""
+        select = self._snap(select)
+        keys = np.stack([self.axis[a].astype(str) for a in FAMILY_AXES], axis=1)
+        _, first = np.unique(keys, axis=0, return_index=True)
+        out = []
+        for i in sorted(first):
+            fam = {a: self.axis[a][i].item() for a in FAMILY_AXES}
+            if all(fam[a] == v for a, v in select.items() if a in FAMILY_AXES):
+                out.append(fam)
+        if not out:
+            raise ValueError(f"no configurations with {select}")
+        return out
+
+    def family(self, **select):
+        """The one family that select names; an error listing the choices if
+        there are several."""
+        fams = self.families(**select)
+        if len(fams) > 1:
+            for axis in FAMILY_AXES:
+                choices = list(dict.fromkeys(f[axis] for f in fams))
+                if len(choices) > 1:
+                    raise ValueError(f"this sweep has {len(choices)} {axis} values "
+                                     f"({', '.join(map(str, choices))}): pass {axis}=...")
+        return fams[0]
+
+    def _snap(self, select):
+        """User-given numbers snapped to the grid (1.414 is he = sqrt 2)."""
+        out = {}
+        for axis, value in select.items():
+            if axis not in AXES:
+                raise TypeError(f"unknown sweep axis {axis!r}; axes: {', '.join(AXES)}")
+            if value is not None and not isinstance(value, str):
+                value = snap(self.values(axis), value, axis)
+            if value is not None:
+                out[axis] = value
+        return out
+
+    def family_title(self, fam):
+        parts = [f"{fam['activation']}", f"σ_b = {fam['sigma_b']:g}", f"{fam['init']} init"]
+        if self.varying("batch"):
+            parts.append(f"batch {fam['batch']}")
+        return ", ".join(parts)
+
+    def family_stem(self, fam):
+        parts = [str(fam["activation"])]
+        if self.varying("init"):
+            parts.append(str(fam["init"]))
+        if self.varying("sigma_b"):
+            parts.append(f"sigma_b{fam['sigma_b']:g}")
+        if self.varying("batch"):
+            parts.append(f"batch{fam['batch']}")
+        return "_".join(parts)
+
+    # -- where is the edge of chaos for a family? --
+    def theory_critical(self, fam):
+        """The theory's critical sigma_w for the family: None if the file has
+        no theory, NaN if theory says there is none."""
+        if not self.has("sigma_w_critical_theory"):
+            return None
+        v = self.var("sigma_w_critical_theory")[self.mask(**fam)]
+        v = v[np.isfinite(v)]
+        return float(np.median(v)) if len(v) else math.nan
+
+    def measured_edge(self, fam, depth, width):
+        """The grid sigma_w whose mean over seeds of |log10_delta_ratio| at
+        (depth, width) is smallest; the middle of the grid if none is finite."""
+        m = self.mask(**fam, depth=depth, width=width) & self.computed
+        grid = self.values("sigma_w", m) or self.values("sigma_w", self.mask(**fam))
+        ratio = self.var("log10_delta_ratio")
+        score = np.full(len(grid), np.nan)
+        for i, s in enumerate(grid):
+            v = ratio[m & (self.axis["sigma_w"] == s)]
+            if len(v):
+                score[i] = abs(np.mean(v))
+        finite = np.isfinite(score)
+        if not finite.any():
+            return grid[len(grid) // 2]
+        best = np.flatnonzero(finite & (score <= score[finite].min()))
+        return grid[best[len(best) // 2]]
+
+    def centre(self, fam, depth, width):
+        """(sigma_w at the family's edge of chaos, where that comes from)."""
+        crit = self.theory_critical(fam)
+        if crit is not None and math.isfinite(crit):
+            return crit, "theory"
+        return self.measured_edge(fam, depth, width), "measured"
+
+
+def snap(grid, value, name="sigma_w"):
+    """The grid value nearest to value (within 2 %), else a ValueError listing the grid."""
+    grid = np.asarray(grid, float)
+    i = int(np.argmin(np.abs(grid - value)))
+    if not math.isclose(grid[i], value, rel_tol=0.02, abs_tol=1e-12):
+        raise ValueError(f"{name} = {value:g} is not in this sweep; it has "
+                         + ", ".join(f"{g:g}" for g in grid))
+    return grid[i].item()
+
+
+def around(grid, centre, factors):
+    """The distinct grid values nearest to centre * factors, in ascending order."""
+    grid = np.asarray(sorted(grid), float)
+    picked = {grid[int(np.argmin(np.abs(grid - centre * f)))].item() for f in factors}
+    return sorted(picked)
+
+
+# ---- drawing helpers ----------------------------------------------------------------------
+
+def _edges(values, log):
+    """Cell edges around sorted values: midpoints (geometric on a log axis)."""
+    v = np.asarray(values, float)
+    t = np.log(v) if log else v
+    if len(t) == 1:
+        half = 0.35 if log else (0.1 * abs(t[0]) or 0.5)
+        e = np.array([t[0] - half, t[0] + half])
+    else:
+        mid = (t[1:] + t[:-1]) / 2
+        e = np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]])
+    return np.exp(e) if log else e
+
+
+def _symmetric_ticks(vlim):
+    """0, ±1, ±3, ±10, ±30, ... within ±vlim: readable ticks on a symlog colour bar."""
+    ticks = [0.0]
+    for t in (1, 3, 10, 30, 100, 300, 1000):
+        if t <= vlim * 1.0001:
+            ticks = [-t] + ticks + [t]
+    return ticks
+
+
+def _centre(edges, i, log):
+    return math.sqrt(edges[i] * edges[i + 1]) if log else (edges[i] + edges[i + 1]) / 2
+
+
+def _luminance(rgba):
+    r, g, b = rgba[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _sparse_ticks(values, edges, log, min_gap=0.075):
+    """The values, left to right, skipping any closer than min_gap (a fraction
+    of the axis) to the previous tick, so that labels never overlap."""
+    f = (lambda v: np.log(v)) if log else (lambda v: np.asarray(v, float))
+    lo, hi = f(edges[0]), f(edges[-1])
+    out, last = [], -np.inf
+    for v in values:
+        pos = (f(v) - lo) / (hi - lo)
+        if pos - last >= min_gap:
+            out.append(v)
+            last = pos
+    return out
+
+
+def _log_axis(values):
+    v = np.asarray(values, float)
+    return len(v) > 1 and v.min() > 0 and v.max() / v.min() >= 4
+
+
+def _new_figure(width, height, caption_lines=0):
+    """A constrained-layout Figure with room for caption_lines below the axes."""
+    caption_h = (caption_lines * 1.35 * CAPTION_FONTSIZE / 72 + 0.12) if caption_lines else 0
+    fig = Figure(figsize=(width, height + caption_h))
+    fig.set_layout_engine("constrained", rect=(0, caption_h / (height + caption_h), 1,
+                                               1 - caption_h / (height + caption_h)))
+    return fig
+
+
+def _wrap(notes, fig_width_in):
+    chars = max(40, int(fig_width_in * 72 / (0.52 * CAPTION_FONTSIZE)))
+    lines = []
+    for note in notes:
+        lines += textwrap.wrap(note, chars)
+    return lines
+
+
+def _caption(fig, lines):
+    if lines:
+        fig.text(0.01, 0.01, "\n".join(lines), ha="left", va="bottom",
+                 fontsize=CAPTION_FONTSIZE, color="0.15")
+
+
+def _figure_with_caption(width, height, notes, nrows, ncols, **subplot_kw):
+    lines = _wrap(notes, width)
+    fig = _new_figure(width, height, len(lines))
+    axs = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    _caption(fig, lines)
+    return fig, axs
+
+
+def _sigma_colours(selected, centre):
+    """Blue below the edge of chaos, red above, black at it."""
+    ratios = np.log(np.asarray(selected, float) / centre)
+    span = np.abs(ratios).max() or 1.0
+    nearest = int(np.argmin(np.abs(ratios)))
+    cmap = matplotlib.colormaps["coolwarm"]
+    out = []
+    for i, r in enumerate(ratios):
+        out.append("black" if i == nearest else cmap(0.5 + 0.47 * r / span))
+    return out
+
+
+def _seed_summary(values, log):
+    """Per layer across seeds (rows): the centre (mean, or geometric mean on a
+    log axis) and the band (min, max) of the finite values."""
+    v = np.where(np.isfinite(values), values, np.nan)
+    if log:
+        v = np.where(v > 0, v, np.nan)
+    with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            centre = 10 ** np.nanmean(np.log10(v), axis=0) if log else np.nanmean(v, axis=0)
+            lo, hi = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+    return centre, lo, hi
+
+
+def _choose_scale(arrays, force=None):
+    """'log' when forced, or when the positive finite values span > 2 decades."""
+    v = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.array([])
+    v = v[np.isfinite(v)]
+    pos = v[v > 0]
+    if force == "log":
+        return "log" if len(pos) else "linear"
+    if force == "linear" or len(pos) < 2 or len(pos) < len(v):
+        return "linear"
+    return "log" if pos.max() / pos.min() > 100 else "linear"
+
+
+def _mark_identical(ax, series, log=False):
+    """Says so when every series drawn is the same: the same unit draws at
+    every scale (common random numbers) and a quantity that does not depend on
+    the scale (c and saturation of ReLU, a depth-1 backward signal) make the
+    markers coincide, and only the last one is visible."""
+    if len(series) < 2:
+        return
+    if log:  # compare what the eye sees on a log axis
+        with np.errstate(all="ignore"):
+            series = [np.log10(m) for m in series]
+    values = np.concatenate(series)
+    values = values[np.isfinite(values)]
+    span = float(values.max() - values.min()) if len(values) else 0.0
+    # Identical to the eye: within a thousandth of the panel's range (float32
+    # arithmetic at different scales leaves differences of ~1e-6).
+    if all(np.allclose(m, series[0], rtol=1e-6, atol=1e-3 * span, equal_nan=True)
+           for m in series[1:]):
+        ax.text(0.98, 0.04, "identical for every σ_w shown", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=9, color="0.3",
+                bbox=dict(facecolor="white", alpha=0.8, lw=0))
+
+
+def _spread(ax, layers, lo, hi, colour, n_seeds):
+    """The min-max band across seeds; error bars when there are too few
+    layers for a band to be seen."""
+    if n_seeds < 2:
+        return
+    if len(layers) < 3:
+        mid = (lo + hi) / 2
+        ax.errorbar(layers, mid, yerr=[mid - lo, hi - mid], fmt="none", ecolor=colour, elinewidth=6,
+                    alpha=0.3)
+    else:
+        ax.fill_between(layers, lo, hi, color=colour, alpha=0.22, lw=0)
+
+
+def _tidy_log_axis(ax):
+    """Plain number labels on a log axis that spans less than a decade or so
+    (matplotlib would write 4×10^0)."""
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 30:
+        fmt = FuncFormatter(lambda v, _: f"{v:.3g}")
+        ax.yaxis.set_major_formatter(fmt)
+        ax.yaxis.set_minor_formatter(fmt)
+
+
+def _note_in_axes(ax, text):
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            color="0.3", wrap=True)
+
+
+# ---- figures ------------------------------------------------------------------------------
+
+RATIO_LABELS = {
+    "log10_delta_ratio": (r"$\frac{1}{2}\log_{10}\,(\delta^2[1]\,/\,\delta^2[L])$  [decades]",
+                          "backward signal growth, last → first layer"),
+    "log10_grad_ratio": (r"$\log_{10}\,(\|\partial\ell/\partial W_1\|\,/\,\|\partial\ell/\partial W_L\|)$"
+                         "  [decades]", "weight-gradient ratio, first / last layer"),
+}
+
+
+def phase_diagram(data, **select):
+    """Heatmaps over (sigma_w, depth) of log10_delta_ratio (left) and
+    log10_grad_ratio (right), mean over seeds, one row per width, for one
+    family (select it with activation=, and sigma_b=, init=, batch= when the
+    sweep varies them). With theory in the file: the critical sigma_w and the
+    trainable depth 6 xi_c overlaid."""
+    sw = _Sweep(data)
+    fam = sw.family(**select)
+    fmask = sw.mask(**fam)
+    widths, depths = sw.values("width", fmask), sw.values("depth", fmask)
+    sigmas = sw.values("sigma_w", fmask)
+    xlog, ylog = (max(sigmas) / min(sigmas) > 10 if min(sigmas) > 0 else False), _log_axis(depths)
+    xe, ye = _edges(sigmas, xlog), _edges(depths, ylog)
+    quantities = list(RATIO_LABELS)
+
+    # Per cell (width, depth, sigma_w): the seeds' values, +-inf drawn at the colour limit.
+    cells = {}
+    marks = {"inf": False, "nonfinite": False, "missing": False}
+    vlim = {}
+    for q in quantities:
+        v = sw.var(q)[fmask & sw.computed]
+        finite = v[np.isfinite(v)]
+        vlim[q] = max(HEALTHY * 1.5, float(np.abs(finite).max()) if len(finite) else 0.0)
+    seeds_seen = set()
+    rows = np.flatnonzero(fmask & sw.computed)  # the family's computed rows: cells select in them
+    at = {a: sw.axis[a][rows] for a in ("width", "depth", "sigma_w")}
+    status = sw.status[rows]
+    for q in quantities:
+        values = sw.var(q)[rows]
+        for wi, w in enumerate(widths):
+            z = np.full((len(depths), len(sigmas)), np.nan)
+            inf = np.zeros(z.shape, bool)
+            nonfinite = np.zeros(z.shape, bool)
+            base = at["width"] == w
+            for di, d in enumerate(depths):
+                row = base & (at["depth"] == d)
+                for si, s in enumerate(sigmas):
+                    m = row & (at["sigma_w"] == s)
+                    v, st = values[m], status[m]
+                    seeds_seen.add(int(m.sum()))
+                    if not m.any():
+                        marks["missing"] = True
+                        continue
+                    inf[di, si] = bool(np.isinf(v).any() or (np.isnan(v) & (st == "done")).any())
+                    nonfinite[di, si] = bool((st == "nonfinite").any())
+                    clipped = np.clip(v, -vlim[q], vlim[q])
+                    if np.isfinite(clipped).any():
+                        z[di, si] = np.nanmean(clipped)
+                    else:
+                        marks["missing"] = True
+            marks["inf"] |= bool(inf.any())
+            marks["nonfinite"] |= bool(nonfinite.any())
+            cells[q, wi] = (z, inf, nonfinite)
+    seeds = max(seeds_seen) if seeds_seen else 0
+
+    crit = sw.theory_critical(fam)
+    xi = None
+    if sw.has("xi_c_theory"):
+        xv = sw.var("xi_c_theory")
+        xi = np.array([np.nanmedian(np.where(np.isfinite(xv), xv, np.nan)[fmask & (sw.axis["sigma_w"] == s)])
+                       if np.isfinite(xv[fmask & (sw.axis["sigma_w"] == s)]).any() else np.nan
+                       for s in sigmas])
+
+    notes = [f"Colour: mean over the {seeds} seed{'s' if seeds != 1 else ''} of each cell; "
+             f"> 0 (red) the backward signal or gradient grows towards the first layer (exploding), "
+             f"< 0 (blue) it shrinks (vanishing); centred on 0, linear within ±{HEALTHY:g} and "
+             f"logarithmic beyond, up to the largest finite value. Black lines: |value| = {HEALTHY:g} "
+             f"decade, the edge of the healthy band (interpolated between cell centres)."]
+    if marks["inf"]:
+        notes.append(f"Hatched {HATCH_INF[:2]}: at least one seed's ratio was ±inf or undefined "
+                     f"(a {sw.precision or 'float'} signal under/overflowed to 0 or inf); "
+                     "drawn at the colour limit.")
+    if marks["nonfinite"]:
+        notes.append(f"Crossed {HATCH_NONFINITE}: status nonfinite for at least one seed "
+                     "(inf/NaN appeared in the network); mean over the seeds that have a value.")
+    if marks["missing"]:
+        notes.append("Grey: no value (not computed, failed, or undefined for every seed).")
+    if crit is not None:
+        if math.isfinite(crit) and xe[0] <= crit <= xe[-1]:
+            notes.append(f"Dashed vertical line: mean-field critical σ_w = {crit:.4g} (χ1 = 1).")
+        elif math.isfinite(crit):
+            notes.append(f"The mean-field critical σ_w = {crit:.4g} (χ1 = 1) lies outside the swept range.")
+        else:
+            notes.append("Mean-field theory: no critical σ_w (χ1 = 1) for this activation and σ_b.")
+    if xi is not None:
+        if (np.isfinite(xi) & (xi > 0)).any():
+            notes.append(f"Green curve: trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c "
+                         "(Schoenholz et al. 2017) from the theory in the file, where finite.")
+        else:
+            notes.append(f"Trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c: not finite at any σ_w "
+                         "swept (theory: correlations approach their fixed point only "
+                         "polynomially), so no curve.")
+
+    width_in = 12.0
+    with _style():
+        fig, axs = _figure_with_caption(width_in, 3.6 * len(widths) + 0.5, notes, len(widths), 2)
+        for qi, q in enumerate(quantities):
+            # Linear within the healthy band, logarithmic beyond: ratios span
+            # from a tenth of a decade to tens of decades.
+            norm = mcolors.SymLogNorm(linthresh=HEALTHY, linscale=0.6, vmin=-vlim[q], vmax=vlim[q],
+                                      base=10)
+            cmap = matplotlib.colormaps[DIVERGING].copy()
+            cmap.set_bad(MISSING_COLOUR)
+            for wi, w in enumerate(widths):
+                ax = axs[wi, qi]
+                z, inf, nonfinite = cells[q, wi]
+                mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(z), cmap=cmap, norm=norm,
+                                     shading="flat")
+                mesh.set_gid(f"phase-{q}")
+                if len(depths) > 1 and len(sigmas) > 1 and np.isfinite(z).sum() >= 4:
+                    zz = np.ma.masked_invalid(z)
+                    levels = [lv for lv in (-HEALTHY, HEALTHY) if zz.min() < lv < zz.max()]
+                    if levels:
+                        ax.contour(sigmas, depths, zz, levels=levels, colors="k", linewidths=1.1,
+                                   linestyles="solid")
+                for (di, si) in zip(*np.nonzero(inf | nonfinite)):
+                    hatch = ((HATCH_INF if inf[di, si] else "")
+                             + (HATCH_NONFINITE if nonfinite[di, si] else ""))
+                    under = (cmap(norm(z[di, si])) if np.isfinite(z[di, si])
+                             else mcolors.to_rgba(MISSING_COLOUR))
+                    ink = "white" if _luminance(under) < 0.45 else "0.15"
+                    ax.add_patch(Rectangle((xe[si], ye[di]), xe[si + 1] - xe[si], ye[di + 1] - ye[di],
+                                           fill=False, hatch=hatch, edgecolor=ink, linewidth=0))
+                if crit is not None and math.isfinite(crit) and xe[0] <= crit <= xe[-1]:
+                    ax.axvline(crit, color="k", ls="--", lw=1.6, gid="theory-critical",
+                               label=f"critical σ_w = {crit:.3g} (theory)")
+                if xi is not None:
+                    y = TRAINABLE_DEPTH_FACTOR * xi
+                    ok = np.isfinite(y) & (y > 0)
+                    if ok.any():
+                        ax.plot(np.asarray(sigmas)[ok], y[ok], color="#1b7f3b", lw=2, marker=".",
+                                gid="theory-trainable-depth",
+                                label=f"trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c (theory)")
+                ax.set_xlim(xe[0], xe[-1])
+                ax.set_ylim(ye[0], ye[-1])
+                if xlog:
+                    ax.set_xscale("log")
+                if ylog:
+                    ax.set_yscale("log")
+                ax.set_yticks(depths)
+                ax.set_yticklabels([str(d) for d in depths])
+                ax.yaxis.set_minor_locator(NullLocator())
+                if len(sigmas) <= 12:
+                    ticks = _sparse_ticks(sigmas, xe, xlog)
+                    ax.set_xticks(ticks)
+                    ax.set_xticklabels([f"{s:.3g}" for s in ticks])
+                    ax.xaxis.set_minor_locator(NullLocator())
+                ax.set_xlabel(r"weight scale $\sigma_w$  (Var $W_{ij} = \sigma_w^2/n$)")
+                ax.set_ylabel("depth L  [layers]")
+                ax.set_title(f"width n = {w}: {RATIO_LABELS[q][1]}")
+                annotate = len(sigmas) <= ANNOTATE_MAX[0] and len(depths) <= ANNOTATE_MAX[1]
+                if annotate:  # few cells: print each cell's value in it
+                    for (di, si), value in np.ndenumerate(z):
+                        if np.isfinite(value):
+                            colour = cmap(norm(value))
+                            ax.text(_centre(xe, si, xlog), _centre(ye, di, ylog), f"{value:.2g}",
+                                    ha="center", va="center", fontsize=8,
+                                    color="white" if _luminance(colour) < 0.45 else "black")
+                finite = z[np.isfinite(z)]
+                if (not annotate and len(finite) and np.abs(finite).max() < HEALTHY / 2
+                        and not (inf | nonfinite).any()):
+                    ax.text(0.5, 0.5, f"|value| < {np.abs(finite).max():.2g} everywhere",
+                            transform=ax.transAxes, ha="center", va="center", fontsize=10,
+                            color="0.25", bbox=dict(facecolor="white", alpha=0.7, lw=0))
+            extend = "both"
+            cb = fig.colorbar(mesh, ax=list(axs[:, qi]), extend=extend, shrink=0.95)
+            cb.set_ticks(_symmetric_ticks(vlim[q]))
+            cb.set_ticklabels([f"{t:g}" for t in _symmetric_ticks(vlim[q])])
+            cb.minorticks_off()
+            cb.set_label(RATIO_LABELS[q][0])
+        fig.suptitle(f"Phase diagram, {sw.family_title(fam)}: where the backward signal "
+                     f"vanishes (blue) or explodes (red)")
+    return fig
+
+
+def _layer_figure_setup(sw, fam, depth, width, sigma_w, factors):
+    fmask = sw.mask(**fam)
+    depth = snap(sw.values("depth", fmask), depth, "depth") if depth else max(sw.values("depth", fmask))
+    width = snap(sw.values("width", fmask), width, "width") if width else max(sw.values("width", fmask))
+    depth, width = int(depth), int(width)
+    cmask = fmask & (sw.axis["depth"] == depth) & (sw.axis["width"] == width)
+    grid = sw.values("sigma_w", cmask)
+    centre, source = sw.centre(fam, depth, width)
+    if sigma_w is None:
+        # Around the edge, or around the end of the grid nearest to it.
+        selected = around(grid, min(max(centre, grid[0]), grid[-1]), factors)
+    else:
+        selected = sorted({snap(grid, s) for s in np.atleast_1d(sigma_w)})
+    return cmask, depth, width, selected, centre, source
+
+
+SP_PANELS = [  # (variable, title, y label, scale, theory variable)
+    ("q", "forward length q[l]", r"$q[l] = \langle z[l]^2\rangle$  (input variance 1)", "log", "q_theory"),
+    ("delta_sq", "backward signal δ²[l]", r"$\delta^2[l] = \langle(\partial\ell/\partial z[l])^2\rangle$",
+     "log", "delta_sq_theory"),
+    ("c", "correlation c[l] between samples", r"$c[l]$: mean cosine of $z[l]$ (pairs of samples)",
+     "linear", "c_theory"),
+    ("act_ch_sq_mean", "squared channel mean of a[l]", r"mean over units of $(\mathrm{batch\ mean}\ a[l])^2$",
+     None, None),
+    ("act_ch_var", "channel variance of a[l]", r"mean over units of batch var $a[l]$", None, None),
+    ("saturated_frac", "saturated / dead fraction", r"fraction with $|\varphi'(z)| < 10^{-3}$",
+     "linear", None),
+]
+
+
+def signal_propagation(data, sigma_w=None, depth=None, width=None, **select):
+    """Signal-propagation plots for one family (Brock et al. 2021, plus the
+    mean-field quantities): per layer q, delta_sq, c, the activations' squared
+    channel mean and channel variance, and the saturated fraction, for a few
+    sigma_w around the edge of chaos (or those given) at one depth and width
+    (default: the largest). Measured: markers (mean over seeds) with the
+    min-max band across seeds; theory: lines, when in the file."""
+    sw = _Sweep(data)
+    fam = sw.family(**select)
+    cmask, depth, width, selected, centre, source = _layer_figure_setup(
+        sw, fam, depth, width, sigma_w, factors=(0.8, 0.9, 1.0, 1.1, 1.25))
+    layers = np.arange(1, depth + 1)
+    colours = _sigma_colours(selected, centre)
+    per_sigma = {s: cmask & (sw.axis["sigma_w"] == s) & sw.computed for s in selected}
+    seeds = max(int(m.sum()) for m in per_sigma.values())
+    theory_any = any(sw.has(p[4]) for p in SP_PANELS if p[4])
+    every = max(1, depth // 30)
+    notes = [f"Markers: measured, mean over {seeds} seed{'s' if seeds != 1 else ''} "
+             f"(geometric mean on log axes){'; band: min–max across seeds' if seeds > 1 else ''}"
+             f"{'; markers every ' + str(every) + ' layers' if every > 1 else ''}. "
+             + ("Lines: mean-field theory from the file (q_theory, delta_sq_theory, c_theory)."
+                if theory_any else "No theory in this file: measurements only."),
+             f"Colours: σ_w below (blue) and above (red) the edge of chaos σ_w ≈ {centre:.3g} "
+             + ("(mean-field theory)" if source == "theory" else
+                "(measured: smallest |log10 δ ratio| at this depth)")
+             + ", black nearest to it."]
+    with _style():
+        fig, axs = _figure_with_caption(13.0, 7.6, notes, 2, 3)
+        for ax, (name, title, ylabel, scale, theory) in zip(axs.flat, SP_PANELS):
+            data_rows = {s: sw.var(name)[m][:, :depth] for s, m in per_sigma.items()}
+            scale = _choose_scale(list(data_rows.values()), force=scale)
+            drawn = False
+            mids = []
+            for s, colour in zip(selected, colours):
+                rows = data_rows[s]
+                if not len(rows):
+                    continue
+                mid, lo, hi = _seed_summary(rows, scale == "log")
+                if not np.isfinite(mid).any():
+                    continue
+                _spread(ax, layers, lo, hi, colour, len(rows))
+                ax.plot(layers, mid, ls="none", marker="o", ms=3.8 if depth <= 40 else 3.0,
+                        markevery=every, color=colour, label=f"σ_w = {s:.3g}", gid="measured")
+                drawn = True
+                mids.append(mid)
+                if theory and sw.has(theory):
+                    t = sw.var(theory)[per_sigma[s]][:, :depth]
+                    if len(t) and np.isfinite(t[0]).any():
+                        ax.plot(layers, t[0], color=colour, lw=1.3, gid="theory-line")
+            _mark_identical(ax, mids, log=scale == "log")
+            if not drawn:
+                _note_in_axes(ax, f"no finite {name} values\nfor these configurations")
+            elif scale == "log":
+                ax.set_yscale("log")
+                _tidy_log_axis(ax)
+            ax.set_title(title)
+            ax.set_xlabel("layer l")
+            ax.set_ylabel(ylabel)
+            if depth == 1:
+                ax.set_xticks([1])
+            ax.set_xlim(0.5, depth + 0.5)
+        handles, labels = axs[0, 0].get_legend_handles_labels()
+        if theory_any:
+            handles.append(Line2D([], [], color="0.3", lw=1.3))
+            labels.append("mean-field theory")
+        if handles:
+            axs[0, 0].legend(handles, labels, loc="best", framealpha=0.85)
+        fig.suptitle(f"Signal propagation, {sw.family_title(fam)}: depth {depth}, width {width}, "
+                     f"σ_w around the edge of chaos")
+    return fig
+
+
+def gradient_flow(data, sigma_w=None, depth=None, width=None, **select):
+    """The lecture's exploding/vanishing picture from real numbers: per layer,
+    the backward signal's RMS sqrt(delta_sq[l]) and the weight gradient norm
+    ||dloss/dW[l]||_F, for sigma_w around each family's edge of chaos (or those
+    given), one row per family, at one depth and width (default: the largest)."""
+    sw = _Sweep(data)
+    fams = sw.families(**select)
+    factors = (0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.4)
+    rows = []
+    for fam in fams:
+        rows.append((fam, *_layer_figure_setup(sw, fam, depth, width, sigma_w, factors)))
+    theory = sw.has("delta_sq_theory")
+    seeds = max(int((r[1] & sw.computed & (sw.axis["sigma_w"] == s)).sum()) for r in rows for s in r[4])
+    notes = [f"Markers: measured, geometric mean over {seeds} seed{'s' if seeds != 1 else ''}"
+             f"{'; band: min–max across seeds' if seeds > 1 else ''}. "
+             "Left: root-mean-square backward signal per unit and sample; right: Frobenius norm of the "
+             "gradient of the batch-mean loss with respect to W[l]. "
+             + ("Probe loss: δ[L] = r ~ N(0, 1). " if sw.ds.attrs.get("loss") == "probe" else
+                f"Loss: {sw.ds.attrs.get('loss_definition', sw.ds.attrs.get('loss', '?'))}. ")
+             + "In linear and ReLU nets the weight gradient is nearly the same at every layer "
+             "(forward and backward growth cancel) while its size still grows or shrinks "
+             "exponentially with σ_w."
+             + (" Lines: mean-field theory √delta_sq_theory." if theory else ""),
+             "Colours: σ_w below (blue) and above (red) each activation's edge of chaos, black nearest "
+             "to it (" + ("mean-field theory" if all(r[6] == "theory" for r in rows) else
+                          "measured where the file has no theory: smallest |log10 δ ratio|") + ")."]
+    with _style():
+        fig, axs = _figure_with_caption(12.0, 3.3 * len(rows) + 0.6, notes, len(rows), 2)
+        for (fam, cmask, d, w, selected, centre, source), ax_row in zip(rows, axs):
+            colours = _sigma_colours(selected, centre)
+            layers = np.arange(1, d + 1)
+            every = max(1, d // 30)
+            for col, (name, ylabel) in enumerate([
+                    ("delta_sq", r"RMS of $\delta[l]$ $= \sqrt{\delta^2[l]}$"),
+                    ("grad_w_norm", r"$\Vert\partial\,\mathrm{loss}/\partial W[l]\Vert_F$")]):
+                ax = ax_row[col]
+                drawn = False
+                mids = []
+                for s, colour in zip(selected, colours):
+                    m = cmask & (sw.axis["sigma_w"] == s) & sw.computed
+                    vals = sw.var(name)[m][:, :d]
+                    if name == "delta_sq":
+                        vals = np.sqrt(vals)
+                    if not len(vals):
+                        continue
+                    mid, lo, hi = _seed_summary(vals, True)
+                    if not np.isfinite(mid).any():
+                        continue
+                    _spread(ax, layers, lo, hi, colour, len(vals))
+                    # Markers are measurements, lines theory; without theory a thin
+                    # line guides the eye through the markers.
+                    guide = 0 if (name == "delta_sq" and theory) else 0.8
+                    ax.plot(layers, mid, marker="o", ms=3 if d > 1 else 5, markevery=every, lw=guide,
+                            color=colour, label=f"σ_w = {s:.3g}", gid="measured")
+                    drawn = True
+                    mids.append(mid)
+                    if name == "delta_sq" and theory:
+                        t = sw.var("delta_sq_theory")[m][:, :d]
+                        if len(t) and np.isfinite(t[0]).any():
+                            ax.plot(layers, np.sqrt(t[0]), color=colour, lw=1.3, gid="theory-line")
+                if drawn:
+                    ax.set_yscale("log")
+                    _tidy_log_axis(ax)
+                    _mark_identical(ax, mids, log=True)
+                else:
+                    _note_in_axes(ax, f"no positive finite {name} values")
+                ax.set_xlim(0.5, d + 0.5)
+                if d == 1:
+                    ax.set_xticks([1])
+                ax.set_xlabel("layer l  (1 = first, next to the input)")
+                ax.set_ylabel(ylabel)
+                what = "backward signal" if col == 0 else "weight gradient"
+                ax.set_title(f"{sw.family_title(fam)}: {what} (depth {d}, width {w})")
+                if col == 1 and drawn:
+                    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), framealpha=0.85)
+        fig.suptitle("Gradient flow: the backward signal and weight gradients layer by layer, "
+                     "around the edge of chaos")
+    return fig
+
+
+def finite_width(data, **select):
+    """Finite-width fluctuations: the spread (standard deviation across seeds)
+    of ln q[L] and of ln delta_sq[1] against depth/width, at each family's
+    edge of chaos (Hanin 2018: it grows with L/n). With a single seed there is
+    no spread: the figure shows the values themselves and says so."""
+    sw = _Sweep(data)
+    fams = sw.families(**select)
+    widths = sw.values("width")
+    markers = dict(zip(widths, "osD^v<>ph*"))
+    palette = matplotlib.colormaps["tab10" if len(fams) <= 10 else "tab20"]
+    colours = [palette(i % palette.N) for i in range(len(fams))]
+    spread = sw.seeds_per_cell > 1
+    series = []
+    xs = []
+    for fam, colour in zip(fams, colours):
+        fmask = sw.mask(**fam)
+        d_max, w_max = max(sw.values("depth", fmask)), max(sw.values("width", fmask))
+        centre, source = sw.centre(fam, d_max, w_max)
+        s = around(sw.values("sigma_w", fmask), centre, (1.0,))[0]
+        for w in sw.values("width", fmask):
+            pts = {"q": [], "delta_sq": []}
+            for d in sw.values("depth", fmask):
+                m = fmask & (sw.axis["sigma_w"] == s) & (sw.axis["width"] == w) & \
+                    (sw.axis["depth"] == d) & sw.computed
+                for name, col in (("q", d - 1), ("delta_sq", 0)):
+                    v = sw.var(name)[m][:, col]
+                    v = np.log(v[np.isfinite(v) & (v > 0)])
+                    if spread and len(v) >= 2:
+                        pts[name].append((d / w, float(np.std(v, ddof=1))))
+                    elif not spread and len(v):
+                        pts[name].append((d / w, float(v.mean())))
+            series.append((fam, s, source, w, colour, pts))
+            xs += [p[0] for p in pts["q"] + pts["delta_sq"]]
+    xlog = len(xs) > 1 and min(xs) > 0 and max(xs) / min(xs) > 10
+    what = "standard deviation across seeds of" if spread else "value of (single seed: no spread)"
+    from_theory = all(s[2] == "theory" for s in series)
+    notes = [f"Each point: one (depth L, width n) at each activation's edge of chaos σ_w "
+             f"({'theory' if from_theory else 'measured where the file has no theory'}); "
+             f"y: {what} the natural log. Finite width makes each layer multiply q by a random factor, so "
+             "the log's spread grows like √(L/n) (Hanin 2018); infinite width would give 0."]
+    if spread:
+        k = sw.seeds_per_cell
+        notes.append(f"With k = {k} seeds a standard deviation is itself uncertain by about "
+                     f"1/√(2(k−1)) = {100 / math.sqrt(2 * (k - 1)):.0f} % of its value.")
+    else:
+        notes.append("This sweep has one seed per configuration: run several seeds to see the spread.")
+    entries = len({(sw.family_title(f), s) for f, s, *_ in series}) + len(widths)
+    with _style():
+        fig, axs = _figure_with_caption(12.0 if entries <= 6 else 15.0, max(4.6, 0.2 * entries + 0.8),
+                                        notes, 1, 2)
+        for ax, name, label in ((axs[0, 0], "q", r"ln $q[L]$  (forward, last layer)"),
+                                (axs[0, 1], "delta_sq", r"ln $\delta^2[1]$  (backward, first layer)")):
+            drawn = False
+            for fam, s, source, w, colour, pts in series:
+                p = sorted(pts[name])
+                if not p:
+                    continue
+                x, y = zip(*p)
+                ax.plot(x, y, marker=markers.get(w, "o"), ms=6, lw=1.2, color=colour, gid="measured")
+                drawn = True
+            if not drawn:
+                _note_in_axes(ax, "no finite values")
+            if xlog:
+                ax.set_xscale("log")
+                ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.set_xlabel("depth / width  L/n")
+            ax.set_ylabel(("std across seeds of " if spread else "") + label)
+            ax.set_title(("spread of " if spread else "") + label.split("  ")[0])
+        handles, seen = [], set()
+        for fam, s, _, _, colour, _ in series:
+            label = f"{sw.family_title(fam)}, σ_w = {s:.3g}"
+            if label not in seen:
+                seen.add(label)
+                handles.append(Line2D([], [], color=colour, lw=1.5, label=label))
+        handles += [Line2D([], [], color="0.3", ls="none", marker=markers[w], label=f"width n = {w}")
+                    for w in widths]
+        if len(handles) <= 6:
+            axs[0, 0].legend(handles=handles, loc="best", framealpha=0.85)
+        else:  # beside the panels, not over the data
+            axs[0, 1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                             framealpha=0.85)
+        fig.suptitle("Finite width: fluctuations across seeds of the forward length and the backward "
+                     "signal grow with depth/width" if spread else
+                     "Finite width: forward length and backward signal against depth/width")
+    return fig
+
+
+# ---- the summary table ---------------------------------------------------------------------
+
+TABLE_KEYS = ("activation", "init", "sigma_b", "batch", "width", "depth")
+
+
+def healthy_band_table(data):
+    """Per (activation, init, sigma_b, batch, width, depth): the measured
+    healthy band of sigma_w, i.e. the grid values whose mean over seeds of
+    log10_delta_ratio has |.| < 1 (a seed with inf/NaN makes the mean
+    non-finite: not healthy), next to the theory's critical sigma_w (NaN when
+    the file has no theory). Only computed configurations (done, nonfinite)
+    count."""
+    sw = _Sweep(data)
+    df = pd.DataFrame({k: sw.axis[k] for k in TABLE_KEYS + ("sigma_w", "seed")})
+    df["ratio"] = sw.var("log10_delta_ratio")
+    df = df[sw.computed]
+    crit_theory = sw.var("sigma_w_critical_theory") if sw.has("sigma_w_critical_theory") else None
+    out = []
+    for key, group in df.groupby(list(TABLE_KEYS), sort=False):
+        sigmas, means, seeds = [], [], []
+        for s, g in group.groupby("sigma_w", sort=True):
+            sigmas.append(s)
+            means.append(np.mean(g["ratio"].to_numpy()))
+            seeds.append(len(g))
+        sigmas, means = np.array(sigmas), np.array(means)
+        with np.errstate(invalid="ignore"):
+            healthy = np.abs(means) < HEALTHY
+        idx = np.flatnonzero(healthy)
+        finite = np.flatnonzero(np.isfinite(means))
+        best = finite[np.argmin(np.abs(means[finite]))] if len(finite) else None
+        row = dict(zip(TABLE_KEYS, key))
+        fam_rows = np.ones(sw.n, bool)
+        for k in FAMILY_AXES:
+            fam_rows &= sw.axis[k] == row[k]
+        crit = math.nan
+        if crit_theory is not None:
+            c = crit_theory[fam_rows]
+            c = c[np.isfinite(c)]
+            crit = float(np.median(c)) if len(c) else math.nan
+        row.update(
+            seeds=int(min(seeds)), sigma_w_tested=len(sigmas), sigma_w_min=sigmas.min(),
+            sigma_w_max=sigmas.max(),
+            healthy_low=sigmas[idx[0]] if len(idx) else math.nan,
+            healthy_high=sigmas[idx[-1]] if len(idx) else math.nan,
+            healthy_count=len(idx),
+            healthy_contiguous=bool(len(idx) and idx[-1] - idx[0] + 1 == len(idx)),
+            best_sigma_w=sigmas[best] if best is not None else math.nan,
+            best_log10_delta_ratio=means[best] if best is not None else math.nan,
+            critical_sigma_w_theory=crit)
+        out.append(row)
+    # Rows in the sweep's order of activations and inits, then by number.
+    table = pd.DataFrame(out)
+    order = {a: {v: i for i, v in enumerate(sw.values(a))} for a in ("activation", "init")}
+    return table.sort_values(["activation", "init", "sigma_b", "batch", "width", "depth"],
+                             key=lambda c: c.map(order[c.name]) if c.name in order else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def _g(x, digits=4):
+    return "—" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{digits}g}"
+
+
+def table_markdown(table, has_theory=True):
+    """The healthy-band table as Markdown; columns that hold one value for
+    every row (init, batch, ...) are named once above the table instead."""
+    keys = ["activation", "sigma_b", "init", "batch", "width"]
+    constant = [k for k in keys if k != "activation" and table[k].nunique() <= 1]
+    shown = [k for k in keys if k not in constant]
+    heads = {"activation": "activation", "sigma_b": "σ_b", "init": "init", "batch": "batch",
+             "width": "width"}
+    same = ", ".join(f"{heads[k]} = {_g(table[k].iloc[0]) if k == 'sigma_b' else table[k].iloc[0]}"
+                     for k in constant if len(table))
+    lines = [
+        "# Healthy band of σ_w, measured",
+        "",
+        f"For each activation and depth: the swept σ_w values where the backward signal neither "
+        f"vanishes nor explodes, |mean over seeds of log10_delta_ratio| < {HEALTHY:g} (less than a "
+        "decade of change from the last layer to the first). The band's edges are grid values: the "
+        "true edge lies between them and the next grid value. 'best' is the σ_w whose ratio is "
+        "closest to 0. "
+        + ("The last column is the mean-field critical σ_w (χ1 = 1)." if has_theory else
+           "This file has no mean-field theory: the critical-σ_w column is empty."),
+        "",
+    ]
+    if same:
+        lines += [f"Every row: {same}.", ""]
+    lines += [
+        "| " + " | ".join(heads[k] for k in shown) + " | depth | seeds | healthy σ_w (measured) | "
+        "healthy / tested | best σ_w | its log10 δ ratio | critical σ_w (theory) |",
+        "| " + " | ".join("---" if k in ("activation", "init") else "---:" for k in shown)
+        + " | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in table.to_dict("records"):
+        if r["healthy_count"] == 0:
+            band = f"none in {_g(r['sigma_w_min'])} – {_g(r['sigma_w_max'])}"
+        elif r["healthy_low"] == r["healthy_high"]:
+            band = _g(r["healthy_low"])
+        else:
+            band = f"{_g(r['healthy_low'])} – {_g(r['healthy_high'])}"
+            if not r["healthy_contiguous"]:
+                band += " (with gaps)"
+        cells = [_g(r[k]) if k == "sigma_b" else str(r[k]) for k in shown]
+        cells += [str(r["depth"]), str(r["seeds"]), band, f"{r['healthy_count']}/{r['sigma_w_tested']}",
+                  _g(r["best_sigma_w"]), _g(r["best_log10_delta_ratio"], 3),
+                  _g(r["critical_sigma_w_theory"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(data, outdir, stem="healthy_band"):
+    """Writes the healthy-band table as stem.csv (full precision) and stem.md."""
+    sw = _Sweep(data)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    table = healthy_band_table(sw.ds)
+    csv, md = outdir / f"{stem}.csv", outdir / f"{stem}.md"
+    table.to_csv(csv, index=False)
+    md.write_text(table_markdown(table, has_theory=sw.has("sigma_w_critical_theory")))
+    return [md, csv]
+
+
+# ---- everything ---------------------------------------------------------------------------
+
+def figures(data, sigma_w=None, depth=None, width=None):
+    """Yields (file stem, Figure) for every figure of the sweep, one at a time."""
+    sw = _Sweep(data)
+    for fam in sw.families():
+        yield f"phase_diagram_{sw.family_stem(fam)}", phase_diagram(sw.ds, **fam)
+    for fam in sw.families():
+        yield (f"signal_propagation_{sw.family_stem(fam)}",
+               signal_propagation(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
+    families = sw.families()
+    if len(families) <= GRADIENT_FLOW_ROWS:
+        yield "gradient_flow", gradient_flow(sw.ds, sigma_w=sigma_w, depth=depth, width=width)
+    else:  # one figure per family rather than one too tall to read
+        for fam in families:
+            yield (f"gradient_flow_{sw.family_stem(fam)}",
+                   gradient_flow(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
+    yield "finite_width", finite_width(sw.ds)
+
+
+def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth=None, width=None):
+    """Writes every figure in every format, and the summary table, into
+    outdir; returns the paths written."""
+    ds = _dataset(data)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, fig in figures(ds, sigma_w=sigma_w, depth=depth, width=width):
+        for fmt in formats:
+            path = outdir / f"{stem}.{fmt}"
+            fig.savefig(path, dpi=dpi, metadata=_metadata(fmt))
+            written.append(path)
+            # The layout is done: keep it for the other formats (same size in inches).
+            fig.set_layout_engine("none")
+    written += write_table(ds, outdir)
+    return written
+
+
+def _metadata(fmt):
+    # No creation dates in the files: figures of the same data are identical.
+    if fmt == "pdf":
+        return {"CreationDate": None, "Creator": "gradsweep analysis/plot.py"}
+    if fmt == "png":
+        return {"Software": "gradsweep analysis/plot.py"}
+    return None
+
+
+class _style:
+    """rcParams for the figures, restored afterwards (a context manager)."""
+
+    def __enter__(self):
+        self._ctx = matplotlib.rc_context(STYLE)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)

@@ -1,0 +1,454 @@
+"""analysis/: the plotting tool on real sweeps (the real binary under real
+mpirun): every figure is written as PNG and PDF and shows data, the numbers
+drawn and tabulated are those in the file, the theory overlays appear exactly
+when the file has theory, and degenerate sweeps (one depth, width, activation,
+sigma_w or seed) still give figures with data in every panel.
+
+The file carries the mean-field theory; the overlays are also checked on a
+copy without it (older files), where they must not appear.
+
+"Not blank" is measured against the figure itself: each figure is drawn again
+with its data artists (lines, markers, meshes, patches) removed, which leaves
+the frame, ticks, titles, labels and caption — the most a blank figure could
+show. The data must change at least 1 % of the pixels of every panel of the
+main sweep's figures (one curve of 30 markers covers ~2 % of a panel; a heat
+map all of it) and at least 20 pixels (one marker) of every panel of the
+degenerate sweeps, where a panel may hold a single point. For the main sweep
+the PNG file's pixel variance must also exceed the blank version's by 5 %
+(the sparsest figure, finite_width, adds ~18 %; a blank adds 0)."""
+import math
+import re
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SOURCE_DIR, run_gradsweep
+
+ANALYSIS = SOURCE_DIR / "analysis"
+sys.path.insert(0, str(ANALYSIS))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+
+import gradsweep_plots as gp  # noqa: E402
+
+PYTHON = "/usr/bin/python3"
+PLOT = ANALYSIS / "plot.py"
+DPI = 150
+
+# Small, fast (~0.3 s on 2 ranks), and with every mark the figures know:
+# float32 linear nets with sigma_w = 8 overflow within 48 layers (nonfinite);
+# with sigma_w = 0.1 the signal underflows to 0 (ratios of -inf and 0/0).
+SWEEP = """\
+name: analysis
+base_seed: 11
+precision: float32
+grid:
+  activation: [linear, relu, tanh]
+  depth: [3, 12, 48]
+  width: [16, 48]
+  sigma_w: [0.1, 0.5, 0.8, 1.0, 1.2, he, 2.0, 8.0]
+  seed: {range: 3}
+  batch: [16]
+"""
+ACTIVATIONS = ["linear", "relu", "tanh"]
+FIGURES = ([f"phase_diagram_{a}" for a in ACTIVATIONS]
+           + [f"signal_propagation_{a}" for a in ACTIVATIONS] + ["gradient_flow", "finite_width"])
+TABLES = ["healthy_band.md", "healthy_band.csv"]
+THEORY = list(gp.THEORY_PER_LAYER + gp.THEORY_PER_CONFIG)
+
+DEGENERATE = {
+    # one configuration: one depth, width, activation, sigma_w and seed
+    "one-config": ["--depth", "6", "--width", "16", "--sigma-w", "he", "--activation", "relu",
+                   "--batch", "8"],
+    # one layer (the ratios are 0 by definition), three scales, two seeds
+    "depth-1": ["--depth", "1", "--width", "16", "--sigma-w", "0.5,1,2", "--activation", "tanh",
+                "--seed", "0,1", "--batch", "8"],
+    # one sigma_w and one activation, several depths and widths
+    "one-sigma": ["--depth", "2,8", "--width", "8,24", "--sigma-w", "1", "--activation", "linear",
+                  "--seed", "0,1,2", "--batch", "8"],
+}
+
+
+def run_plot(results, outdir, *args):
+    return subprocess.run([PYTHON, str(PLOT), str(results), "-o", str(outdir), *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("analysis")
+    (folder / "sweep.yaml").write_text(SWEEP)
+    out = run_gradsweep(["sweep.yaml", "-o", "results.h5"], ranks=2, cwd=folder)
+    assert out.returncode == 0, out
+    return folder / "results.h5"
+
+
+@pytest.fixture(scope="module")
+def figures(results):
+    outdir = results.parent / "figures"
+    out = run_plot(results, outdir)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == "", out.stderr  # no warnings either
+    return outdir, out.stdout
+
+
+def read_file(path):
+    """The per-configuration arrays, categories as names, straight from h5py."""
+    with h5py.File(path, "r") as f:
+        v = {name: f[name][:] for name in gp.AXES + ("status", "log10_delta_ratio",
+                                                        "log10_grad_ratio")}
+        for name in gp.CATEGORICAL:
+            v[name] = np.array(f[name].attrs["flag_meanings"].split())[v[name]]
+        v["q"], v["delta_sq"] = f["q"][:], f["delta_sq"][:]
+    return v
+
+
+# ---- not blank ---------------------------------------------------------------------------
+
+def render(fig):
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].astype(float) / 255
+
+
+def data_ink(fig):
+    """(image, blank image, [pixels the data changed in each plot panel])."""
+    full = render(fig)
+    fig.set_layout_engine("none")  # the blank version keeps every position
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    boxes = [ax.get_window_extent() for ax in panels]
+    for ax in panels:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.images]:
+            artist.remove()
+    blank = render(fig)
+    changed = np.abs(full - blank).max(axis=2) > 4 / 255  # renders are exact: any visible change
+    h = full.shape[0]
+    counts = []
+    for b in boxes:
+        window = changed[h - int(b.y1) + 2:h - int(b.y0) - 2, int(b.x0) + 2:int(b.x1) - 2]
+        counts.append((int(window.sum()), window.size))
+    return full, blank, counts
+
+
+def check_figures(results, outdir, min_fraction, min_pixels, variance=False):
+    """Each PNG is the library's figure (the CLI draws what the API draws),
+    and the data shows in every panel (and, if variance, raises the PNG's
+    pixel variance above the blank version's)."""
+    seen = []
+    for stem, fig in gp.figures(gp.load(results)):
+        seen.append(stem)
+        png = mpimg.imread(outdir / f"{stem}.png")[..., :3]
+        full, blank, counts = data_ink(fig)
+        assert png.shape == full.shape, stem
+        assert np.abs(png - full).max() < 1 / 255, stem
+        for i, (pixels, size) in enumerate(counts):
+            assert pixels >= min_pixels and pixels >= min_fraction * size, (stem, i, pixels, size)
+        if variance:
+            assert png.mean(axis=2).var() > 1.05 * blank.mean(axis=2).var(), stem
+        pdf = (outdir / f"{stem}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
+        assert b"/Type /Page\n" in pdf or b"/Type /Page " in pdf or b"/Type /Page>" in pdf, stem
+    return seen
+
+
+# ---- the main sweep ----------------------------------------------------------------------
+
+def test_every_figure_written(figures):
+    outdir, stdout = figures
+    wanted = {f"{stem}.{ext}" for stem in FIGURES for ext in ("png", "pdf")} | set(TABLES)
+    assert {p.name for p in outdir.iterdir()} == wanted
+    for name in wanted:  # the CLI says where each file is
+        assert str(outdir / name) in stdout, name
+    assert "with mean-field theory" in stdout
+
+
+def test_figures_show_data(results, figures):
+    outdir, _ = figures
+    stems = check_figures(results, outdir, min_fraction=0.01, min_pixels=20, variance=True)
+    assert sorted(stems) == sorted(FIGURES)
+
+
+def table_from_file(path):
+    """The healthy band, recomputed from the file with h5py and numpy alone."""
+    v = read_file(path)
+    computed = np.isin(v["status"], ["done", "nonfinite"])
+    keys = ["activation", "init", "sigma_b", "batch", "width", "depth"]
+    rows = {}
+    for i in np.flatnonzero(computed):
+        rows.setdefault(tuple(v[k][i] for k in keys), []).append(i)
+    out = {}
+    for key, idx in rows.items():
+        idx = np.array(idx)
+        sigmas = sorted(set(v["sigma_w"][idx]))
+        means = [np.mean(v["log10_delta_ratio"][idx][v["sigma_w"][idx] == s]) for s in sigmas]
+        healthy = [s for s, m in zip(sigmas, means) if abs(m) < 1]
+        finite = [(abs(m), s, m) for s, m in zip(sigmas, means) if math.isfinite(m)]
+        best = min(finite) if finite else (None, math.nan, math.nan)
+        positions = [sigmas.index(s) for s in healthy]
+        out[key] = dict(healthy=healthy, best_sigma_w=best[1], best_ratio=best[2],
+                        tested=len(sigmas), seeds=min(np.sum(v["sigma_w"][idx] == s) for s in sigmas),
+                        contiguous=bool(healthy) and positions == list(range(positions[0],
+                                                                             positions[-1] + 1)))
+    return out
+
+
+def test_table_equals_file(results, figures):
+    outdir, _ = figures
+    expected = table_from_file(results)
+    csv = pd.read_csv(outdir / "healthy_band.csv", float_precision="round_trip")
+    assert len(csv) == len(expected) == len(ACTIVATIONS) * 2 * 3
+    for r in csv.itertuples():
+        e = expected[(r.activation, r.init, r.sigma_b, r.batch, r.width, r.depth)]
+        assert r.healthy_count == len(e["healthy"]) and r.sigma_w_tested == e["tested"] == 8
+        assert r.seeds == e["seeds"] == 3
+        if e["healthy"]:
+            assert (r.healthy_low, r.healthy_high) == (e["healthy"][0], e["healthy"][-1])
+            assert r.healthy_contiguous == e["contiguous"]
+        else:
+            assert math.isnan(r.healthy_low) and math.isnan(r.healthy_high)
+        assert r.best_sigma_w == e["best_sigma_w"]
+        assert r.best_log10_delta_ratio == pytest.approx(e["best_ratio"], rel=1e-12, abs=1e-15)
+    # The sweep's physics shows in the table: the band narrows with depth
+    # onto sigma_w = 1 (linear) and sqrt 2 (relu)...
+    deep = csv[(csv.depth == 48) & (csv.width == 48)].set_index("activation")
+    assert deep.loc["linear", "best_sigma_w"] == 1.0
+    assert deep.loc["relu", "best_sigma_w"] == pytest.approx(math.sqrt(2))
+    shallow = csv[(csv.depth == 3) & (csv.width == 48)].set_index("activation")
+    assert (shallow.healthy_count >= deep.healthy_count).all()
+    # ... and the -inf / nonfinite cells at depth 48 are never healthy.
+    assert not ((csv.depth == 48) & (csv.healthy_low == 0.1)).any()
+
+
+def test_markdown_table_equals_csv(figures):
+    outdir, _ = figures
+    csv = pd.read_csv(outdir / "healthy_band.csv", float_precision="round_trip")
+    md = (outdir / "healthy_band.md").read_text()
+    assert "Every row: σ_b = 0, init = gaussian, batch = 16." in md
+    header, rows = None, []
+    for line in md.splitlines():
+        if line.startswith("| activation"):
+            header = [c.strip() for c in line.strip("|").split("|")]
+        elif line.startswith("| ") and not line.startswith("| ---") and header:
+            rows.append(dict(zip(header, [c.strip() for c in line.strip("|").split("|")])))
+    assert len(rows) == len(csv)
+    for row, r in zip(rows, csv.itertuples()):
+        assert (row["activation"], int(row["width"]), int(row["depth"])) == (r.activation, r.width, r.depth)
+        if r.healthy_count == 0:
+            band = f"none in {r.sigma_w_min:.4g} – {r.sigma_w_max:.4g}"
+        elif r.healthy_low == r.healthy_high:
+            band = f"{r.healthy_low:.4g}"
+        else:
+            band = f"{r.healthy_low:.4g} – {r.healthy_high:.4g}"
+            band += "" if r.healthy_contiguous else " (with gaps)"
+        assert row["healthy σ_w (measured)"] == band
+        assert row["healthy / tested"] == f"{r.healthy_count}/{r.sigma_w_tested}"
+        assert row["best σ_w"] == f"{r.best_sigma_w:.4g}"
+        assert row["its log10 δ ratio"] == f"{r.best_log10_delta_ratio:.3g}"
+
+
+def test_phase_diagram_draws_the_files_numbers(results):
+    """Every finite cell's colour value is the mean over seeds in the file;
+    underflow cells are hatched //, nonfinite ones crossed xx."""
+    v = read_file(results)
+    ds = gp.load(results)
+    for activation in ACTIVATIONS:
+        fig = gp.phase_diagram(ds, activation=activation)
+        meshes = [c for ax in fig.axes for c in ax.collections if (c.get_gid() or "").startswith("phase-")]
+        assert len(meshes) == 4  # two widths x two ratios
+        for mesh in meshes:
+            ax = mesh.axes
+            width = int(re.match(r"width n = (\d+)", ax.get_title()).group(1))
+            name = mesh.get_gid()[len("phase-"):]
+            z = mesh.get_array().reshape(3, 8)
+            hatched = {(round(p.get_x(), 9), round(p.get_y(), 9)): p.get_hatch() for p in ax.patches}
+            xe = gp._edges(sorted(set(v["sigma_w"])), True)
+            ye = gp._edges([3, 12, 48], True)
+            for di, depth in enumerate([3, 12, 48]):
+                for si, s in enumerate(sorted(set(v["sigma_w"]))):
+                    rows = ((v["activation"] == activation) & (v["width"] == width)
+                            & (v["depth"] == depth) & (v["sigma_w"] == s))
+                    vals, status = v[name][rows], v["status"][rows]
+                    hatch = hatched.get((round(xe[si], 9), round(ye[di], 9)), "")
+                    if np.isfinite(vals).all():
+                        assert z[di, si] == pytest.approx(vals.mean(), rel=1e-12), (name, depth, s)
+                        assert hatch == "", (name, depth, s)
+                    if np.isinf(vals).any() or (np.isnan(vals) & (status == "done")).any():
+                        assert "//" in hatch, (name, depth, s)
+                    if (status == "nonfinite").any():
+                        assert "xx" in hatch, (name, depth, s)
+    assert (v["status"] == "nonfinite").any() and np.isneginf(v["log10_delta_ratio"]).any()
+
+
+def test_library_api(results):
+    ds = gp.load(results)
+    assert ds["activation"].dtype.kind == "U" and set(ds["activation"].values) == set(ACTIVATIONS)
+    assert set(ds["status"].values) == {"done", "nonfinite"}
+    with h5py.File(results, "r") as f:
+        assert (ds["activation_code"].values == f["activation"][:]).all()
+        q_last = f["q"][:][np.arange(len(f["depth"])), f["depth"][:] - 1]
+    table = gp.configs_table(ds)
+    assert len(table) == 432 and list(table.columns[:9]) == list(gp.AXES) + ["status"]
+    np.testing.assert_array_equal(table["q_last"].to_numpy(), q_last)
+    cube = gp.cube(ds)
+    assert dict(cube["log10_delta_ratio"].sizes) == {"activation": 3, "depth": 3, "width": 2,
+                                                     "sigma_w": 8, "seed": 3}
+    one = cube["q"].sel(activation="relu", depth=12, width=16, sigma_w=1.0, seed=2)
+    i = np.flatnonzero((table.activation == "relu") & (table.depth == 12) & (table.width == 16)
+                       & (table.sigma_w == 1.0) & (table.seed == 2))[0]
+    np.testing.assert_array_equal(one.values, ds["q"].values[i])
+    assert gp.load(results).equals(gp.decode(gp.load(results)))  # decoding twice is harmless
+    # Errors say what to pass.
+    with pytest.raises(ValueError, match="activation=..."):
+        gp.phase_diagram(ds)
+    with pytest.raises(ValueError, match="sigma_w = 3 is not in this sweep"):
+        gp.signal_propagation(ds, activation="relu", sigma_w=[3.0])
+    fig = gp.signal_propagation(ds, activation="relu", sigma_w=[1.414, 2], depth=12, width=16)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["σ_w = 1.41", "σ_w = 2"]  # 1.414 snapped to he = sqrt 2
+
+
+def test_signal_propagation_draws_the_files_numbers(results):
+    """The markers are the geometric mean over seeds of q[l] (log axis) and
+    the mean of c[l] (linear axis) of the chosen configurations."""
+    ds = gp.load(results)
+    fig = gp.signal_propagation(ds, activation="tanh", sigma_w=[0.8, 2.0], depth=48, width=48)
+    q_panel, c_panel = fig.axes[0], fig.axes[2]
+    for panel, name in ((q_panel, "q"), (c_panel, "c")):
+        lines = [l for l in panel.lines if l.get_gid() == "measured"]
+        assert [l.get_label() for l in lines] == ["σ_w = 0.8", "σ_w = 2"]
+        for line, s in zip(lines, (0.8, 2.0)):
+            rows = ((ds.activation == "tanh") & (ds.depth == 48) & (ds.width == 48)
+                    & (ds.sigma_w == s)).values
+            vals = ds[name].values[rows]
+            expected = 10 ** np.log10(vals).mean(axis=0) if name == "q" else vals.mean(axis=0)
+            np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+    assert q_panel.get_yscale() == "log"
+
+
+# ---- theory --------------------------------------------------------------------------------
+
+def without_theory(path, folder):
+    """A copy of a results file without the theory variables, as files
+    written before the theory module have them."""
+    out = folder / "no_theory.h5"
+    shutil.copy(path, out)
+    with h5py.File(out, "r+") as f:
+        for name in THEORY:
+            if name in f:
+                del f[name]
+    return out
+
+
+def overlay_gids(fig):
+    return {a.get_gid() for ax in fig.axes for a in [*ax.lines, *ax.collections] if a.get_gid()}
+
+
+def test_no_theory_no_overlays(results, tmp_path):
+    ds = gp.load(without_theory(results, tmp_path))
+    assert gp.theory_variables(ds) == []
+    gids = set()
+    for stem, fig in gp.figures(ds):
+        gids |= overlay_gids(fig)
+    assert not any(g.startswith("theory") for g in gids), gids
+    assert gp.healthy_band_table(ds)["critical_sigma_w_theory"].isna().all()
+
+
+def test_theory_overlays(results, tmp_path):
+    """gradsweep writes the mean-field theory into every file (docs/theory.md);
+    the overlays draw exactly the file's numbers."""
+    ds = gp.load(results)
+    assert set(THEORY) - {"xi_q_theory"} <= set(gp.theory_variables(ds))
+    with h5py.File(results, "r") as f:
+        names = np.array(f["activation"].attrs["flag_meanings"].split())[f["activation"][:]]
+        sw, depth = f["sigma_w"][:], f["depth"][:]
+        critical, xi_c = f["sigma_w_critical_theory"][:], f["xi_c_theory"][:]
+        q_theory = f["q_theory"][:]
+    linear = names == "linear"
+    curves = 0
+    for activation in ACTIVATIONS:
+        rows = names == activation
+        crit = np.unique(critical[rows])
+        assert len(crit) == 1
+        assert crit[0] == pytest.approx({"linear": 1, "relu": math.sqrt(2), "tanh": 1}[activation],
+                                        rel=1e-6)
+        fig = gp.phase_diagram(ds, activation=activation)
+        lines = {gid: [l for ax in fig.axes for l in ax.lines if l.get_gid() == gid]
+                 for gid in ("theory-critical", "theory-trainable-depth")}
+        assert len(lines["theory-critical"]) == 4  # every panel
+        for line in lines["theory-critical"]:
+            assert line.get_xdata()[0] == crit[0]
+        # 6 xi_c where it is finite (it is inf where correlations approach c*
+        # only polynomially: at criticality, and everywhere for linear and
+        # relu nets without bias).
+        grid = np.array(sorted(set(sw[rows])))
+        xi = np.array([np.median(xi_c[rows & (sw == s)]) for s in grid])
+        ok = np.isfinite(xi) & (xi > 0)
+        assert len(lines["theory-trainable-depth"]) == (4 if ok.any() else 0), activation
+        for line in lines["theory-trainable-depth"]:
+            np.testing.assert_array_equal(line.get_xdata(), grid[ok])
+            np.testing.assert_allclose(line.get_ydata(), 6 * xi[ok], rtol=1e-12)
+        curves += bool(ok.any())
+    assert curves >= 1
+
+    fig = gp.signal_propagation(ds, activation="linear", depth=48, width=48)
+    theory_lines = [l for l in fig.axes[0].lines if l.get_gid() == "theory-line"]
+    measured = [l for l in fig.axes[0].lines if l.get_gid() == "measured"]
+    assert len(theory_lines) == len(measured) >= 3
+    for line, m in zip(theory_lines, measured):
+        s = float(m.get_label().split("= ")[1])
+        i = np.flatnonzero(linear & (depth == 48) & np.isclose(sw, s, rtol=1e-2))[0]
+        np.testing.assert_array_equal(line.get_ydata(), q_theory[i, :48])
+    assert "theory-line" in overlay_gids(gp.gradient_flow(ds))
+
+    table = gp.healthy_band_table(ds)
+    for r in table.itertuples():
+        assert r.critical_sigma_w_theory == pytest.approx(
+            np.nanmedian(np.where(names == r.activation, critical, np.nan)), nan_ok=True)
+    md, _ = gp.write_table(ds, tmp_path)
+    assert "The last column is the mean-field critical σ_w" in md.read_text()
+
+
+# ---- degenerate sweeps ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+def test_degenerate_sweep(case, tmp_path):
+    out = run_gradsweep([*DEGENERATE[case], "--name", case, "-o", "results.h5"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    results = tmp_path / "results.h5"
+    plotted = run_plot(results, tmp_path / "figures")
+    assert plotted.returncode == 0, plotted.stderr
+    assert plotted.stderr == "", plotted.stderr
+    activation = DEGENERATE[case][DEGENERATE[case].index("--activation") + 1]
+    stems = [f"phase_diagram_{activation}", f"signal_propagation_{activation}", "gradient_flow",
+             "finite_width"]
+    wanted = {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")} | set(TABLES)
+    assert {p.name for p in (tmp_path / "figures").iterdir()} == wanted
+    assert sorted(check_figures(results, tmp_path / "figures", 0.0, 20)) == sorted(stems)
+    table = pd.read_csv(tmp_path / "figures" / "healthy_band.csv")
+    assert len(table) == len(set(zip(table.width, table.depth))) >= 1
+
+
+def test_cli_errors(tmp_path):
+    (tmp_path / "notes.txt").write_text("not HDF5\n")
+    for target, message in ((tmp_path / "missing.h5", "no such file"),
+                            (tmp_path / "notes.txt", "not an HDF5 file")):
+        out = run_plot(target, tmp_path / "figures")
+        assert out.returncode == 2, out
+        assert out.stderr.startswith("plot.py: ") and message in out.stderr
+        assert out.stderr.count("\n") == 1, out.stderr  # one line
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f.attrs["schema"] = "something/1"
+        f["x"] = np.arange(3)
+    out = run_plot(tmp_path / "other.h5", tmp_path / "figures")
+    assert out.returncode == 2 and "not a gradsweep results file" in out.stderr
+    assert not (tmp_path / "figures").exists()  # nothing written
