@@ -14,6 +14,15 @@ enum {
     OPT_PROGRESS,
     OPT_CONFIG,
     OPT_CSV,
+    OPT_RESUME,
+    OPT_RETRY_FAILED,
+    OPT_GRACE,
+    OPT_MAX_MEMORY,
+    OPT_DEDICATED_MASTER,
+    OPT_RANKS,
+    OPT_MESSAGE_US,
+    OPT_LATENCY_US,
+    OPT_TIMES,
     OPT_AXIS_FIRST, /* OPT_AXIS_FIRST + gs_axis_id */
     OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_COUNT,
 };
@@ -30,6 +39,15 @@ static const struct option long_options[] = {
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"csv", no_argument, NULL, OPT_CSV},
+    {"resume", no_argument, NULL, OPT_RESUME},
+    {"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+    {"grace", required_argument, NULL, OPT_GRACE},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+    {"dedicated-master", no_argument, NULL, OPT_DEDICATED_MASTER},
+    {"ranks", required_argument, NULL, OPT_RANKS},
+    {"message-us", required_argument, NULL, OPT_MESSAGE_US},
+    {"latency-us", required_argument, NULL, OPT_LATENCY_US},
+    {"times", required_argument, NULL, OPT_TIMES},
     {"activation", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_ACTIVATION},
     {"init", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INIT},
     {"width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_WIDTH},
@@ -49,10 +67,37 @@ static const struct option long_options[] = {
 };
 
 static const char *const option_names[] = {
-    "--output",           "--force", "--dry-run", "--blas-threads", "--progress",  "--config",
-    "--activation",       "--init",  "--width",   "--depth",        "--batch",     "--sigma-b",
-    "--sigma-w",          "--seed",  "--name",    "--base-seed",    "--precision", "--loss",
-    "--leaky-relu-slope", "--help",  "--version", "--csv",
+    "--output",
+    "--force",
+    "--dry-run",
+    "--blas-threads",
+    "--progress",
+    "--config",
+    "--activation",
+    "--init",
+    "--width",
+    "--depth",
+    "--batch",
+    "--sigma-b",
+    "--sigma-w",
+    "--seed",
+    "--name",
+    "--base-seed",
+    "--precision",
+    "--loss",
+    "--leaky-relu-slope",
+    "--help",
+    "--version",
+    "--csv",
+    "--resume",
+    "--retry-failed",
+    "--grace",
+    "--max-memory",
+    "--dedicated-master",
+    "--ranks",
+    "--message-us",
+    "--latency-us",
+    "--times",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -98,9 +143,78 @@ static int unknown_option(const char *arg, gs_error *err) {
                    word);
 }
 
+/* A size in bytes: 123456, 512M, 8G, 1.5T, 64KiB (binary multiples). */
+static int parse_size(const char *option, const char *text, size_t *out, gs_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    double unit = 1;
+    switch (*end) {
+    case 'k':
+    case 'K': unit = 1024.0, end++; break;
+    case 'm':
+    case 'M': unit = 1024.0 * 1024, end++; break;
+    case 'g':
+    case 'G': unit = 1024.0 * 1024 * 1024, end++; break;
+    case 't':
+    case 'T': unit = 1024.0 * 1024 * 1024 * 1024, end++; break;
+    default: break;
+    }
+    if (unit > 1 && end[0] == 'i' && end[1] == 'B')
+        end += 2;
+    else if (*end == 'B')
+        end++;
+    v *= unit;
+    if (errno || end == text || *end != '\0' || !(v >= 1e6 && v < 1e18))
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "%s: expected a size of at least 1M, like 512M, 8G or 1.5T, got \"%s\"",
+                       option, text);
+    *out = (size_t)v;
+    return 0;
+}
+
+/* "64,256,1024": rank counts for the simulator. */
+static int parse_ranks(const char *text, gs_cli *cli, gs_error *err) {
+    cli->n_ranks = 0;
+    for (const char *p = text; *p;) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (errno || end == p || v < 1 || v > 1000000 || (*end && *end != ',') ||
+            cli->n_ranks == (int)(sizeof cli->ranks / sizeof *cli->ranks))
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "--ranks: expected up to 16 rank counts from 1 to 1000000 separated "
+                           "by commas, like 64,256,1024, got \"%s\"",
+                           text);
+        cli->ranks[cli->n_ranks++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    return cli->n_ranks ? 0 : gs_fail(err, GS_EXIT_USAGE, "--ranks: no rank counts given");
+}
+
+static int parse_microseconds(const char *option, const char *text, double *out, gs_error *err) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end != '\0' || !(v >= 0 && v <= 1e6))
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "%s: expected microseconds from 0 to 1000000, got \"%s\"", option, text);
+    *out = v * 1e-6;
+    return 0;
+}
+
 static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     long v;
     switch (c) {
+    case OPT_RESUME: cli->resume = true; return 0;
+    case OPT_RETRY_FAILED: cli->retry_failed = true; return 0;
+    case OPT_DEDICATED_MASTER: cli->dedicated_master = true; return 0;
+    case OPT_GRACE: return parse_seconds("--grace", arg, &cli->grace_s, err);
+    case OPT_MAX_MEMORY: return parse_size("--max-memory", arg, &cli->max_memory, err);
+    case OPT_RANKS: return parse_ranks(arg, cli, err);
+    case OPT_MESSAGE_US: return parse_microseconds("--message-us", arg, &cli->message_s, err);
+    case OPT_LATENCY_US: return parse_microseconds("--latency-us", arg, &cli->latency_s, err);
+    case OPT_TIMES: cli->times_path = arg; return 0;
     case 'o': cli->output = arg; return 0;
     case OPT_FORCE: cli->force = true; return 0;
     case OPT_DRY_RUN: cli->dry_run = true; return 0;
@@ -135,6 +249,50 @@ static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     return gs_fail(err, GS_EXIT_INTERNAL, "unhandled option code %d", c);
 }
 
+/* Options that only a sweep run (or, for the simulator's, only simulate)
+ * understands: the first one given, or NULL. */
+static const char *run_only_option(const gs_cli *cli) {
+    if (cli->resume) return "--resume";
+    if (cli->retry_failed) return "--retry-failed";
+    if (cli->grace_s >= 0) return "--grace";
+    if (cli->dedicated_master) return "--dedicated-master";
+    return NULL;
+}
+
+static const char *simulate_only_option(const gs_cli *cli) {
+    if (cli->n_ranks) return "--ranks";
+    if (cli->message_s >= 0) return "--message-us";
+    if (cli->latency_s >= 0) return "--latency-us";
+    if (cli->times_path) return "--times";
+    return NULL;
+}
+
+/* A run's options that contradict each other, or belong to another command. */
+static int check_run_options(const gs_cli *cli, gs_error *err) {
+    if (cli->retry_failed && !cli->resume)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "--retry-failed goes with --resume (it recomputes the failed "
+                       "configurations of the results file being resumed)");
+    if (cli->resume && cli->force)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "--resume and --force contradict each other: --resume continues the "
+                       "results file, --force replaces it; choose one");
+    const char *other = NULL, *what = "a sweep run", *help = "";
+    if (cli->command == GS_CMD_SIMULATE) {
+        other = run_only_option(cli);
+        what = "simulate", help = "simulate ";
+    } else if (cli->command == GS_CMD_EXPORT) {
+        other = run_only_option(cli) ? run_only_option(cli) : simulate_only_option(cli);
+        what = "export", help = "export ";
+    } else {
+        other = simulate_only_option(cli);
+    }
+    if (other)
+        return gs_fail(err, GS_EXIT_USAGE, "%s does not apply to %s (gradsweep %s--help)", other,
+                       what, help);
+    return 0;
+}
+
 /* gradsweep theory computes from formulas: options that shape a sweep or its
  * file mean nothing to it, and a silently ignored option misleads. */
 static int check_theory_options(const gs_cli *cli, gs_error *err) {
@@ -150,6 +308,8 @@ static int check_theory_options(const gs_cli *cli, gs_error *err) {
     if (cli->blas_threads) wrong = "--blas-threads";
     if (cli->progress_interval_s >= 0) wrong = "--progress";
     if (cli->export_config >= 0) wrong = "--config";
+    const char *run_only = run_only_option(cli);
+    if (run_only) wrong = run_only;
     for (int a = 0; a < GS_AXIS_COUNT; a++)
         if (cli->axis_value[a] && a != GS_AXIS_ACTIVATION && a != GS_AXIS_SIGMA_B &&
             a != GS_AXIS_SIGMA_W)
@@ -165,13 +325,21 @@ static int check_theory_options(const gs_cli *cli, gs_error *err) {
 }
 
 int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
-    *cli = (gs_cli){.command = GS_CMD_RUN, .progress_interval_s = -1, .export_config = -1};
+    *cli = (gs_cli){.command = GS_CMD_RUN,
+                    .progress_interval_s = -1,
+                    .export_config = -1,
+                    .grace_s = -1,
+                    .message_s = -1,
+                    .latency_s = -1};
     int first = 1;
     if (argc > 1 && strcmp(argv[1], "export") == 0) {
         cli->command = GS_CMD_EXPORT;
         first = 2;
     } else if (argc > 1 && strcmp(argv[1], "theory") == 0) {
         cli->command = GS_CMD_THEORY;
+        first = 2;
+    } else if (argc > 1 && strcmp(argv[1], "simulate") == 0) {
+        cli->command = GS_CMD_SIMULATE;
         first = 2;
     } else if (argc > 1 && strcmp(argv[1], "help") == 0) {
         cli->command = GS_CMD_HELP;
@@ -205,6 +373,8 @@ int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
         cli->sweep_path = sub_argv[k];
     }
     if (cli->command == GS_CMD_THEORY) return check_theory_options(cli, err);
+    int rc = check_run_options(cli, err);
+    if (rc) return rc;
     if (cli->csv)
         return gs_fail(err, GS_EXIT_USAGE,
                        "--csv applies to gradsweep theory only (see "
@@ -236,6 +406,7 @@ static const char help_run[] =
     "Usage: mpirun -n RANKS gradsweep [SWEEP.yaml] [OPTIONS]\n"
     "       gradsweep export SWEEP.yaml --config I -o NET.h5\n"
     "       gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST] [--csv]\n"
+    "       gradsweep simulate SWEEP.yaml [--ranks 64,256,1024,4096]\n"
     "\n"
     "Maps where deep networks' signals and gradients vanish or explode. Every\n"
     "configuration of a grid (depth, width, sigma_w, activation, ...) builds a\n"
@@ -279,8 +450,26 @@ static const char help_run[] =
     "Running:\n"
     "      --blas-threads N     OpenBLAS threads per rank (default 1, or\n"
     "                           $OPENBLAS_NUM_THREADS when set)\n"
+    "      --max-memory SIZE    memory a rank may use, e.g. 8G (default: the node's\n"
+    "                           available memory shared by its ranks). A configuration\n"
+    "                           that does not fit redraws its weights and checkpoints its\n"
+    "                           activations (same numbers, more time); one that cannot fit\n"
+    "                           even so is refused before anything starts\n"
     "      --progress SECONDS   seconds between progress reports on stderr (default 1\n"
     "                           on a terminal, 10 otherwise; 0 for none)\n"
+    "      --dedicated-master   rank 0 only hands out work (thousands of ranks, short\n"
+    "                           configurations: see gradsweep simulate)\n"
+    "\n"
+    "Stopping and resuming:\n"
+    "  SIGTERM, SIGINT or SIGUSR1 (mpirun forwards SIGUSR1 to every rank; srun all three)\n"
+    "  stop a sweep gracefully: no new configurations start, those in flight finish, the\n"
+    "  file is closed, and gradsweep exits with 5. A killed sweep loses only what was in\n"
+    "  flight. Either way the same command with --resume computes what is missing.\n"
+    "      --grace SECONDS      how long in-flight configurations may finish after a stop\n"
+    "                           signal before they are abandoned (default 60)\n"
+    "      --resume             continue the results file -o: compute only the pending\n"
+    "                           configurations (the file must hold this very sweep)\n"
+    "      --retry-failed       with --resume: also recompute failed configurations\n"
     "  -h, --help               this text;  -V, --version  the version\n"
     "\n"
     "Sweep file (YAML; every key optional unless marked):\n"
@@ -303,7 +492,8 @@ static const char help_run[] =
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
-    "failed, 6 out of memory (docs/usage.md lists them all).\n"
+    "failed, 5 stopped by a signal (resumable), 6 not enough memory, 7 launched\n"
+    "wrong (docs/usage.md lists them all).\n"
     "Examples:\n"
     "  mpirun -n 4 gradsweep jobs/example.yaml -o example.h5\n"
     "  gradsweep --depth 10,50 --width 256 --sigma-w 0.5:2:16 --activation relu,tanh \\\n"
@@ -370,9 +560,28 @@ static const char help_theory[] =
     "  gradsweep theory --activation tanh --sigma-b 0.2 --sigma-w 1:2:11 --csv\n"
     "Exit codes: 0, or 2 for a bad option (one line on stderr).\n";
 
+static const char help_simulate[] =
+    "Usage: gradsweep simulate SWEEP.yaml [--ranks LIST] [--message-us US] [--latency-us US]\n"
+    "                          [--times RESULTS.h5] [axis and setting options]\n"
+    "\n"
+    "Predicts how the sweep would run on many ranks, before spending cluster time, by\n"
+    "replaying the scheduler's own hand-out rules under modelled time: each\n"
+    "configuration takes its time (measured here on real networks of each shape, as\n"
+    "--dry-run does, or read from the elapsed_s of a finished results file with\n"
+    "--times), a message takes --latency-us to arrive (default 20), and rank 0 spends\n"
+    "--message-us on each one it handles (default 5). Rank 0 computes too and answers\n"
+    "between its own layers, as the real one does; the table also shows rank 0\n"
+    "dedicated to handing out (--dedicated-master).\n"
+    "\n"
+    "For each rank count (default 64,256,1024,4096): predicted wall time, efficiency\n"
+    "(work / (computing ranks x wall)), rank 0's load (share of its time spent on\n"
+    "messages) and the mean wait of a worker for its next configuration. Rank 0 is the\n"
+    "bottleneck where its load nears 1 or a dedicated rank 0 does better.\n";
+
 void cli_print_help(FILE *out, gs_command topic) {
-    fputs(topic == GS_CMD_EXPORT   ? help_export
-          : topic == GS_CMD_THEORY ? help_theory
-                                   : help_run,
+    fputs(topic == GS_CMD_EXPORT     ? help_export
+          : topic == GS_CMD_THEORY   ? help_theory
+          : topic == GS_CMD_SIMULATE ? help_simulate
+                                     : help_run,
           out);
 }

@@ -106,7 +106,24 @@ static double modelled_seconds(const gs_config *cfg, double gemm_rate, double dr
     return net_flops(cfg) / gemm_rate + draws * draw_s;
 }
 
-static void estimate(const gs_grid *g, double *core_s, double *total_flops) {
+/* What a memory plan adds to a configuration's time: redrawing weights
+ * draws every layer once more (checkpointing twice more), and checkpointing
+ * recomputes the forward pass (a third of the GEMMs). */
+static double plan_seconds(const gs_config *cfg, const gs_memory_plan *plan, double gemm_rate,
+                           double draw_s) {
+    double n = cfg->width, layer_draws = cfg->depth * n * n;
+    double qr = cfg->init == GS_INIT_ORTHOGONAL ? cfg->depth * (8.0 / 3.0) * n * n * n : 0;
+    switch (plan->mode) {
+    case GS_MEMORY_REDRAW_WEIGHTS: return layer_draws * draw_s + qr / gemm_rate;
+    case GS_MEMORY_CHECKPOINT:
+        return 2 * (layer_draws * draw_s + qr / gemm_rate) +
+               2.0 * cfg->depth * n * n * cfg->batch / gemm_rate;
+    case GS_MEMORY_STORE_ALL: break;
+    }
+    return 0;
+}
+
+double dry_run_estimate(const gs_grid *g, size_t limit, double *seconds, double *total_flops) {
     int count;
     shape *shapes = distinct_shapes(g, &count);
     gs_net *net = net_create();
@@ -117,31 +134,41 @@ static void estimate(const gs_grid *g, double *core_s, double *total_flops) {
     double gemm_rate =
         blas_measure_flops(g->spec->precision == GS_FLOAT32, g->max_width, g->max_batch, 0.1);
     double draw_s = draw_seconds();
-    *core_s = *total_flops = 0;
+    double core_s = 0;
+    *total_flops = 0;
     for (int64_t i = 0; i < g->count; i++) {
         gs_config cfg;
         grid_config(g, i, &cfg);
         const shape *s = shape_of(shapes, count, &cfg);
-        *total_flops += net_flops(&cfg);
-        *core_s += s && isfinite(s->layer_s) ? s->fixed_s + s->layer_s * cfg.depth
+        gs_memory_plan plan;
+        net_memory_plan(&cfg, limit, &plan);
+        double t = s && isfinite(s->layer_s) ? s->fixed_s + s->layer_s * cfg.depth
                                              : modelled_seconds(&cfg, gemm_rate, draw_s);
+        t += plan_seconds(&cfg, &plan, gemm_rate, draw_s);
+        if (seconds) seconds[i] = t;
+        core_s += t;
+        *total_flops += net_flops(&cfg);
     }
     free(shapes);
+    return core_s;
 }
 
 void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const char *output,
-                   int ranks) {
+                   int ranks, size_t limit) {
     const gs_spec *spec = g->spec;
     double largest_flops = -1;
     size_t largest_bytes = 0;
     gs_config largest = {0};
+    int64_t squeezed = 0; /* configurations that redraw or checkpoint to fit */
     for (int64_t i = 0; i < g->count; i++) {
         gs_config cfg;
         grid_config(g, i, &cfg);
         double f = net_flops(&cfg);
-        size_t bytes = net_memory_bytes(&cfg);
+        gs_memory_plan plan;
+        net_memory_plan(&cfg, limit, &plan);
+        squeezed += plan.mode != GS_MEMORY_STORE_ALL;
         if (f > largest_flops) largest_flops = f, largest = cfg;
-        if (bytes > largest_bytes) largest_bytes = bytes;
+        if (plan.bytes > largest_bytes) largest_bytes = plan.bytes;
     }
     fprintf(out, "sweep \"%s\"%s%s\n", spec->name, sweep_path ? " from " : "",
             sweep_path ? sweep_path : "");
@@ -150,15 +177,24 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
         fprintf(out, "%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), spec->axis[a].count);
     fprintf(out, "\n");
     char b1[64], b2[64];
-    fprintf(out, "largest: #%lld %s, depth %d, width %d, batch %d, %s, %s: %.3g GFLOP, %s\n",
+    gs_memory_plan plan;
+    bool fits = net_memory_plan(&largest, limit, &plan);
+    fprintf(out, "largest: #%lld %s, depth %d, width %d, batch %d, %s, %s: %.3g GFLOP, %s (%s)\n",
             (long long)largest.index, activation_name(largest.act.kind), largest.depth,
             largest.width, largest.batch, init_name(largest.init),
             precision_name(largest.precision), largest_flops / 1e9,
-            gs_format_bytes((double)net_memory_bytes(&largest), b1, sizeof b1));
-    fprintf(out, "memory per rank: %s (the largest configuration's workspace)\n",
-            gs_format_bytes((double)largest_bytes, b1, sizeof b1));
-    double core_s, flops;
-    estimate(g, &core_s, &flops);
+            gs_format_bytes((double)plan.bytes, b1, sizeof b1),
+            fits ? memory_mode_name(plan.mode) : "does not fit");
+    fprintf(out, "memory per rank: %s (the largest workspace), of %s allowed",
+            gs_format_bytes((double)largest_bytes, b1, sizeof b1),
+            gs_format_bytes((double)limit, b2, sizeof b2));
+    if (squeezed)
+        fprintf(out,
+                "; %lld configurations redraw weights or checkpoint to fit (same numbers, "
+                "more time)",
+                (long long)squeezed);
+    fprintf(out, "\n");
+    double flops, core_s = dry_run_estimate(g, limit, NULL, &flops);
     fprintf(out, "work: %.3g GFLOP, about %s of one core here", flops / 1e9,
             gs_format_seconds(core_s, b1, sizeof b1));
     if (ranks > 1)

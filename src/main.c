@@ -19,8 +19,10 @@
 #include "gradsweep/dryrun.h"
 #include "gradsweep/export.h"
 #include "gradsweep/grid.h"
+#include "gradsweep/interrupt.h"
 #include "gradsweep/net.h"
 #include "gradsweep/schedule.h"
+#include "gradsweep/simulate.h"
 #include "gradsweep/spec.h"
 #include "gradsweep/store.h"
 #include "gradsweep/theory.h"
@@ -33,7 +35,8 @@ typedef struct run {
     gs_grid grid;
     char *output; /* the results file's path */
     char *command_line;
-    bool local_error; /* err was seen by this rank alone (not by every rank alike) */
+    size_t memory_limit; /* bytes a rank may use, the same on every rank */
+    bool local_error;    /* err was seen by this rank alone (not by every rank alike) */
 } run;
 
 /* ---- start-up: command line, sweep file, grid ----------------------------------- */
@@ -85,6 +88,86 @@ static int prepare(run *r, gs_error *err) {
     return rc;
 }
 
+/* ---- the launch and the machine ------------------------------------------------------ */
+
+/* srun without a working PMI starts every task as its own one-rank MPI job:
+ * N copies of the whole sweep writing one file. Open MPI marks such a process
+ * as a singleton; Slurm says how many tasks the step (or job) has. */
+static int check_launch(int size, gs_error *err) {
+    const char *ess = getenv("OMPI_MCA_ess");
+    const char *tasks = getenv("SLURM_STEP_NUM_TASKS");
+    if (!tasks) tasks = getenv("SLURM_NTASKS");
+    if (size != 1 || !ess || strcmp(ess, "singleton") != 0 || !tasks || atoi(tasks) <= 1) return 0;
+    return gs_fail(err, GS_EXIT_LAUNCH,
+                   "launched wrong: Slurm started %s tasks but each is a separate one-rank MPI "
+                   "job (MPI sees 1 rank); launch with srun --mpi=pmix (Debian's Open MPI) or "
+                   "mpirun -n %s, or use srun -n 1 to run a single rank on purpose",
+                   tasks, tasks);
+}
+
+/* The node's available memory in bytes (MemAvailable), 0 if unknown. */
+static double node_available_bytes(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double kib = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib * 1024;
+}
+
+/* --max-memory, or the node's available memory shared by the ranks on it,
+ * less a tenth for MPI, HDF5 and the system; the smallest over all ranks. */
+static size_t memory_limit(const run *r) {
+    unsigned long long limit = r->cli.max_memory;
+    if (!limit) {
+        MPI_Comm node;
+        int local = 1;
+        MPI_Comm_split_type(r->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+        double available = node_available_bytes();
+        limit = available > 0 ? (unsigned long long)(0.9 * available / local) : 0;
+    }
+    unsigned long long smallest = limit;
+    MPI_Allreduce(&limit, &smallest, 1, MPI_UNSIGNED_LONG_LONG, MPI_MIN, r->comm);
+    return (size_t)smallest;
+}
+
+/* Every configuration must fit the limit, if need be by redrawing weights and
+ * checkpointing activations; refused before anything starts otherwise. The
+ * workspace depends on depth, width, batch and init only. */
+static int check_memory(const run *r, gs_error *err) {
+    const gs_spec *spec = &r->spec;
+    const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
+    const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
+    for (size_t d = 0; d < depth->count; d++)
+        for (size_t w = 0; w < width->count; w++)
+            for (size_t b = 0; b < batch->count; b++)
+                for (size_t i = 0; i < init->count; i++) {
+                    gs_config cfg = {.depth = (int)depth->integer[d],
+                                     .width = (int)width->integer[w],
+                                     .batch = (int)batch->integer[b],
+                                     .init = (gs_init)init->integer[i],
+                                     .precision = spec->precision};
+                    gs_memory_plan plan;
+                    if (net_memory_plan(&cfg, r->memory_limit, &plan)) continue;
+                    char need[32], limit[32];
+                    return gs_fail(
+                        err, GS_EXIT_RESOURCES,
+                        "depth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
+                        "weights redrawn and activations checkpointed, and a rank may use %s "
+                        "(--max-memory; default: the node's available memory shared by its "
+                        "ranks); allow more memory, run fewer ranks per node, or shrink the "
+                        "largest configuration",
+                        cfg.depth, cfg.width, cfg.batch, init_name(cfg.init),
+                        precision_name(cfg.precision),
+                        gs_format_bytes((double)plan.bytes, need, sizeof need),
+                        gs_format_bytes((double)r->memory_limit, limit, sizeof limit));
+                }
+    return 0;
+}
+
 static void set_blas_threads(const gs_cli *cli) {
     int threads = cli->blas_threads;
     const char *env = getenv("OPENBLAS_NUM_THREADS");
@@ -100,26 +183,31 @@ typedef struct sweep {
     gs_store *store;
     gs_result result;
     gs_theory *theory; /* the mean-field predictions this rank has computed */
+    double write_s;    /* seconds this rank spent writing results */
 } sweep;
 
 /* One configuration, on whichever rank the scheduler chose. A configuration
  * that fails (e.g. out of memory) is recorded as failed and the sweep goes
  * on; a results file that cannot be written stops it. */
-static int compute_configuration(void *ctx, int64_t index, void (*poll)(void *), void *poll_ctx,
+static int compute_configuration(void *ctx, int64_t index, bool (*poll)(void *), void *poll_ctx,
                                  gs_error *err) {
     sweep *s = ctx;
     gs_config cfg;
     grid_config(&s->r->grid, index, &cfg);
     gs_net_observer obs = {.between_layers = poll, .ctx = poll_ctx};
     gs_error run_err = {0};
-    if (net_run(s->net, &cfg, &s->result, &obs, &run_err))
+    int rc = net_run(s->net, &cfg, &s->result, &obs, &run_err);
+    if (rc == GS_EXIT_INTERRUPTED) return GS_STATUS_PENDING; /* abandoned: stays pending */
+    if (rc)
         fprintf(stderr, "gradsweep: rank %d: configuration %lld failed: %s\n", s->r->rank,
                 (long long)index, run_err.msg);
     s->result.rank = s->r->rank;
     /* Theory for every configuration, failed ones too: it needs no workspace. */
     theory_predict(s->theory, &cfg, &s->result);
-    if (store_write(s->store, &cfg, &s->result, err)) return -err->code;
-    return s->result.status;
+    double start = gs_now();
+    rc = store_write(s->store, &cfg, &s->result, err);
+    s->write_s += gs_now() - start;
+    return rc ? -err->code : (int)s->result.status;
 }
 
 /* Configurations with the same seed, width and init draw the same random
@@ -137,7 +225,9 @@ static int64_t draw_group(const gs_grid *g, int64_t index) {
 
 static bool stderr_is_terminal(void) { return isatty(fileno(stderr)); }
 
-static int run_sweep(run *r, gs_error *err) {
+/* Opens the results file: a new one, or the one being resumed (then only its
+ * pending configurations are computed: *pending, rank 0). */
+static int open_results(run *r, sweep *s, bool **pending, gs_error *err) {
     gs_run_info info = {
         .command_line = r->command_line,
         .sweep_file = r->spec.source_text,
@@ -147,26 +237,71 @@ static int run_sweep(run *r, gs_error *err) {
     };
     char *canonical = spec_to_yaml(&r->spec);
     info.sweep_spec = canonical;
-    sweep s = {.r = r};
-    int rc = store_create(&s.store, r->output, r->comm, &r->grid, &info, r->cli.force, err);
+    int rc;
+    if (r->cli.resume) {
+        *pending = r->rank == 0 ? gs_calloc((size_t)r->grid.count, sizeof **pending) : NULL;
+        rc = store_open(&s->store, r->output, r->comm, &r->grid, &info, r->cli.retry_failed,
+                        *pending, err);
+    } else {
+        rc = store_create(&s->store, r->output, r->comm, &r->grid, &info, r->cli.force, err);
+    }
     free(canonical);
-    if (rc) return rc;
+    return rc;
+}
 
+/* The last line of a sweep: what the file now holds, and how this run went. */
+static void print_summary(const run *r, const gs_run_summary *summary,
+                          const gs_schedule_report *report, int64_t computed) {
+    const int64_t *file = summary->file_by_status;
+    char wall[32];
+    double use = report->wall_s > 0 ? report->busy_s / (report->wall_s * r->size) : 0;
+    fprintf(stderr,
+            "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld failed, %lld "
+            "pending; this run computed %lld in %s on %d rank%s (ranks busy %.0f%% of the "
+            "time)\n",
+            r->output, (long long)r->grid.count, (long long)file[GS_STATUS_DONE],
+            (long long)file[GS_STATUS_NONFINITE], (long long)file[GS_STATUS_FAILED],
+            (long long)file[GS_STATUS_PENDING], (long long)computed,
+            gs_format_seconds(report->wall_s, wall, sizeof wall), r->size, r->size > 1 ? "s" : "",
+            100 * use);
+    if (report->stop_signal && file[GS_STATUS_PENDING])
+        fprintf(stderr,
+                "gradsweep: stopped by %s; the same command with --resume computes the "
+                "%lld pending configurations\n",
+                interrupt_name(report->stop_signal), (long long)file[GS_STATUS_PENDING]);
+}
+
+static int run_sweep(run *r, gs_error *err) {
+    int rc = check_memory(r, err);
+    if (rc) return rc;
+    sweep s = {.r = r};
+    bool *pending = NULL;
+    rc = open_results(r, &s, &pending, err);
+    if (rc) {
+        free(pending);
+        return rc;
+    }
     double *cost = NULL;
     int64_t *group = NULL;
     if (r->rank == 0) {
         cost = gs_malloc((size_t)r->grid.count * sizeof *cost);
         group = gs_malloc((size_t)r->grid.count * sizeof *group);
+        int64_t todo = 0;
         for (int64_t i = 0; i < r->grid.count; i++) {
             gs_config cfg;
             grid_config(&r->grid, i, &cfg);
             cost[i] = net_flops(&cfg);
             group[i] = draw_group(&r->grid, i);
+            todo += !pending || pending[i];
         }
-        fprintf(stderr, "gradsweep: sweep \"%s\": %lld configurations on %d rank%s -> %s\n",
-                r->spec.name, (long long)r->grid.count, r->size, r->size > 1 ? "s" : "", r->output);
+        fprintf(stderr,
+                "gradsweep: sweep \"%s\": %lld of %lld configurations to compute on %d "
+                "rank%s -> %s\n",
+                r->spec.name, (long long)todo, (long long)r->grid.count, r->size,
+                r->size > 1 ? "s" : "", r->output);
     }
     s.net = net_create();
+    net_set_memory_limit(s.net, r->memory_limit);
     s.theory = theory_create();
     s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
     s.result.theory = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.theory);
@@ -176,42 +311,97 @@ static int run_sweep(run *r, gs_error *err) {
             r->cli.progress_interval_s >= 0 ? r->cli.progress_interval_s : (tty ? 1.0 : 10.0),
         .progress = stderr,
         .progress_is_tty = tty,
+        .grace_s = r->cli.grace_s >= 0 ? r->cli.grace_s : 60.0,
+        .dedicated_master = r->cli.dedicated_master,
     };
     gs_schedule_report report;
-    rc = schedule_run(r->comm, r->grid.count, cost, group, NULL, compute_configuration, &s, &opt,
+    rc = schedule_run(r->comm, r->grid.count, cost, group, pending, compute_configuration, &s, &opt,
                       &report, err);
     r->local_error = true; /* from here on an error is one rank's own */
     free(cost);
     free(group);
+    free(pending);
     free(s.result.layers);
     free(s.result.theory);
     net_destroy(&s.net);
     theory_destroy(&s.theory);
 
-    gs_run_summary summary = {.wall_s = report.wall_s};
+    gs_run_summary summary = {.wall_s = report.wall_s, .busy_s = report.busy_s};
     memcpy(summary.by_status, report.by_status, sizeof summary.by_status);
+    MPI_Reduce(&s.write_s, &summary.write_s, 1, MPI_DOUBLE, MPI_SUM, 0, r->comm);
     gs_error close_err = {0};
     int close_rc = store_close(&s.store, &summary, &close_err);
     if (!rc && close_rc) {
         *err = close_err;
         rc = close_rc;
     }
-    if (r->rank == 0) {
-        char wall[32];
-        double use = report.wall_s > 0 ? report.busy_s / (report.wall_s * r->size) : 0;
-        fprintf(stderr,
-                "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld failed, "
-                "%lld not computed; %s wall on %d rank%s (ranks busy %.0f%% of the time)\n",
-                r->output, (long long)r->grid.count, (long long)report.by_status[GS_STATUS_DONE],
-                (long long)report.by_status[GS_STATUS_NONFINITE],
-                (long long)report.by_status[GS_STATUS_FAILED],
-                (long long)(r->grid.count - report.by_status[GS_STATUS_DONE] -
-                            report.by_status[GS_STATUS_NONFINITE] -
-                            report.by_status[GS_STATUS_FAILED]),
-                gs_format_seconds(report.wall_s, wall, sizeof wall), r->size,
-                r->size > 1 ? "s" : "", 100 * use);
-    }
+    int64_t computed = report.by_status[GS_STATUS_DONE] + report.by_status[GS_STATUS_NONFINITE] +
+                       report.by_status[GS_STATUS_FAILED];
+    if (r->rank == 0 && !close_rc) print_summary(r, &summary, &report, computed);
+    if (!rc && report.stop_signal && summary.file_by_status[GS_STATUS_PENDING])
+        rc = GS_EXIT_INTERRUPTED;
     if (!rc && report.by_status[GS_STATUS_FAILED]) rc = GS_EXIT_FAILED;
+    return rc;
+}
+
+/* ---- simulate: the scheduler on paper ---------------------------------------------------- */
+
+/* gradsweep simulate: the sweep's configurations with their estimated (or
+ * measured) times, handed out by the scheduler's own rules on each rank count
+ * asked for, with rank 0 computing and with rank 0 dedicated. */
+static int run_simulate(run *r, gs_error *err) {
+    if (r->rank != 0) return 0;
+    const gs_grid *g = &r->grid;
+    double *seconds = gs_malloc((size_t)g->count * sizeof *seconds), flops;
+    int *layers = gs_malloc((size_t)g->count * sizeof *layers);
+    int64_t *group = gs_malloc((size_t)g->count * sizeof *group);
+    double *modelled = gs_malloc((size_t)g->count * sizeof *modelled);
+    dry_run_estimate(g, r->memory_limit, modelled, &flops);
+    int rc = r->cli.times_path ? store_read_elapsed(r->cli.times_path, g, seconds, err) : 0;
+    int64_t measured = 0;
+    for (int64_t i = 0; rc == 0 && i < g->count; i++) {
+        gs_config cfg;
+        grid_config(g, i, &cfg);
+        layers[i] = cfg.depth;
+        group[i] = draw_group(g, i);
+        bool have = r->cli.times_path && isfinite(seconds[i]) && seconds[i] > 0;
+        measured += have;
+        if (!have) seconds[i] = modelled[i];
+    }
+    if (rc == 0) {
+        gs_sim_model model = {r->cli.message_s >= 0 ? r->cli.message_s : 5e-6,
+                              r->cli.latency_s >= 0 ? r->cli.latency_s : 20e-6, false};
+        static const int default_ranks[] = {64, 256, 1024, 4096};
+        const int *ranks = r->cli.n_ranks ? r->cli.ranks : default_ranks;
+        int n_ranks = r->cli.n_ranks ? r->cli.n_ranks : 4;
+        double work = 0;
+        for (int64_t i = 0; i < g->count; i++)
+            work += seconds[i];
+        char b[32];
+        printf("# sweep \"%s\": %lld configurations, %s of work on one core (%s), rank 0 "
+               "spends %.1f us per message, latency %.1f us\n",
+               r->spec.name, (long long)g->count, gs_format_seconds(work, b, sizeof b),
+               measured ? "elapsed_s of the results file" : "estimated on this machine",
+               model.message_s * 1e6, model.latency_s * 1e6);
+        printf("%8s %-9s %12s %10s %12s %14s\n", "ranks", "rank 0", "wall", "efficiency",
+               "rank-0 load", "mean wait (s)");
+        for (int k = 0; k < n_ranks; k++) {
+            for (int dedicated = 0; dedicated < 2; dedicated++) {
+                if (dedicated && ranks[k] < 2) continue;
+                model.dedicated_master = dedicated;
+                gs_sim_result res;
+                simulate_sweep(g->count, seconds, layers, group, ranks[k], &model, &res);
+                printf("%8d %-9s %12s %10.3f %12.3f %14.2e\n", ranks[k],
+                       dedicated ? "dedicated" : "computes",
+                       gs_format_seconds(res.wall_s, b, sizeof b), res.efficiency, res.master_load,
+                       res.mean_wait_s);
+            }
+        }
+    }
+    free(seconds);
+    free(layers);
+    free(group);
+    free(modelled);
     return rc;
 }
 
@@ -320,7 +510,9 @@ int main(int argc, char **argv) {
     spec_init(&r.spec);
     gs_error err = {0};
 
+    interrupt_install();
     int rc = cli_parse(argc, argv, &r.cli, &err);
+    if (!rc) rc = check_launch(r.size, &err);
     if (argc == 1) {
         if (r.rank == 0)
             fprintf(stderr, "usage: gradsweep SWEEP.yaml -o RESULTS.h5 [options], under mpirun "
@@ -337,8 +529,12 @@ int main(int argc, char **argv) {
         set_blas_threads(&r.cli);
         r.command_line = join_arguments(argc, argv);
         rc = prepare(&r, &err);
+        if (!rc) r.memory_limit = memory_limit(&r);
         if (!rc && r.cli.dry_run) {
-            if (r.rank == 0) dry_run_print(stdout, &r.grid, r.cli.sweep_path, r.output, r.size);
+            if (r.rank == 0)
+                dry_run_print(stdout, &r.grid, r.cli.sweep_path, r.output, r.size, r.memory_limit);
+        } else if (!rc && r.cli.command == GS_CMD_SIMULATE) {
+            rc = run_simulate(&r, &err);
         } else if (!rc && r.cli.command == GS_CMD_EXPORT) {
             rc = run_export(&r, &err);
         } else if (!rc) {

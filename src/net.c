@@ -74,6 +74,7 @@ struct gs_net {
     int loaded_layer;    /* redraw, checkpoint: the layer whose U is in `weights`; 0: none */
     int valid_segment;   /* checkpoint: the segment base whose slots hold a and φ'; -1: none */
     gs_error draw_error; /* a weight draw that failed in the middle of a pass */
+    bool abandoned;      /* the observer asked to stop this configuration */
     drawn_weights weights_drawn;
     drawn_data data_drawn;
     buffer weights, biases, acts, derivs, z, loss_vectors, delta, delta_prev, grad_w, grad_b;
@@ -119,8 +120,13 @@ void net_destroy(gs_net **net) {
     *net = NULL;
 }
 
-static void between_layers(const gs_net_observer *obs) {
-    if (obs && obs->between_layers) obs->between_layers(obs->ctx);
+/* The observer's hook between layers; once it answers false (the sweep is
+ * being stopped and this configuration abandoned), every later call does too
+ * and the passes return at once. */
+static bool keep_going(gs_net *net, const gs_net_observer *obs) {
+    if (!net->abandoned && obs && obs->between_layers && !obs->between_layers(obs->ctx))
+        net->abandoned = true;
+    return !net->abandoned;
 }
 
 /* ---- sizes ------------------------------------------------------------------ */
@@ -340,7 +346,7 @@ static void draw_biases_only(gs_net *net, const gs_net_observer *obs) {
     net->loaded_layer = 0;
     for (int l = 1; l <= net->cfg.depth; l++) {
         draw_biases(net, l);
-        if (l % 64 == 0) between_layers(obs);
+        if (l % 64 == 0 && !keep_going(net, obs)) return;
     }
 }
 
@@ -359,7 +365,7 @@ static int draw_layers(gs_net *net, const gs_net_observer *obs, gs_error *err) {
         draw_biases(net, l);
         w->layers = l;
         w->valid = true;
-        between_layers(obs);
+        if (!keep_going(net, obs)) return 0; /* what is drawn stays valid for later */
     }
     return 0;
 }
@@ -393,6 +399,7 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
     if (rc) return rc;
     net->cfg = *cfg;
     net->draw_error = (gs_error){0};
+    net->abandoned = false;
     if (net->plan.mode == GS_MEMORY_STORE_ALL) {
         if ((rc = draw_layers(net, obs, err))) return rc;
     } else {
@@ -479,7 +486,7 @@ void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
         backward_f32(net, res, obs);
     else
         backward_f64(net, res, obs);
-    stats_finish(res, net->cfg.depth);
+    if (!net->abandoned) stats_finish(res, net->cfg.depth);
 }
 
 static void result_reset(gs_result *res, int depth) {
@@ -499,13 +506,17 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
     double start = gs_now();
     result_reset(res, cfg->depth);
     int rc = net_prepare(net, cfg, obs, err);
-    if (rc == 0) {
-        net_forward(net, res, obs);
-        net_backward(net, res, obs);
-        if (net->draw_error.code)
-            rc = gs_fail(err, net->draw_error.code, "%s", net->draw_error.msg);
+    if (rc == 0 && !net->abandoned) net_forward(net, res, obs);
+    if (rc == 0 && !net->abandoned) net_backward(net, res, obs);
+    if (rc == 0 && net->draw_error.code)
+        rc = gs_fail(err, net->draw_error.code, "%s", net->draw_error.msg);
+    if (rc == 0 && net->abandoned) {
+        res->status = GS_STATUS_PENDING; /* nothing of it is kept */
+        rc = gs_fail(err, GS_EXIT_INTERRUPTED,
+                     "configuration %lld abandoned: the sweep is stopping", (long long)cfg->index);
+    } else if (rc) {
+        res->status = GS_STATUS_FAILED;
     }
-    if (rc) res->status = GS_STATUS_FAILED;
     res->elapsed_s = gs_now() - start;
     return rc;
 }

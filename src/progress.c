@@ -60,3 +60,10 @@ void progress_finish(gs_progress *p) {
     if (p->tty) fputc('\n', p->out);
     fflush(p->out);
 }
+
+void progress_break_line(gs_progress *p) {
+    if (p->out && p->tty && p->line_length > 0) {
+        fputc('\n', p->out);
+        p->line_length = 0;
+    }
+}

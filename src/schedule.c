@@ -1,10 +1,11 @@
 /* schedule.c — dynamic costliest-first hand-out of tasks over MPI (see
  * schedule.h for the promises). Messages:
  *   ASSIGN  rank 0 -> worker   int64 task index, or DISPATCH_STOP
- *   DONE    worker -> rank 0   double[3] {index, outcome, seconds}
+ *   DONE    worker -> rank 0   double[3] {index, outcome, stop signal seen by the worker or 0}
  * Which task goes to whom, how many a worker holds and when it stops are
  * decided by dispatch.h / taskpool.h, which know no MPI (the simulator runs
- * the same code); this file only moves the messages and waits. */
+ * the same code); this file only moves the messages, waits, and turns a stop
+ * signal into a graceful end. */
 #include "gradsweep/schedule.h"
 
 #include <math.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "gradsweep/dispatch.h"
+#include "gradsweep/interrupt.h"
 #include "gradsweep/progress.h"
 
 enum { TAG_ASSIGN = 11, TAG_DONE = 12 };
@@ -23,10 +25,13 @@ struct gs_schedule {
     int rank, size;
     gs_task_fn task;
     void *ctx;
+    const gs_schedule_options *opt;
     int fatal_code;    /* first fatal error seen on this rank (positive), or 0 */
     double busy_s;     /* seconds inside task() on this rank */
     int64_t own_tasks; /* tasks this rank computed */
     double last_poll;
+    int stopping;     /* the stop signal this rank acts on, or 0 */
+    double stop_time; /* when it arrived */
 
     /* rank 0 */
     gs_dispatch *dispatch; /* who holds what, and what to hand out next */
@@ -62,6 +67,47 @@ static void wait_sleeping(MPI_Request *request) {
     }
 }
 
+/* ---- stopping on a signal --------------------------------------------------------- */
+
+/* Rank 0 stops handing out work and says what happens next, once. */
+static void begin_stop(gs_schedule *s, int signal, int from_rank) {
+    if (s->stopping) return;
+    s->stopping = signal;
+    s->stop_time = gs_now();
+    dispatch_halt(s->dispatch);
+    if (!s->opt->progress) return;
+    char by[32] = "";
+    if (from_rank) snprintf(by, sizeof by, " by rank %d", from_rank);
+    progress_break_line(&s->progress);
+    fprintf(s->opt->progress,
+            "gradsweep: %s received%s: stopping. Configurations in flight finish (at most "
+            "%.0f s; a second signal abandons them), the rest stay pending: continue with the "
+            "same command and --resume\n",
+            interrupt_name(signal), by, s->opt->grace_s);
+    fflush(s->opt->progress);
+}
+
+/* True once this rank has a stop request (its own signal, on rank 0 also a
+ * worker's report). */
+static bool stop_requested(gs_schedule *s) {
+    int signal = interrupt_signal();
+    if (signal && !s->stopping) {
+        if (s->rank == 0) {
+            begin_stop(s, signal, 0);
+        } else {
+            s->stopping = signal;
+            s->stop_time = gs_now();
+        }
+    }
+    return s->stopping != 0;
+}
+
+/* In-flight work is abandoned after the grace period or a second signal. */
+static bool abandon_now(gs_schedule *s) {
+    return stop_requested(s) &&
+           (interrupt_count() >= 2 || gs_now() - s->stop_time > s->opt->grace_s);
+}
+
 /* ---- rank 0: handing out ---------------------------------------------------------- */
 
 /* Sends worker whatever brings it to `depth` held tasks (dispatch.h decides). */
@@ -83,6 +129,7 @@ static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
 }
 
 static void master_serve(gs_schedule *s) {
+    stop_requested(s);
     for (;;) {
         int arrived = 0;
         MPI_Status status;
@@ -91,6 +138,7 @@ static void master_serve(gs_schedule *s) {
         double msg[3];
         MPI_Recv(msg, 3, MPI_DOUBLE, status.MPI_SOURCE, TAG_DONE, s->comm, MPI_STATUS_IGNORE);
         int worker = status.MPI_SOURCE;
+        if (msg[2] != 0) begin_stop(s, (int)msg[2], worker);
         dispatch_done(s->dispatch, worker);
         record_outcome(s, (int64_t)msg[0], (int)msg[1]);
         refill(s, worker, QUEUE_DEPTH);
@@ -119,15 +167,17 @@ static void worker_receive(gs_schedule *s) {
     }
 }
 
-void schedule_poll(void *schedule) {
+bool schedule_poll(void *schedule) {
     gs_schedule *s = schedule;
     double now = gs_now();
-    if (now - s->last_poll < POLL_INTERVAL_S) return;
-    s->last_poll = now;
-    if (s->rank == 0)
-        master_serve(s);
-    else
-        worker_receive(s);
+    if (now - s->last_poll >= POLL_INTERVAL_S) {
+        s->last_poll = now;
+        if (s->rank == 0)
+            master_serve(s);
+        else
+            worker_receive(s);
+    }
+    return !abandon_now(s);
 }
 
 /* Runs one task on this rank; returns its outcome (negative: fatal). */
@@ -138,6 +188,11 @@ static int run_task(gs_schedule *s, int64_t index, gs_error *err) {
     s->own_tasks++;
     if (outcome < 0 && !s->fatal_code) s->fatal_code = -outcome;
     return outcome;
+}
+
+static void report_done(gs_schedule *s, int64_t index, int outcome) {
+    double msg[3] = {(double)index, (double)outcome, (double)s->stopping};
+    MPI_Send(msg, 3, MPI_DOUBLE, 0, TAG_DONE, s->comm);
 }
 
 static void worker_loop(gs_schedule *s, gs_error *err) {
@@ -153,10 +208,9 @@ static void worker_loop(gs_schedule *s, gs_error *err) {
         for (int k = 1; k < s->queue_length; k++)
             s->queue[k - 1] = s->queue[k];
         s->queue_length--;
-        /* After a fatal error, queued tasks are handed back uncomputed. */
-        int outcome = s->fatal_code ? GS_STATUS_PENDING : run_task(s, index, err);
-        double msg[3] = {(double)index, (double)outcome, 0};
-        MPI_Send(msg, 3, MPI_DOUBLE, 0, TAG_DONE, s->comm);
+        /* After a fatal error or a stop request, queued tasks go back uncomputed. */
+        bool hand_back = s->fatal_code || stop_requested(s);
+        report_done(s, index, hand_back ? GS_STATUS_PENDING : run_task(s, index, err));
     }
 }
 
@@ -166,14 +220,19 @@ static void master_loop(gs_schedule *s, gs_error *err) {
     for (int depth = 1; depth <= QUEUE_DEPTH; depth++)
         for (int w = 1; w < s->size; w++)
             refill(s, w, depth);
+    bool computes = !(s->opt->dedicated_master && s->size > 1);
     int64_t index;
-    while (!s->fatal_code && (index = dispatch_own(s->dispatch)) >= 0) {
+    while (computes && !s->fatal_code && !stop_requested(s) &&
+           (index = dispatch_own(s->dispatch)) >= 0) {
         record_outcome(s, index, run_task(s, index, err));
         master_serve(s);
     }
+    /* Serve until every worker has reported and been told to stop. */
     double backoff = 5e-5;
     while (dispatch_busy(s->dispatch)) {
+        int64_t before = s->progress.done;
         master_serve(s);
+        if (s->progress.done != before) backoff = 5e-5; /* busy: answer fast again */
         sleep_backoff(&backoff);
     }
 }
@@ -181,7 +240,7 @@ static void master_loop(gs_schedule *s, gs_error *err) {
 int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64_t *group,
                  const bool *pending, gs_task_fn task, void *ctx, const gs_schedule_options *opt,
                  gs_schedule_report *report, gs_error *err) {
-    gs_schedule s = {.comm = comm, .task = task, .ctx = ctx};
+    gs_schedule s = {.comm = comm, .task = task, .ctx = ctx, .opt = opt};
     MPI_Comm_rank(comm, &s.rank);
     MPI_Comm_size(comm, &s.size);
     double start = gs_now();
@@ -202,15 +261,19 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64
     MPI_Ibarrier(comm, &barrier);
     wait_sleeping(&barrier);
     double busy_total = 0;
-    int64_t own0 = s.own_tasks;
-    int code = 0, local = s.fatal_code;
+    int code = 0, local = s.fatal_code, stopped = 0, local_stop = s.stopping;
     MPI_Reduce(&s.busy_s, &busy_total, 1, MPI_DOUBLE, MPI_SUM, 0, comm);
     MPI_Allreduce(&local, &code, 1, MPI_INT, MPI_MAX, comm);
+    MPI_Allreduce(&local_stop, &stopped, 1, MPI_INT, MPI_MAX, comm);
 
-    gs_schedule_report r = {.wall_s = wall, .busy_s = busy_total, .tasks_on_rank0 = own0};
+    gs_schedule_report r = {.wall_s = wall,
+                            .busy_s = busy_total,
+                            .tasks_on_rank0 = s.own_tasks,
+                            .stop_signal = stopped};
     for (int k = 0; k < 4; k++)
         r.by_status[k] = s.by_status[k];
     MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
+    r.stop_signal = stopped;
     *report = r;
 
     dispatch_destroy(&s.dispatch);

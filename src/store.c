@@ -286,6 +286,7 @@ struct gs_store {
     hid_t xfer;                      /* raw-data transfer properties (see raw_transfer) */
     double *row;                     /* [L_max] one per-layer variable of one configuration */
     bool created;                    /* H5Fcreate succeeded: a failed create removes the file */
+    int64_t kept[4];                 /* resume: rows by status that this run does not recompute */
 };
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -546,6 +547,10 @@ static int put_attribute(gs_store *s, hid_t loc, const char *owner, const char *
                          hid_t memory_type, hid_t space, const void *value, gs_error *err) {
     char what[160];
     snprintf(what, sizeof what, "%s:%s", owner, name); /* ncdump's spelling */
+    /* A resumed file already has the run's attributes: replace them. */
+    htri_t exists = H5Aexists(loc, name);
+    HDF5_CHECK(exists, "H5Aexists", what);
+    if (exists) HDF5_CHECK(H5Adelete(loc, name), "H5Adelete", what);
     hid_t attribute = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
     HDF5_CHECK(attribute, "H5Acreate2", what);
     int rc = 0;
@@ -997,6 +1002,23 @@ static int write_layer_rows(gs_store *s, int64_t index, int depth, var_source so
     return 0;
 }
 
+/* NaN over a configuration's measured per-layer rows. */
+static int write_fill_row(gs_store *s, int64_t index, int depth, gs_error *err) {
+    hsize_t start[2] = {(hsize_t)index, 0}, count[2] = {1, (hsize_t)depth};
+    if (H5Sselect_hyperslab(s->layer_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Sset_extent_simple(s->row_space, 1, &count[1], NULL) < 0)
+        return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
+    for (int l = 0; l < depth; l++)
+        s->row[l] = NAN;
+    for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (variables[i].source != FROM_LAYERS) continue;
+        if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
+                     s->row) < 0)
+            return write_failed(s, "H5Dwrite", variables[i].name, index, err);
+    }
+    return 0;
+}
+
 static int write_scalar(gs_store *s, size_t i, int64_t index, const void *value, gs_error *err) {
     const var_def *v = &variables[i];
     hid_t memory_type = v->type == VT_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT;
@@ -1015,11 +1037,18 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
                        (long long)index, cfg->depth, (int)res->status, s->path, (long long)s->count,
                        s->max_depth);
     /* A failed configuration has no numbers, only whatever its buffers held
-     * when it failed: its layers and results keep their fill (NaN). */
+     * when it failed: its layers and results get their fill values (written,
+     * not just kept: a resumed row may hold parts of an interrupted attempt). */
     bool computed = res->status == GS_STATUS_DONE || res->status == GS_STATUS_NONFINITE;
-    int rc = computed && res->layers ? write_layer_rows(s, index, cfg->depth, FROM_LAYERS,
-                                                        res->layers, sizeof *res->layers, err)
-                                     : 0;
+    gs_result blank;
+    if (!computed) {
+        blank = (gs_result){.status = res->status};
+        blank.log10_delta_ratio = blank.log10_grad_ratio = blank.log10_q_ratio = NAN;
+    }
+    const gs_result *numbers = computed ? res : &blank;
+    int rc = computed ? write_layer_rows(s, index, cfg->depth, FROM_LAYERS, res->layers,
+                                         sizeof *res->layers, err)
+                      : write_fill_row(s, index, cfg->depth, err);
     /* The theory depends on the configuration alone: failed ones get it too. */
     if (rc == 0 && res->theory)
         rc = write_layer_rows(s, index, cfg->depth, FROM_THEORY_LAYERS, res->theory,
@@ -1030,9 +1059,10 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
         var_source source = variables[i].source;
-        if (source == FROM_RUN || (source == FROM_THEORY && res->theory) ||
-            (source == FROM_RESULT && computed))
+        if (source == FROM_RUN || (source == FROM_THEORY && res->theory))
             rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
+        else if (source == FROM_RESULT)
+            rc = write_scalar(s, i, index, (const char *)numbers + variables[i].offset, err);
     }
     /* status last: a crash before this line leaves the row "pending". */
     int status = (int)res->status;
@@ -1045,15 +1075,22 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
 
 /* configs_pending is what the other outcomes leave of N: a scheduler that was
  * interrupted has no outcome to count for the tasks it never handed out. */
-static int put_summary(gs_store *s, const gs_run_summary *summary, gs_error *err) {
+static int put_summary(gs_store *s, gs_run_summary *summary, gs_error *err) {
     gs_run_summary shared = *summary; /* rank 0's wins, as for every root attribute */
     MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, 0, s->comm);
+    for (int k = 0; k < 4; k++)
+        shared.by_status[k] += s->kept[k]; /* rows of earlier runs */
     int64_t pending = s->count - shared.by_status[GS_STATUS_DONE] -
                       shared.by_status[GS_STATUS_NONFINITE] - shared.by_status[GS_STATUS_FAILED];
+    summary->file_by_status[GS_STATUS_PENDING] = pending > 0 ? pending : 0;
+    for (int k = 1; k < 4; k++)
+        summary->file_by_status[k] = shared.by_status[k];
     char completed[32];
     utc_now(completed, sizeof completed);
     int rc = put_root_string(s, "completed_utc", completed, err);
     if (rc == 0) rc = put_root_double(s, "wall_time_s", shared.wall_s, err);
+    if (rc == 0) rc = put_root_double(s, "busy_time_s", shared.busy_s, err);
+    if (rc == 0) rc = put_root_double(s, "write_time_s", shared.write_s, err);
     if (rc == 0) rc = put_root_int64(s, "configs_done", shared.by_status[GS_STATUS_DONE], err);
     if (rc == 0)
         rc = put_root_int64(s, "configs_nonfinite", shared.by_status[GS_STATUS_NONFINITE], err);
@@ -1064,7 +1101,7 @@ static int put_summary(gs_store *s, const gs_run_summary *summary, gs_error *err
 
 /* summary may be NULL (on every rank alike): the file is closed without the
  * end-of-run record, as after an error. */
-int store_close(gs_store **store, const gs_run_summary *summary, gs_error *err) {
+int store_close(gs_store **store, gs_run_summary *summary, gs_error *err) {
     if (!store || !*store) return 0;
     gs_store *s = *store;
     *store = NULL;
@@ -1079,5 +1116,204 @@ int store_close(gs_store **store, const gs_run_summary *summary, gs_error *err) 
 #endif
     if (H5Fclose(s->file) < 0 && rc == 0) rc = hdf5_fail(err, s->path, "H5Fclose", NULL);
     store_free(s);
+    return rc;
+}
+
+/* ---- continuing a file (--resume) ------------------------------------------------------- */
+
+/* "line 7 of the sweep: the file has "...", this run "..."": the first line
+ * where two texts differ. */
+static void first_difference(const char *a, const char *b, char *out, size_t size) {
+    size_t i = 0, line_start = 0;
+    int line = 1;
+    for (; a[i] && a[i] == b[i]; i++)
+        if (a[i] == '\n') line++, line_start = i + 1;
+    const char *la = a + line_start, *lb = b + line_start;
+    int na = (int)strcspn(la, "\n"), nb = (int)strcspn(lb, "\n");
+    snprintf(out, size, "line %d of the sweep: the file has \"%.*s\", this run \"%.*s\"", line,
+             na > 100 ? 100 : na, la, nb > 100 ? 100 : nb, lb);
+}
+
+/* A scalar string attribute of the file's root (fixed or variable length),
+ * malloc'd; NULL if absent or not a string. */
+static char *read_root_string(hid_t file, const char *name) {
+    if (H5Aexists(file, name) <= 0) return NULL;
+    hid_t attribute = H5Aopen(file, name, H5P_DEFAULT);
+    hid_t type = attribute >= 0 ? H5Aget_type(attribute) : -1;
+    char *text = NULL;
+    if (type >= 0 && H5Tget_class(type) == H5T_STRING) {
+        if (H5Tis_variable_str(type) > 0) {
+            char *value = NULL;
+            hid_t memory = H5Tcopy(H5T_C_S1);
+            H5Tset_size(memory, H5T_VARIABLE);
+            H5Tset_cset(memory, H5Tget_cset(type));
+            if (H5Aread(attribute, memory, &value) >= 0 && value) {
+                text = gs_strdup(value);
+                H5free_memory(value);
+            }
+            H5Tclose(memory);
+        } else {
+            size_t length = H5Tget_size(type);
+            text = gs_calloc(length + 1, 1);
+            if (H5Aread(attribute, type, text) < 0) text[0] = '\0';
+        }
+    }
+    if (type >= 0) H5Tclose(type);
+    if (attribute >= 0) H5Aclose(attribute);
+    return text;
+}
+
+/* Rank 0, before anything collective: is path a results file of this very
+ * sweep? Reads its status column into status[N]. */
+static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_spec,
+                           int32_t *status, gs_error *err) {
+    const char *path = s->path;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "--resume: \"%s\" does not exist, so there is nothing to resume; run "
+                       "without --resume to start the sweep",
+                       path);
+    if (H5Fis_hdf5(path) <= 0)
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "--resume: \"%s\" is not an HDF5 file, or it is truncated or damaged; "
+                       "write the sweep to a new -o",
+                       path);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "--resume: \"%s\" cannot be opened (truncated or damaged?); write the "
+                       "sweep to a new -o",
+                       path);
+    }
+    int rc = 0;
+    char *schema = read_root_string(file, "schema");
+    char *spec = schema ? read_root_string(file, "sweep_spec") : NULL;
+    char difference[512];
+    hid_t set = -1, space = -1;
+    hsize_t n = 0;
+    if (!schema) {
+        rc =
+            gs_fail(err, GS_EXIT_OUTPUT,
+                    "--resume: \"%s\" is not a gradsweep results file (no schema attribute)", path);
+    } else if (strcmp(schema, GS_SCHEMA) != 0) {
+        rc = gs_fail(err, GS_EXIT_OUTPUT,
+                     "--resume: \"%s\" has schema %s; this gradsweep continues %s files only", path,
+                     schema, GS_SCHEMA);
+    } else if (!spec || strcmp(spec, sweep_spec) != 0) {
+        first_difference(spec ? spec : "", sweep_spec, difference, sizeof difference);
+        rc = gs_fail(err, GS_EXIT_OUTPUT,
+                     "--resume: \"%s\" holds a different sweep (%s); resume with the same sweep "
+                     "file and options, or write to a new -o",
+                     path, difference);
+    } else if ((set = H5Dopen2(file, "status", H5P_DEFAULT)) < 0 ||
+               (space = H5Dget_space(set)) < 0 || H5Sget_simple_extent_ndims(space) != 1 ||
+               H5Sget_simple_extent_dims(space, &n, NULL) != 1 || (int64_t)n != grid->count ||
+               H5Dread(set, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        rc = gs_fail(err, GS_EXIT_OUTPUT,
+                     "--resume: \"%s\" has no readable status for %lld configurations (damaged?)",
+                     path, (long long)grid->count);
+    }
+    if (space >= 0) H5Sclose(space);
+    if (set >= 0) H5Dclose(set);
+    H5Fclose(file);
+    free(schema);
+    free(spec);
+    return rc;
+}
+
+/* Opens path for writing, collectively, with every dataset of the table. */
+static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
+    int rc = create_memory_objects(s, err);
+    if (rc) return rc;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_mpio(fapl, s->comm, MPI_INFO_NULL) < 0) {
+        if (fapl >= 0) H5Pclose(fapl);
+        return hdf5_fail(err, s->path, "H5Pset_fapl_mpio", NULL);
+    }
+    s->file = H5Fopen(s->path, H5F_ACC_RDWR, fapl);
+    H5Pclose(fapl);
+    HDF5_CHECK(s->file, "H5Fopen", NULL);
+    s->config_scale = H5Dopen2(s->file, "config", H5P_DEFAULT);
+    HDF5_CHECK(s->config_scale, "H5Dopen2", "config");
+    s->layer_scale = H5Dopen2(s->file, "layer", H5P_DEFAULT);
+    HDF5_CHECK(s->layer_scale, "H5Dopen2", "layer");
+    for (size_t i = 0; i < N_VARIABLES; i++) {
+        s->dataset[i] = H5Dopen2(s->file, variables[i].name, H5P_DEFAULT);
+        HDF5_CHECK(s->dataset[i], "H5Dopen2", variables[i].name);
+    }
+    /* This run's circumstances replace the last run's; created_utc stays. */
+    char resumed[32];
+    utc_now(resumed, sizeof resumed);
+    rc = put_root_string(s, "resumed_utc", resumed, err);
+    if (rc == 0) rc = put_root_string(s, "command_line", or_empty(info->command_line), err);
+    if (rc == 0) rc = put_root_int32(s, "mpi_ranks", info->mpi_ranks, err);
+    if (rc == 0) rc = put_root_string(s, "blas", or_empty(info->blas), err);
+    if (rc == 0) rc = put_root_int32(s, "blas_threads", info->blas_threads, err);
+    return rc;
+}
+
+int store_open(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *grid,
+               const gs_run_info *info, bool retry_failed, bool *pending, gs_error *err) {
+    *out = NULL;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    gs_store *s = store_new(path, comm, grid);
+    int32_t *status = s->rank == 0 ? gs_malloc((size_t)grid->count * sizeof *status) : NULL;
+    int rc = s->rank == 0 ? check_resumable(s, grid, info->sweep_spec, status, err) : 0;
+    rc = agree_outcome(s, rc, err);
+    if (rc == 0 && s->rank == 0) {
+        for (int64_t i = 0; i < grid->count; i++) {
+            int code = status[i] >= 0 && status[i] < 4 ? status[i] : GS_STATUS_PENDING;
+            bool redo = code == GS_STATUS_PENDING || (retry_failed && code == GS_STATUS_FAILED);
+            pending[i] = redo;
+            if (!redo) s->kept[code]++;
+        }
+    }
+    free(status);
+    MPI_Bcast(s->kept, 4, MPI_INT64_T, 0, s->comm);
+    if (rc == 0) rc = open_layout(s, info, err);
+    /* As after a create: once this is on disk, only raw data changes. */
+    if (rc == 0 && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
+        rc = hdf5_fail(err, path, "H5Fflush", NULL);
+    if (rc != 0) {
+        close_objects(s);
+        if (s->file >= 0) H5Fclose(s->file);
+        H5Eclear2(H5E_DEFAULT);
+        store_free(s);
+        return rc;
+    }
+    MPI_Barrier(s->comm);
+    *out = s;
+    return 0;
+}
+
+/* ---- reading times back (the simulator) --------------------------------------------- */
+
+int store_read_elapsed(const char *path, const gs_grid *grid, double *seconds, gs_error *err) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+    if (file < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return gs_fail(err, GS_EXIT_USAGE, "--times: cannot open \"%s\" as an HDF5 results file",
+                       path);
+    }
+    hid_t set = H5Dopen2(file, "elapsed_s", H5P_DEFAULT);
+    hid_t space = set >= 0 ? H5Dget_space(set) : -1;
+    hsize_t n = 0;
+    int rc = 0;
+    if (space < 0 || H5Sget_simple_extent_ndims(space) != 1 ||
+        H5Sget_simple_extent_dims(space, &n, NULL) != 1 || (int64_t)n != grid->count)
+        rc = gs_fail(err, GS_EXIT_USAGE,
+                     "--times: \"%s\" is not a results file of this sweep (it needs elapsed_s "
+                     "for %lld configurations)",
+                     path, (long long)grid->count);
+    else if (H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, seconds) < 0)
+        rc = gs_fail(err, GS_EXIT_USAGE, "--times: reading elapsed_s of \"%s\" failed", path);
+    if (space >= 0) H5Sclose(space);
+    if (set >= 0) H5Dclose(set);
+    H5Fclose(file);
+    H5Eclear2(H5E_DEFAULT);
     return rc;
 }

@@ -128,10 +128,11 @@ def test_progress_in_a_log_file_has_no_terminal_tricks(gradsweep, tmp_path):
     assert out.returncode == 0, out
     assert "\r" not in out.stderr and "\x1b" not in out.stderr
     lines = out.stderr.splitlines()
-    assert lines[0] == 'gradsweep: sweep "sweep": 12 configurations on 2 ranks -> r.h5'
+    assert lines[0] == ('gradsweep: sweep "sweep": 12 of 12 configurations to compute on 2 ranks '
+                        '-> r.h5')
     assert any(line.startswith("gradsweep: 12/12 configs (100.0% of the work)") for line in lines)
     assert lines[-1].startswith("gradsweep: r.h5: 12 configurations: 12 done, 0 nonfinite, "
-                                "0 failed, 0 not computed;")
+                                "0 failed, 0 pending; this run computed 12 in ")
 
 
 def test_blas_threads_recorded(gradsweep, tmp_path):

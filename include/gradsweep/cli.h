@@ -12,9 +12,11 @@
 #include "gradsweep/spec.h"
 
 typedef enum gs_command {
-    GS_CMD_RUN,    /* gradsweep [SWEEP.yaml] [options]: run a sweep */
-    GS_CMD_EXPORT, /* gradsweep export SWEEP.yaml --config I -o NET.h5 */
+    GS_CMD_RUN, /* gradsweep [SWEEP.yaml] [options]: run a sweep */
+    GS_CMD_EXPORT,
+    /* gradsweep export SWEEP.yaml --config I -o NET.h5 */
     GS_CMD_THEORY, /* gradsweep theory [--activation …] [--sigma-b …] [--sigma-w …] [--csv] */
+    GS_CMD_SIMULATE, /* gradsweep simulate SWEEP.yaml [--ranks …]: the scheduler on paper */
     GS_CMD_HELP,
     GS_CMD_VERSION,
 } gs_command;
@@ -30,6 +32,13 @@ typedef struct gs_cli {
     double progress_interval_s;            /* < 0: default for the terminal kind */
     int64_t export_config;                 /* export: configuration index */
     const char *axis_value[GS_AXIS_COUNT]; /* --depth … as typed, or NULL */
+    bool resume, retry_failed;             /* continue the results file; redo failed ones too */
+    double grace_s;                        /* < 0: default (60 s) */
+    size_t max_memory;                     /* bytes per rank; 0: default (see main.c) */
+    bool dedicated_master;                 /* rank 0 only hands out */
+    int ranks[16], n_ranks;                /* simulate: rank counts */
+    double message_s, latency_s;           /* simulate: < 0: defaults */
+    const char *times_path;                /* simulate: measured times from a results file */
     const char *setting_key[8];            /* --name, --base-seed, … in the order given */
     const char *setting_value[8];
     int settings;

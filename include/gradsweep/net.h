@@ -53,11 +53,12 @@ bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan);
 const char *memory_mode_name(gs_memory_mode mode);
 
 /* Lets the caller act between the GEMMs of a long configuration (rank 0
- * serves work requests there) and see the gradients (tests, export). Any
- * member may be NULL. Buffers are in the configuration's precision
+ * serves work requests there; answering false abandons the configuration,
+ * e.g. when the sweep is being stopped) and see the gradients (tests,
+ * export). Any member may be NULL. Buffers are in the configuration's precision
  * (float or double). */
 typedef struct gs_net_observer {
-    void (*between_layers)(void *ctx);
+    bool (*between_layers)(void *ctx);
     /* After the backward step of layer l: delta (B, n) = δ[l], grad_w (n, n)
      * = ∂loss/∂W[l] (row-major, out × in), grad_b (n) = ∂loss/∂b[l]. */
     void (*backward_layer)(void *ctx, int layer, const void *delta, const void *grad_w,
@@ -84,7 +85,8 @@ double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs);
 void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs);
 
 /* prepare + forward + backward, timed into res->elapsed_s. On failure
- * res->status is GS_STATUS_FAILED and err says why. */
+ * res->status is GS_STATUS_FAILED and err says why; abandoned by the
+ * observer, it is GS_STATUS_PENDING and the code GS_EXIT_INTERRUPTED. */
 int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_observer *obs,
             gs_error *err);
 

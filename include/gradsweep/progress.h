@@ -31,5 +31,7 @@ void progress_count(gs_progress *p, double cost, int status);
 void progress_maybe_print(gs_progress *p);
 /* Ends the in-place line, if any. */
 void progress_finish(gs_progress *p);
+/* Ends the in-place line, if any, so that a message can follow. */
+void progress_break_line(gs_progress *p);
 
 #endif

@@ -25,20 +25,24 @@ typedef struct gs_schedule gs_schedule;
 
 /* Serves pending requests (rank 0) and prints progress when due. The compute
  * function calls it often (every few milliseconds to a second); cheap when
- * there is nothing to do. */
-void schedule_poll(void *schedule);
+ * there is nothing to do. Returns false when the task in hand is to be
+ * abandoned: the sweep is stopping and the grace period is over (or a
+ * second stop signal came). */
+bool schedule_poll(void *schedule);
 
 /* Computes task `index` and stores its result; returns the configuration's
  * status (gs_status). Called on every rank; poll must be passed on to the
  * computation. An error that must stop the whole sweep is returned as a
  * negative value after filling err. */
-typedef int (*gs_task_fn)(void *ctx, int64_t index, void (*poll)(void *), void *poll_ctx,
+typedef int (*gs_task_fn)(void *ctx, int64_t index, bool (*poll)(void *), void *poll_ctx,
                           gs_error *err);
 
 typedef struct gs_schedule_options {
     double progress_interval_s; /* seconds between progress lines; <= 0 for none */
     FILE *progress;             /* where progress goes (rank 0): stderr */
     bool progress_is_tty;       /* rewrite one line in place instead of appending lines */
+    double grace_s;             /* after a stop signal, how long in-flight tasks may finish */
+    bool dedicated_master;      /* rank 0 only hands out (many ranks, short tasks) */
 } gs_schedule_options;
 
 typedef struct gs_schedule_report {
@@ -46,6 +50,7 @@ typedef struct gs_schedule_report {
     int64_t by_status[4];   /* tasks by outcome, indexed by gs_status */
     double busy_s;          /* seconds spent inside task functions, summed over ranks */
     int64_t tasks_on_rank0; /* how many tasks rank 0 computed itself */
+    int stop_signal;        /* a stop signal ended the sweep early (interrupt.h), or 0 */
 } gs_schedule_report;
 
 /* Runs tasks 0 … n_tasks-1 (collective). cost[i] orders the hand-out and

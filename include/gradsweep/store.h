@@ -42,15 +42,33 @@ typedef struct gs_run_info {
 int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *grid,
                  const gs_run_info *info, bool force, gs_error *err);
 
+/* Opens an existing results file to continue it (collective): it must be a
+ * gradsweep/1 file of this very sweep (its sweep_spec attribute equal to
+ * info->sweep_spec; otherwise GS_EXIT_OUTPUT naming the first difference),
+ * and is left untouched if not. On rank 0, pending[i] (grid->count entries)
+ * says which configurations to compute: those still pending, and failed
+ * ones with retry_failed. The run attributes (mpi_ranks, command_line, …)
+ * are replaced and resumed_utc set; everything already computed stays. */
+int store_open(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *grid,
+               const gs_run_info *info, bool retry_failed, bool *pending, gs_error *err);
+
 /* Writes configuration cfg->index's result (independent). */
 int store_write(gs_store *store, const gs_config *cfg, const gs_result *res, gs_error *err);
 
-/* Records the end of the run (collective): wall time, configurations by
- * status; then closes the file and frees *store. */
+/* Records the end of the run (collective): times, and the configurations by
+ * status in the whole file (this run's outcomes plus, after --resume, what
+ * earlier runs left), which it also returns in file_by_status; then closes
+ * the file and frees *store. Rank 0's summary is the one recorded. */
 typedef struct gs_run_summary {
-    double wall_s;
-    int64_t by_status[4]; /* indexed by gs_status */
+    double wall_s;             /* this run's scheduling wall time */
+    double busy_s, write_s;    /* summed over ranks: in tasks, of which writing results */
+    int64_t by_status[4];      /* this run's outcomes, indexed by gs_status */
+    int64_t file_by_status[4]; /* out: the file's rows by status after this run */
 } gs_run_summary;
-int store_close(gs_store **store, const gs_run_summary *summary, gs_error *err);
+
+/* The elapsed_s of every configuration of a results file of grid's size
+ * (serial, one process): NaN where not computed. For the simulator. */
+int store_read_elapsed(const char *path, const gs_grid *grid, double *seconds, gs_error *err);
+int store_close(gs_store **store, gs_run_summary *summary, gs_error *err);
 
 #endif
