@@ -6,6 +6,10 @@
 
 #include "gradsweep/common.h"
 
+/* A bundle holds at most remaining work / (BUNDLE_SHARE · ranks): small
+ * enough that the last ones still spread over every rank. */
+#define BUNDLE_SHARE 16.0
+
 struct gs_dispatch {
     gs_taskpool *pool;
     int ranks;
@@ -35,20 +39,29 @@ void dispatch_destroy(gs_dispatch **d) {
 
 gs_taskpool *dispatch_pool(gs_dispatch *d) { return d->pool; }
 
-int64_t dispatch_next(gs_dispatch *d, int worker, int depth) {
-    if (worker <= 0 || worker >= d->ranks || d->stopped[worker]) return DISPATCH_NONE;
-    if (d->outstanding[worker] >= depth) return DISPATCH_NONE;
+int dispatch_next(gs_dispatch *d, int worker, int depth, int64_t *bundle) {
+    if (worker <= 0 || worker >= d->ranks || d->stopped[worker]) return 0;
+    if (d->outstanding[worker] >= depth) return 0;
     if (d->halted || taskpool_remaining(d->pool) == 0) {
         d->stopped[worker] = true;
         return DISPATCH_STOP;
     }
-    double limit = d->outstanding[worker] == 0
-                       ? INFINITY
-                       : taskpool_remaining_cost(d->pool) / (2.0 * d->ranks);
+    double remaining = taskpool_remaining_cost(d->pool);
+    double limit = d->outstanding[worker] == 0 ? INFINITY : remaining / (2.0 * d->ranks);
     int64_t task = taskpool_next(d->pool, worker, limit);
-    if (task < 0) return DISPATCH_NONE;
+    if (task < 0) return 0;
+    /* More of the same chunk (same group: the same draws) while the bundle
+     * stays a small share of the work. */
+    double budget = remaining / (BUNDLE_SHARE * d->ranks) - taskpool_cost(d->pool, task);
+    int n = 0;
+    bundle[n++] = task;
+    while (n < DISPATCH_BUNDLE_MAX && budget > 0 &&
+           (task = taskpool_next_in_chunk(d->pool, worker, budget)) >= 0) {
+        bundle[n++] = task;
+        budget -= taskpool_cost(d->pool, task);
+    }
     d->outstanding[worker]++;
-    return task;
+    return n;
 }
 
 void dispatch_done(gs_dispatch *d, int worker) {

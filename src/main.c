@@ -203,7 +203,7 @@ static int compute_configuration(void *ctx, int64_t index, bool (*poll)(void *),
                 (long long)index, run_err.msg);
     s->result.rank = s->r->rank;
     /* Theory for every configuration, failed ones too: it needs no workspace. */
-    theory_predict(s->theory, &cfg, &s->result);
+    theory_predict(s->theory, &cfg, &s->result, poll, poll_ctx);
     double start = gs_now();
     rc = store_write(s->store, &cfg, &s->result, err);
     s->write_s += gs_now() - start;

@@ -1,7 +1,8 @@
 /* schedule.c — dynamic costliest-first hand-out of tasks over MPI (see
  * schedule.h for the promises). Messages:
- *   ASSIGN  rank 0 -> worker   int64 task index, or DISPATCH_STOP
- *   DONE    worker -> rank 0   double[3] {index, outcome, stop signal seen by the worker or 0}
+ *   ASSIGN  rank 0 -> worker   int64 {n, task 1 … task n} (a bundle), or {DISPATCH_STOP}
+ *   DONE    worker -> rank 0   double {stop signal seen by the worker or 0, n,
+ *                                      task 1, outcome 1, … task n, outcome n}
  * Which task goes to whom, how many a worker holds and when it stops are
  * decided by dispatch.h / taskpool.h, which know no MPI (the simulator runs
  * the same code); this file only moves the messages, waits, and turns a stop
@@ -40,9 +41,10 @@ struct gs_schedule {
 
     /* workers */
     MPI_Request assign_request;
-    int64_t assign_buffer;
-    int64_t queue[QUEUE_DEPTH + 1];
-    int queue_length;
+    int64_t assign_buffer[1 + DISPATCH_BUNDLE_MAX];
+    int64_t bundles[QUEUE_DEPTH + 1][DISPATCH_BUNDLE_MAX]; /* held bundles, first in front */
+    int bundle_size[QUEUE_DEPTH + 1];
+    int held;
     bool stopped;
 };
 
@@ -110,11 +112,14 @@ static bool abandon_now(gs_schedule *s) {
 
 /* ---- rank 0: handing out ---------------------------------------------------------- */
 
-/* Sends worker whatever brings it to `depth` held tasks (dispatch.h decides). */
+/* Sends worker whatever brings it to `depth` held bundles (dispatch.h decides). */
 static void refill(gs_schedule *s, int worker, int depth) {
-    int64_t message;
-    while ((message = dispatch_next(s->dispatch, worker, depth)) != DISPATCH_NONE)
-        MPI_Send(&message, 1, MPI_INT64_T, worker, TAG_ASSIGN, s->comm);
+    int64_t message[1 + DISPATCH_BUNDLE_MAX];
+    int n;
+    while ((n = dispatch_next(s->dispatch, worker, depth, message + 1)) != 0) {
+        message[0] = n; /* a bundle of n tasks, or DISPATCH_STOP */
+        MPI_Send(message, n > 0 ? n + 1 : 1, MPI_INT64_T, worker, TAG_ASSIGN, s->comm);
+    }
 }
 
 static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
@@ -135,12 +140,14 @@ static void master_serve(gs_schedule *s) {
         MPI_Status status;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_DONE, s->comm, &arrived, &status);
         if (!arrived) break;
-        double msg[3];
-        MPI_Recv(msg, 3, MPI_DOUBLE, status.MPI_SOURCE, TAG_DONE, s->comm, MPI_STATUS_IGNORE);
-        int worker = status.MPI_SOURCE;
-        if (msg[2] != 0) begin_stop(s, (int)msg[2], worker);
+        double msg[2 + 2 * DISPATCH_BUNDLE_MAX];
+        MPI_Recv(msg, 2 + 2 * DISPATCH_BUNDLE_MAX, MPI_DOUBLE, status.MPI_SOURCE, TAG_DONE, s->comm,
+                 MPI_STATUS_IGNORE);
+        int worker = status.MPI_SOURCE, n = (int)msg[1];
+        if (msg[0] != 0) begin_stop(s, (int)msg[0], worker);
         dispatch_done(s->dispatch, worker);
-        record_outcome(s, (int64_t)msg[0], (int)msg[1]);
+        for (int k = 0; k < n; k++)
+            record_outcome(s, (int64_t)msg[2 + 2 * k], (int)msg[3 + 2 * k]);
         refill(s, worker, QUEUE_DEPTH);
     }
     progress_maybe_print(&s->progress);
@@ -149,19 +156,23 @@ static void master_serve(gs_schedule *s) {
 /* ---- workers: receiving ------------------------------------------------------------- */
 
 static void post_receive(gs_schedule *s) {
-    MPI_Irecv(&s->assign_buffer, 1, MPI_INT64_T, 0, TAG_ASSIGN, s->comm, &s->assign_request);
+    MPI_Irecv(s->assign_buffer, 1 + DISPATCH_BUNDLE_MAX, MPI_INT64_T, 0, TAG_ASSIGN, s->comm,
+              &s->assign_request);
 }
 
-/* Moves every assignment that has arrived into the queue. */
+/* Moves every bundle that has arrived into the queue. */
 static void worker_receive(gs_schedule *s) {
     while (!s->stopped) {
         int arrived = 0;
         MPI_Test(&s->assign_request, &arrived, MPI_STATUS_IGNORE);
         if (!arrived) return;
-        if (s->assign_buffer == DISPATCH_STOP) {
+        int n = (int)s->assign_buffer[0];
+        if (n == DISPATCH_STOP) {
             s->stopped = true;
         } else {
-            s->queue[s->queue_length++] = s->assign_buffer;
+            for (int k = 0; k < n; k++)
+                s->bundles[s->held][k] = s->assign_buffer[1 + k];
+            s->bundle_size[s->held++] = n;
             post_receive(s);
         }
     }
@@ -190,27 +201,38 @@ static int run_task(gs_schedule *s, int64_t index, gs_error *err) {
     return outcome;
 }
 
-static void report_done(gs_schedule *s, int64_t index, int outcome) {
-    double msg[3] = {(double)index, (double)outcome, (double)s->stopping};
-    MPI_Send(msg, 3, MPI_DOUBLE, 0, TAG_DONE, s->comm);
+/* Computes the front bundle and reports it in one message. After a fatal
+ * error or a stop request its remaining tasks go back uncomputed (pending). */
+static void run_bundle(gs_schedule *s, gs_error *err) {
+    int n = s->bundle_size[0];
+    double msg[2 + 2 * DISPATCH_BUNDLE_MAX];
+    for (int k = 0; k < n; k++) {
+        int64_t index = s->bundles[0][k];
+        bool hand_back = s->fatal_code || stop_requested(s);
+        msg[2 + 2 * k] = (double)index;
+        msg[3 + 2 * k] = hand_back ? GS_STATUS_PENDING : run_task(s, index, err);
+    }
+    msg[0] = s->stopping;
+    msg[1] = n;
+    MPI_Send(msg, 2 + 2 * n, MPI_DOUBLE, 0, TAG_DONE, s->comm);
+    s->held--;
+    for (int b = 0; b < s->held; b++) {
+        s->bundle_size[b] = s->bundle_size[b + 1];
+        for (int k = 0; k < s->bundle_size[b]; k++)
+            s->bundles[b][k] = s->bundles[b + 1][k];
+    }
 }
 
 static void worker_loop(gs_schedule *s, gs_error *err) {
     post_receive(s);
     for (;;) {
         worker_receive(s);
-        if (s->queue_length == 0) {
+        if (s->held == 0) {
             if (s->stopped) break;
             wait_sleeping(&s->assign_request); /* worker_receive picks it up */
             continue;
         }
-        int64_t index = s->queue[0];
-        for (int k = 1; k < s->queue_length; k++)
-            s->queue[k - 1] = s->queue[k];
-        s->queue_length--;
-        /* After a fatal error or a stop request, queued tasks go back uncomputed. */
-        bool hand_back = s->fatal_code || stop_requested(s);
-        report_done(s, index, hand_back ? GS_STATUS_PENDING : run_task(s, index, err));
+        run_bundle(s, err);
     }
 }
 

@@ -65,8 +65,8 @@ static event pop(heap *h) {
 }
 
 typedef struct worker {
-    int64_t queue[DEPTH + 1];
-    int held; /* tasks assigned and not finished (the first is running) */
+    int64_t queue[DEPTH + 1]; /* bundle numbers */
+    int held;                 /* bundles assigned and not finished (the first is running) */
     bool running;
     double idle_since; /* when it ran out of work; < 0 while working */
 } worker;
@@ -76,6 +76,8 @@ typedef struct sim {
     const int *layers;
     const gs_sim_model *model;
     gs_dispatch *dispatch;
+    double *bundle_seconds; /* per bundle handed out: the seconds of its tasks */
+    int64_t n_bundles, cap_bundles;
     heap events;
     worker *workers;
     int ranks;
@@ -94,20 +96,35 @@ typedef struct sim {
 
 static void start_task(sim *s, int w, double now) {
     worker *k = &s->workers[w];
-    int64_t task = k->queue[0];
+    int64_t bundle = k->queue[0];
     k->running = true;
     if (k->idle_since >= 0) {
         s->wait_total += now - k->idle_since;
         s->waits++;
         k->idle_since = -1;
     }
-    push(&s->events, (event){now + s->seconds[task], FINISH, w, task, 0});
+    push(&s->events, (event){now + s->bundle_seconds[bundle], FINISH, w, bundle, 0});
+}
+
+/* Records a bundle handed out; returns its number. */
+static int64_t new_bundle(sim *s, const int64_t *tasks, int n) {
+    if (s->n_bundles == s->cap_bundles) {
+        s->cap_bundles = s->cap_bundles ? 2 * s->cap_bundles : 1024;
+        s->bundle_seconds = gs_realloc(s->bundle_seconds, (size_t)s->cap_bundles * sizeof(double));
+    }
+    double seconds = 0;
+    for (int k = 0; k < n; k++)
+        seconds += s->seconds[tasks[k]];
+    s->bundle_seconds[s->n_bundles] = seconds;
+    return s->n_bundles++;
 }
 
 /* Rank 0 tops worker w up to `depth`; each message costs message_s of its time. */
 static void refill_to(sim *s, int w, int depth, double now) {
-    int64_t message;
-    while ((message = dispatch_next(s->dispatch, w, depth)) != DISPATCH_NONE) {
+    int64_t tasks[DISPATCH_BUNDLE_MAX];
+    int n;
+    while ((n = dispatch_next(s->dispatch, w, depth, tasks)) != 0) {
+        int64_t message = n == DISPATCH_STOP ? DISPATCH_STOP : new_bundle(s, tasks, n);
         double at = fmax(now, s->master_free) + s->model->message_s;
         s->master_free = at;
         s->master_busy += s->model->message_s;
@@ -216,5 +233,6 @@ void simulate_sweep(int64_t n, const double *seconds, const int *layers, const i
     dispatch_destroy(&s.dispatch);
     free(s.workers);
     free(s.done_from);
+    free(s.bundle_seconds);
     free(s.events.e);
 }

@@ -157,10 +157,22 @@ static int64_t choose_chunk(gs_taskpool *p, int rank) {
     return best;
 }
 
+/* Takes the next task of chunk c for rank, unless it costs more than max_cost. */
+static int64_t take_from(gs_taskpool *p, int rank, int64_t c, double max_cost);
+
 int64_t taskpool_next(gs_taskpool *p, int rank, double max_cost) {
     if (rank < 0 || rank >= p->ranks) return -1;
     int64_t c = choose_chunk(p, rank);
-    if (c < 0) return -1;
+    return c < 0 ? -1 : take_from(p, rank, c, max_cost);
+}
+
+int64_t taskpool_next_in_chunk(gs_taskpool *p, int rank, double max_cost) {
+    if (rank < 0 || rank >= p->ranks) return -1;
+    int64_t c = p->current[rank];
+    return c < 0 || !has_tasks(&p->chunks[c]) ? -1 : take_from(p, rank, c, max_cost);
+}
+
+static int64_t take_from(gs_taskpool *p, int rank, int64_t c, double max_cost) {
     chunk *ch = &p->chunks[c];
     int64_t task = p->order[ch->next];
     double cost = taskpool_cost(p, task);

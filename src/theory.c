@@ -794,7 +794,7 @@ static void path_free(forward_path *f) {
 /* Extends the path to `depth` layers: q[1] = σw² q_in + σb², then the length
  * and correlation maps; once both stand still (the fixed point) the rest is
  * copied. */
-static void path_extend(forward_path *f, int depth) {
+static void path_extend(forward_path *f, int depth, bool (*tick)(void *), void *tick_ctx) {
     if (depth <= f->layers) return;
     path_reserve(f, depth);
     const gs_mean_field mf = {f->act, f->sigma_w, f->sigma_b};
@@ -819,6 +819,7 @@ static void path_extend(forward_path *f, int depth) {
         }
         f->q[l - 1] = q;
         f->c[l - 1] = c;
+        if (tick) tick(tick_ctx); /* a layer can take a millisecond (the 2-D quadrature) */
     }
     f->layers = depth;
 }
@@ -868,7 +869,7 @@ void theory_layers(const gs_config *cfg, double q_in, double c_in, gs_layer_theo
                       .sigma_b = cfg->sigma_b,
                       .q_in = q_in,
                       .c_in = c_in};
-    path_extend(&f, cfg->depth);
+    path_extend(&f, cfg->depth, NULL, NULL);
     predict_layers(&f, cfg, layers);
     path_free(&f);
 }
@@ -943,9 +944,10 @@ static double critical_for(gs_theory *t, const gs_activation *act, double sigma_
     return sigma_w;
 }
 
-void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res) {
+void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res, bool (*tick)(void *),
+                    void *tick_ctx) {
     forward_path *f = path_for(t, cfg);
-    path_extend(f, cfg->depth);
+    path_extend(f, cfg->depth, tick, tick_ctx);
     predict_layers(f, cfg, res->theory);
     if (!f->has_fixed_point) {
         const gs_mean_field mf = {cfg->act, cfg->sigma_w, cfg->sigma_b};

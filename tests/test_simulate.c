@@ -30,7 +30,8 @@ static void test_even_split(void) {
     simulate_sweep(N, seconds, layers, NULL, RANKS, &free_messages, &r);
     CHECK_NEAR(r.wall_s, 125, 1.0); /* 1000 / 8, within one configuration */
     CHECK(r.efficiency > 0.99);
-    CHECK(r.messages == N - N / RANKS || r.messages >= N - 200); /* a DONE per worker task */
+    /* one DONE per bundle: several cheap configurations share a message */
+    CHECK(r.messages > 0 && r.messages < N);
     free(seconds);
     free(layers);
 }

@@ -92,17 +92,28 @@ static void test_every_task_once(void) {
     free(seen);
 }
 
-/* A worker's second task is sent ahead only while the unassigned work is at
- * least 2 · ranks times its cost; STOP comes once the pool is empty, once. */
+/* One task per message here (a bundle may hold at most remaining work /
+ * (16 · ranks): these tasks are too big to share a message). */
+static int64_t next_single(gs_dispatch *d, int worker, int depth) {
+    int64_t bundle[DISPATCH_BUNDLE_MAX];
+    int n = dispatch_next(d, worker, depth, bundle);
+    if (n == DISPATCH_STOP) return DISPATCH_STOP;
+    if (n == 0) return -2;
+    CHECK(n == 1);
+    return bundle[0];
+}
+
+/* A worker's second bundle is sent ahead only while the unassigned work is
+ * at least 2 · ranks times its cost; STOP comes once the pool is empty, once. */
 static void test_dispatch_prefetch_and_stop(void) {
     double cost[10] = {10, 9, 1, 1, 1, 1, 1, 1, 1, 1};
     gs_dispatch *d = dispatch_create(10, cost, NULL, NULL, 2);
-    CHECK(dispatch_next(d, 1, 2) == 0);             /* a first task: always */
-    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* 9 > 17 / (2·2): not ahead */
-    CHECK(dispatch_own(d) == 1);                    /* rank 0 takes the 9 itself */
-    CHECK(dispatch_next(d, 1, 2) == 2);             /* 1 <= 8 / 4: now worth it */
-    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* it holds two */
-    /* Worker 1 finishes a task, is topped up, and so on until STOP: it gets
+    CHECK(next_single(d, 1, 2) == 0);  /* a first task: always */
+    CHECK(next_single(d, 1, 2) == -2); /* 9 > 17 / (2·2): not ahead */
+    CHECK(dispatch_own(d) == 1);       /* rank 0 takes the 9 itself */
+    CHECK(next_single(d, 1, 2) == 2);  /* 1 <= 8 / 4: now worth it */
+    CHECK(next_single(d, 1, 2) == -2); /* it holds two */
+    /* Worker 1 finishes a bundle, is topped up, and so on until STOP: it gets
      * tasks 3 … 9 in order, and near the end no longer one ahead. */
     int64_t expected = 3, held = 2;
     bool stopped = false, declined_ahead = false;
@@ -110,7 +121,7 @@ static void test_dispatch_prefetch_and_stop(void) {
         dispatch_done(d, 1);
         held--;
         int64_t message;
-        while ((message = dispatch_next(d, 1, 2)) != DISPATCH_NONE) {
+        while ((message = next_single(d, 1, 2)) != -2) {
             if (message == DISPATCH_STOP) {
                 stopped = true;
                 break;
@@ -124,24 +135,63 @@ static void test_dispatch_prefetch_and_stop(void) {
     CHECK(dispatch_busy(d) == (held > 0)); /* STOP may come while it holds its last */
     for (; held > 0; held--)
         dispatch_done(d, 1);
-    CHECK(dispatch_next(d, 1, 2) == DISPATCH_NONE); /* STOP goes out once */
+    CHECK(next_single(d, 1, 2) == -2); /* STOP goes out once */
     CHECK(!dispatch_busy(d) && dispatch_own(d) == -1);
     dispatch_destroy(&d);
 }
 
 static void test_dispatch_halt(void) {
     gs_dispatch *d = dispatch_create(10, NULL, NULL, NULL, 3);
-    CHECK(dispatch_next(d, 1, 1) >= 0 && dispatch_next(d, 2, 1) >= 0);
+    int64_t bundle[DISPATCH_BUNDLE_MAX];
+    int first = dispatch_next(d, 1, 1, bundle), second = dispatch_next(d, 2, 1, bundle);
+    CHECK(first > 0 && second > 0);
     dispatch_halt(d);
     CHECK(dispatch_own(d) == -1);
-    CHECK(dispatch_next(d, 1, 2) == DISPATCH_STOP); /* holds one, gets no more */
-    CHECK(dispatch_busy(d));                        /* until both report back */
+    CHECK(dispatch_next(d, 1, 2, bundle) == DISPATCH_STOP); /* holds one, gets no more */
+    CHECK(dispatch_busy(d));                                /* until both report back */
     dispatch_done(d, 1);
     dispatch_done(d, 2);
-    CHECK(dispatch_next(d, 2, 2) == DISPATCH_STOP);
+    CHECK(dispatch_next(d, 2, 2, bundle) == DISPATCH_STOP);
     CHECK(!dispatch_busy(d));
-    CHECK(taskpool_remaining(dispatch_pool(d)) == 8); /* nothing else was handed out */
+    CHECK(taskpool_remaining(dispatch_pool(d)) == 10 - first - second); /* nothing more out */
     dispatch_destroy(&d);
+}
+
+/* Many cheap tasks go out several per message, fewer as the work runs out,
+ * one at a time at the end; every task exactly once, bundles of one group. */
+static void test_dispatch_bundles(void) {
+    enum { N = 4000, RANKS = 4 };
+    double *cost = malloc(N * sizeof *cost);
+    int64_t *group = malloc(N * sizeof *group);
+    int *seen = calloc(N, sizeof *seen);
+    for (int i = 0; i < N; i++)
+        cost[i] = 1, group[i] = i % 10;
+    gs_dispatch *d = dispatch_create(N, cost, group, NULL, RANKS);
+    int64_t bundle[DISPATCH_BUNDLE_MAX];
+    int first = 0, last = 0, messages = 0, mixed = 0;
+    for (int w = 1, n; (n = dispatch_next(d, w, 1, bundle)) != DISPATCH_STOP;
+         w = w % (RANKS - 1) + 1) {
+        if (n == 0) continue;
+        messages++;
+        if (!first) first = n;
+        last = n;
+        for (int k = 0; k < n; k++) {
+            seen[bundle[k]]++;
+            mixed += group[bundle[k]] != group[bundle[0]];
+        }
+        dispatch_done(d, w);
+    }
+    int once = 0;
+    for (int i = 0; i < N; i++)
+        once += seen[i] == 1;
+    CHECK(once == N && mixed == 0);
+    /* budget N / (16 · 4) = 62.5 tasks at first (at most 64), 1 at the end */
+    CHECK_MSG(first == 62 && last == 1, "first bundle %d, last %d", first, last);
+    CHECK_MSG(messages < N / 8, "%d messages for %d tasks", messages, N);
+    dispatch_destroy(&d);
+    free(cost);
+    free(group);
+    free(seen);
 }
 
 int main(void) {
@@ -151,5 +201,6 @@ int main(void) {
     RUN(test_every_task_once);
     RUN(test_dispatch_prefetch_and_stop);
     RUN(test_dispatch_halt);
+    RUN(test_dispatch_bundles);
     TEST_MAIN_END();
 }

@@ -313,14 +313,14 @@ static void test_predict(void) {
     gs_theory *theory = theory_create();
     gs_config cfg =
         config(GS_ACT_TANH, 1.3270096607058816479, sqrt(0.05), 20, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
-    theory_predict(theory, &cfg, &res);
+    theory_predict(theory, &cfg, &res, NULL, NULL);
     CHECK_NEAR(res.chi1_theory, 1, 1e-9);
     CHECK_REL(res.q_star_theory, 0.57004788164076414999, 1e-9);
     CHECK_REL(res.sigma_w_critical_theory, cfg.sigma_w, 1e-10);
     CHECK(isfinite(res.xi_q_theory) && res.xi_c_theory > 1e6);
     CHECK(t[0].delta_sq > 0 && t[19].delta_sq == 1 && t[0].c > 0);
     gs_config sigmoid = config(GS_ACT_SIGMOID, 1, 0, 5, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
-    theory_predict(theory, &sigmoid, &res);
+    theory_predict(theory, &sigmoid, &res, NULL, NULL);
     CHECK(isfinite(res.sigma_w_critical_theory)); /* ≈ 10: σ(0) = 1/2 needs a large scale */
     theory_destroy(&theory);
     CHECK(theory == NULL);
@@ -341,9 +341,9 @@ static void test_predict_cache_changes_nothing(void) {
     for (size_t k = 0; k < sizeof seq / sizeof *seq; k++) {
         gs_layer_theory a[30], b[30];
         gs_result ra = {.theory = a}, rb = {.theory = b};
-        theory_predict(cached, &seq[k], &ra);
+        theory_predict(cached, &seq[k], &ra, NULL, NULL);
         gs_theory *fresh = theory_create();
-        theory_predict(fresh, &seq[k], &rb);
+        theory_predict(fresh, &seq[k], &rb, NULL, NULL);
         theory_destroy(&fresh);
         gs_layer_theory c[30];
         theory_layers(&seq[k], 1, 0, c);

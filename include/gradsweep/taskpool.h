@@ -35,5 +35,8 @@ double taskpool_cost(const gs_taskpool *pool, int64_t task);
  * or when that task would cost more than max_cost (then nothing is taken;
  * pass INFINITY for no limit). */
 int64_t taskpool_next(gs_taskpool *pool, int rank, double max_cost);
+/* The same, but only from the chunk rank is working on (the same group):
+ * -1 once it is used up. */
+int64_t taskpool_next_in_chunk(gs_taskpool *pool, int rank, double max_cost);
 
 #endif

@@ -131,7 +131,11 @@ void theory_destroy(gs_theory **theory);
 
 /* Everything a results file holds for cfg (inputs x ~ N(0, 1), independent
  * samples: q_in = 1, c_in = 0): res->theory[0 … depth-1], chi1_theory,
- * q_star_theory, xi_q_theory, xi_c_theory and sigma_w_critical_theory. */
-void theory_predict(gs_theory *theory, const gs_config *cfg, gs_result *res);
+ * q_star_theory, xi_q_theory, xi_c_theory and sigma_w_critical_theory.
+ * tick (may be NULL) is called after each new layer, as the network's
+ * between-layers hook is (rank 0 answers requests there); its answer is
+ * ignored. */
+void theory_predict(gs_theory *theory, const gs_config *cfg, gs_result *res, bool (*tick)(void *),
+                    void *tick_ctx);
 
 #endif

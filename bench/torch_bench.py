@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""The same sweep-shaped block of configurations as bench_net, in PyTorch:
+what a researcher would write instead of gradsweep.
+
+For each (width, batch): SEEDS seeds × 8 values of sigma_w, depth DEPTH,
+tanh (or --activation), float32 (or --precision), one thread. Each seed's
+unit weights are drawn once and reused across sigma_w (as gradsweep does), so
+the comparison is of the forward/backward passes and statistics, not of the
+random number generators. Per configuration it computes what gradsweep
+records, with autograd for the backward pass: q, preact_mean, c (by the same
+O(B n) identity), act_ch_sq_mean, act_ch_var, saturated_frac, dead_frac,
+delta_sq, grad_w_norm, grad_b_norm.
+
+    torch_bench.py --shapes 64x128,1024x256 [--quick] [--csv FILE]
+Prints one line per shape: seconds for the block (best of 3)."""
+import argparse
+import csv
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+SIGMAS = 8
+ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z,
+               "sigmoid": torch.sigmoid, "silu": F.silu, "gelu": F.gelu, "elu": F.elu,
+               "selu": F.selu}
+
+
+def layer_stats(z, a, d):
+    """The forward statistics of one layer (z, a, d: B × n)."""
+    B, n = z.shape
+    norms = z.norm(dim=1, keepdim=True)
+    u = z / norms
+    total = u.sum(0)
+    c = (total.dot(total) - (u * u).sum()) / (B * (B - 1))
+    mean = a.mean(0)
+    saturated = d.abs() < 1e-3
+    return torch.stack([(z * z).mean(), z.mean(), c, (mean * mean).mean(),
+                        a.var(0, unbiased=False).mean(), saturated.float().mean(),
+                        saturated.all(0).float().mean()])
+
+
+def run_block(width, batch, depth, seeds, act, dtype, sigma_b=0.05):
+    phi = ACTIVATIONS[act]
+    gen = torch.Generator().manual_seed(1)
+    sigmas = [0.5 + 1.5 * k / (SIGMAS - 1) for k in range(SIGMAS)]
+    start = time.perf_counter()
+    for seed in range(seeds):
+        units = [torch.randn(width, width, generator=gen, dtype=dtype) / width ** 0.5
+                 for _ in range(depth)]
+        betas = [torch.randn(width, generator=gen, dtype=dtype) for _ in range(depth)]
+        x = torch.randn(batch, width, generator=gen, dtype=dtype)
+        r = torch.randn(batch, width, generator=gen, dtype=dtype)
+        for sigma_w in sigmas:
+            weights = [(sigma_w * u).requires_grad_() for u in units]
+            biases = [(sigma_b * b).requires_grad_() for b in betas]
+            a, zs, rows = x, [], []
+            for w, b in zip(weights, biases):
+                z = a @ w.T + b
+                z.retain_grad()
+                zr = z.detach().requires_grad_()
+                a_of_z = phi(zr)
+                # φ' elementwise, as autograd sees it
+                d, = torch.autograd.grad(a_of_z.sum(), zr)
+                a = phi(z)
+                with torch.no_grad():
+                    rows.append(layer_stats(z.detach(), a.detach(), d))
+                zs.append(z)
+            loss = (r * zs[-1]).sum(1).mean()
+            loss.backward()
+            with torch.no_grad():
+                backward = [torch.stack([(batch * z.grad).pow(2).mean(), w.grad.norm(),
+                                         b.grad.norm()])
+                            for z, w, b in zip(zs, weights, biases)]
+            torch.stack(rows), torch.stack(backward)  # the per-layer table
+    return time.perf_counter() - start
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--shapes", default="64x128,128x128,1024x256")
+    p.add_argument("--activation", default="tanh", choices=sorted(ACTIVATIONS))
+    p.add_argument("--precision", default="float32", choices=["float32", "float64"])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--csv")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    dtype = torch.float32 if args.precision == "float32" else torch.float64
+    depth, seeds = (6, 1) if args.quick else (20, 2)
+    rows = []
+    for item in args.shapes.split(","):
+        width, batch = map(int, item.split("x"))
+        best = min(run_block(width, batch, depth, seeds, args.activation, dtype)
+                   for _ in range(3))
+        rows.append({"width": width, "batch": batch, "precision": args.precision,
+                     "activation": args.activation, "depth": depth,
+                     "configs": seeds * SIGMAS, "torch_s": f"{best:.6f}"})
+        print(f"torch {width:6d} {batch:6d} {best:10.4f} s", flush=True)
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
