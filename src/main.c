@@ -90,19 +90,34 @@ static int prepare(run *r, gs_error *err) {
 
 /* ---- the launch and the machine ------------------------------------------------------ */
 
-/* srun without a working PMI starts every task as its own one-rank MPI job:
- * N copies of the whole sweep writing one file. Open MPI marks such a process
- * as a singleton; Slurm says how many tasks the step (or job) has. */
+/* srun without a PMI that this MPI speaks: Open MPI 4 aborts inside MPI_Init
+ * (exit 1, "OMPI was not built with SLURM's PMI support"), Open MPI 5 starts
+ * every task as its own one-rank job (N copies of the sweep writing one
+ * file). The first is caught before MPI_Init, the second after. */
+static const char launch_advice[] =
+    "launch with srun --mpi=pmix (Debian's Open MPI) or mpirun -n %s, or use srun -n 1 to run "
+    "a single rank on purpose";
+
+static const char *srun_tasks(void) {
+    const char *tasks = getenv("SLURM_STEP_NUM_TASKS"); /* set by srun, not in a batch script */
+    return getenv("SLURM_STEP_ID") && tasks && atoi(tasks) > 1 ? tasks : NULL;
+}
+
+static bool srun_without_pmi(void) {
+    return srun_tasks() && !getenv("PMIX_RANK") && !getenv("PMI_RANK") && !getenv("PMI_FD") &&
+           !getenv("OMPI_COMM_WORLD_SIZE");
+}
+
 static int check_launch(int size, gs_error *err) {
     const char *ess = getenv("OMPI_MCA_ess");
-    const char *tasks = getenv("SLURM_STEP_NUM_TASKS");
-    if (!tasks) tasks = getenv("SLURM_NTASKS");
-    if (size != 1 || !ess || strcmp(ess, "singleton") != 0 || !tasks || atoi(tasks) <= 1) return 0;
+    const char *tasks = srun_tasks();
+    if (size != 1 || !ess || strcmp(ess, "singleton") != 0 || !tasks) return 0;
+    char advice[256];
+    snprintf(advice, sizeof advice, launch_advice, tasks);
     return gs_fail(err, GS_EXIT_LAUNCH,
-                   "launched wrong: Slurm started %s tasks but each is a separate one-rank MPI "
-                   "job (MPI sees 1 rank); launch with srun --mpi=pmix (Debian's Open MPI) or "
-                   "mpirun -n %s, or use srun -n 1 to run a single rank on purpose",
-                   tasks, tasks);
+                   "launched wrong: srun started %s tasks but each is a separate one-rank MPI "
+                   "job (MPI sees 1 rank); %s",
+                   tasks, advice);
 }
 
 /* The node's available memory in bytes (MemAvailable), 0 if unknown. */
@@ -503,6 +518,18 @@ static int run_theory(run *r, gs_error *err) {
 }
 
 int main(int argc, char **argv) {
+    if (srun_without_pmi()) {
+        const char *procid = getenv("SLURM_PROCID");
+        if (!procid || atoi(procid) == 0) {
+            fprintf(stderr,
+                    "gradsweep: launched wrong: srun started %s tasks without a PMI "
+                    "that MPI can use; ",
+                    srun_tasks());
+            fprintf(stderr, launch_advice, srun_tasks());
+            fputc('\n', stderr);
+        }
+        return GS_EXIT_LAUNCH;
+    }
     MPI_Init(&argc, &argv);
     run r = {.comm = MPI_COMM_WORLD};
     MPI_Comm_rank(r.comm, &r.rank);
@@ -512,7 +539,8 @@ int main(int argc, char **argv) {
 
     interrupt_install();
     int rc = cli_parse(argc, argv, &r.cli, &err);
-    if (!rc) rc = check_launch(r.size, &err);
+    if (!rc && (r.cli.command == GS_CMD_RUN || r.cli.command == GS_CMD_EXPORT))
+        rc = check_launch(r.size, &err);
     if (argc == 1) {
         if (r.rank == 0)
             fprintf(stderr, "usage: gradsweep SWEEP.yaml -o RESULTS.h5 [options], under mpirun "

@@ -1,8 +1,9 @@
 /* interrupt.h — SIGTERM, SIGINT and SIGUSR1 as requests to stop a sweep
- * gracefully (Slurm sends SIGTERM at a time limit, or the signal a job asks
- * for with --signal; mpirun forwards SIGUSR1 to every rank; srun forwards
- * them all). The handlers only record the signal: the scheduler reads it
- * between layers and stops handing out work. */
+ * gracefully. mpirun and srun forward SIGUSR1 to every rank (on SIGTERM they
+ * kill the ranks themselves, srun at once, mpirun a second later), so job
+ * scripts ask Slurm for --signal=B:USR1@... and forward it. The handlers
+ * only record the signal: the scheduler reads it between layers and stops
+ * handing out work. */
 #ifndef GRADSWEEP_INTERRUPT_H
 #define GRADSWEEP_INTERRUPT_H
 
