@@ -7,6 +7,7 @@
 #include "gradsweep/activation.h"
 
 #include "fastmath.h"
+#include "simd.h"
 
 #include <math.h>
 #include <string.h>
@@ -167,18 +168,12 @@ double activation_dphi(const gs_activation *act, double z) {
 
 /* ---- float32: SIMD kernels ---------------------------------------------------------------
  * For the activations whose φ and φ' reduce to exp and tanh, single precision
- * gets its own branch-free kernels (fastmath.h) that the compiler vectorises;
- * on x86-64 each is built twice, for AVX2 and for the baseline, and the loader
- * picks the one the machine runs. They agree with the double formulas to a
+ * gets its own branch-free kernels (fastmath.h) that the compiler vectorises,
+ * each built for AVX2 and for the baseline (simd.h). They agree with the double formulas to a
  * few float ulps (tested), and 1 - |tanh| and σ(-|z|) come without
  * cancellation, so saturated derivatives stay accurate. The rest (gelu,
  * softplus, erf) round the double formulas. */
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SIMD_CLONES
-#endif
 
 SIMD_CLONES static void linear_f32(const float *z, float *a, float *d, size_t n) {
     for (size_t i = 0; i < n; i++) {

@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "simd.h"
+
 /* Partial sums per row reduction: enough for the compiler to fill two AVX
  * registers of doubles, and a fixed summation order on every machine. */
 #define LANES 8
