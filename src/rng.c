@@ -4,9 +4,12 @@
 #include "gradsweep/rng.h"
 
 #include <math.h>
+#include <string.h>
 
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
+#include "simd.h"
+
+#define PHILOX_M0 0xD2511F53ull
+#define PHILOX_M1 0xCD9E8D57ull
 #define PHILOX_W0 0x9E3779B9u /* golden ratio */
 #define PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
 
@@ -138,14 +141,104 @@ static double normal_quantile(double u) {
 
 double rng_normal_quantile(double u) { return normal_quantile(u); }
 
+/* ---- many normals at once --------------------------------------------------------
+ * Drawing weights is O(width²) per layer; one normal at a time the branch on
+ * the tail and the dependent Horner chains leave the core mostly idle. So
+ * rng_normal works through a run of consecutive blocks in structure-of-arrays
+ * form, every step a loop over lanes that the compiler vectorises, and the
+ * arithmetic per element is exactly normal_quantile's (no fused multiply-adds
+ * under -ffp-contract=off, no reassociation): the values are bit for bit
+ * those of the one-at-a-time code (tests/test_rng.c checks it). */
+
+enum { RUN_BLOCKS = 64, RUN_NORMALS = 2 * RUN_BLOCKS };
+
+/* Philox4x32-10 for blocks b0 … b0+blocks-1 of the stream; word w of
+ * block i in out[w][i]. The 32 × 32 → 64-bit products are written as their
+ * low and high halves, which the compiler maps onto vector multiplies. */
+SIMD_CLONES static void philox_run(const gs_stream *s, uint64_t b0, int blocks,
+                                   uint32_t out[4][RUN_BLOCKS]) {
+    uint32_t *c0 = out[0], *c1 = out[1], *c2 = out[2], *c3 = out[3];
+    for (int i = 0; i < blocks; i++) {
+        uint64_t b = b0 + (uint64_t)i;
+        c0[i] = (uint32_t)b;
+        c1[i] = (uint32_t)(b >> 32);
+        c2[i] = s->layer;
+        c3[i] = 0;
+    }
+    uint32_t k0 = s->key[0], k1 = s->key[1];
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) k0 += PHILOX_W0, k1 += PHILOX_W1;
+        for (int i = 0; i < blocks; i++) { /* philox_round, lane by lane */
+            uint32_t hi0 = (uint32_t)(((uint64_t)c0[i] * PHILOX_M0) >> 32);
+            uint32_t hi1 = (uint32_t)(((uint64_t)c2[i] * PHILOX_M1) >> 32);
+            uint32_t lo0 = c0[i] * (uint32_t)PHILOX_M0, lo1 = c2[i] * (uint32_t)PHILOX_M1;
+            uint32_t out0 = hi1 ^ c1[i] ^ k0, out2 = hi0 ^ c3[i] ^ k1;
+            c1[i] = lo1;
+            c3[i] = lo0;
+            c0[i] = out0;
+            c2[i] = out2;
+        }
+    }
+}
+
+/* open01 without a 64-bit integer conversion, which AVX2 lacks: the 53 bits
+ * are hi·2^21 + (lo >> 11), both parts exact in a double and so their sum;
+ * the same value open01 computes. */
+static inline double open01_split(uint32_t hi, uint32_t lo) {
+    double high = (double)(int32_t)(hi ^ 0x80000000u) + 2147483648.0; /* hi as a double */
+    double bits = high * 2097152.0 + (double)(int32_t)(lo >> 11);
+    return (bits + 0.5) * 0x1.0p-53;
+}
+
+/* The 2·blocks normals of blocks b0 …: the central formula for every lane,
+ * then the tails (|u - ½| > 0.425, 15 % of draws) gathered, their logarithm
+ * taken one by one, their rational function again over a vector. */
+SIMD_CLONES static void normal_run(const gs_stream *s, uint64_t b0, int blocks,
+                                   double x[RUN_NORMALS]) {
+    const int count = 2 * blocks;
+    uint32_t r[4][RUN_BLOCKS];
+    philox_run(s, b0, blocks, r);
+    double u[RUN_NORMALS];
+    for (int i = 0; i < blocks; i++) {
+        u[2 * i] = open01_split(r[0][i], r[1][i]);
+        u[2 * i + 1] = open01_split(r[2][i], r[3][i]);
+    }
+    for (int k = 0; k < count; k++) {
+        double q = u[k] - 0.5;
+        x[k] = q * ratio7(as241_a, as241_b, 0.180625 - q * q);
+    }
+    int tail[RUN_NORMALS], m = 0;
+    double t[RUN_NORMALS];
+    for (int k = 0; k < count; k++) {
+        double q = u[k] - 0.5;
+        if (fabs(q) > 0.425) {
+            tail[m] = k;
+            t[m++] = sqrt(-log(q < 0 ? u[k] : 1.0 - u[k]));
+        }
+    }
+    double y[RUN_NORMALS];
+    for (int j = 0; j < m; j++)
+        y[j] = ratio7(as241_c, as241_d, t[j] - 1.6);
+    for (int j = 0; j < m; j++) {
+        int k = tail[j];
+        double v = t[j] <= 5.0 ? y[j] : ratio7(as241_e, as241_f, t[j] - 5.0);
+        x[k] = u[k] < 0.5 ? -v : v;
+    }
+}
+
 void rng_normal(const gs_stream *s, uint64_t first, size_t count, double *out) {
     uint64_t e = first, end = first + count;
+    double run[RUN_NORMALS];
     while (e < end) {
-        uint32_t r[4];
-        block(s, e >> 1, r);
-        double pair[2] = {normal_quantile(open01(r[0], r[1])), normal_quantile(open01(r[2], r[3]))};
-        for (unsigned half = (unsigned)(e & 1); half < 2 && e < end; half++, e++)
-            *out++ = pair[half];
+        uint64_t b0 = e >> 1, last_block = (end - 1) >> 1;
+        int blocks = last_block - b0 + 1 < RUN_BLOCKS ? (int)(last_block - b0 + 1) : RUN_BLOCKS;
+        normal_run(s, b0, blocks, run);
+        size_t skip = (size_t)(e - 2 * b0);
+        size_t take =
+            2 * (size_t)blocks - skip < end - e ? 2 * (size_t)blocks - skip : (size_t)(end - e);
+        memcpy(out, run + skip, take * sizeof *out);
+        out += take;
+        e += take;
     }
 }
 

@@ -41,6 +41,38 @@ static void test_random_access(void) {
         CHECK_MSG(whole[i] == piece[i], "uniform element %d", i);
 }
 
+/* The definition, one element at a time: element e is Φ⁻¹ of the 53-bit
+ * uniform in half e%2 of block e/2. rng_normal computes runs of blocks with
+ * vector code; it must give these values bit for bit, also where a run
+ * starts mid-block and where the block counter crosses into its high word. */
+static double normal_by_definition(const gs_stream *s, uint64_t e) {
+    uint64_t b = e >> 1;
+    uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
+    philox4x32_10(ctr, s->key, out);
+    uint32_t hi = out[2 * (e & 1)], lo = out[2 * (e & 1) + 1];
+    uint64_t bits = ((uint64_t)hi << 32 | lo) >> 11;
+    return rng_normal_quantile(((double)bits + 0.5) * 0x1.0p-53);
+}
+
+static void test_normals_match_definition(void) {
+    static const uint64_t starts[] = {0, 1, 127, 128, 129, (2ull << 32) - 301};
+    static const size_t counts[] = {1, 2, 63, 64, 129, 1000};
+    double x[1000];
+    for (int layer = 0; layer < 2; layer++) {
+        gs_stream s = rng_stream(9, 4, 512, 0, (uint32_t)(layer * 123456), GS_DRAW_WEIGHT);
+        for (size_t a = 0; a < sizeof starts / sizeof *starts; a++) {
+            for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+                rng_normal(&s, starts[a], counts[c], x);
+                for (size_t k = 0; k < counts[c]; k++)
+                    CHECK_MSG(x[k] == normal_by_definition(&s, starts[a] + k),
+                              "element %llu (from %llu, %zu drawn)",
+                              (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
+                              counts[c]);
+            }
+        }
+    }
+}
+
 static int same_first_draws(gs_stream a, gs_stream b) {
     double x[8], y[8];
     rng_normal(&a, 0, 8, x);
@@ -148,6 +180,7 @@ static void test_normal_quantile(void) {
 int main(void) {
     RUN(test_philox_known_answers);
     RUN(test_random_access);
+    RUN(test_normals_match_definition);
     RUN(test_stream_keys);
     RUN(test_normal_quantile);
     RUN(test_normal_moments);
