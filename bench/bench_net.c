@@ -9,8 +9,10 @@
  *
  *   efficiency = GEMM-only time / whole-configuration time
  *
- * Both are best-of-REPEATS timings measured side by side, so the ratio holds
- * on a shared, noisy machine. Prints a table and writes CSV rows:
+ * Both are best-of-N timings taken alternately, side by side, N at least
+ * MIN_REPEATS and large enough that each side has run for MIN_SECONDS (less
+ * with --quick): on a shared, noisy machine the best of many short runs is
+ * the one least disturbed, and the ratio holds. Prints a table and writes CSV rows:
  *   bench_net [--quick] [--precision float32|float64] [--activation NAME]
  *             [--shapes WIDTHxBATCH,...] [--csv FILE]
  * Exit status 0, or 2 on a bad argument. */
@@ -25,8 +27,9 @@
 #include "gradsweep/common.h"
 #include "gradsweep/net.h"
 
-#define SIGMAS  8
-#define REPEATS 3
+#define SIGMAS      8
+#define MIN_REPEATS 3
+#define MAX_REPEATS 200
 
 typedef struct shape {
     int width, batch;
@@ -181,10 +184,14 @@ int main(int argc, char **argv) {
     gs_net *net = net_create();
     for (size_t k = 0; k < n_shapes; k++) {
         int64_t configs = 0;
-        double config_s = INFINITY, gemm_s = INFINITY;
-        for (int r = 0; r < REPEATS; r++) {
-            config_s = fmin(config_s, time_configurations(net, &o, shapes[k], &configs));
-            gemm_s = fmin(gemm_s, time_gemms(&o, shapes[k], configs));
+        double config_s = INFINITY, gemm_s = INFINITY, spent = 0;
+        const double min_seconds = o.quick ? 0.05 : 0.5;
+        for (int r = 0; r < MAX_REPEATS && (r < MIN_REPEATS || spent < min_seconds); r++) {
+            double c = time_configurations(net, &o, shapes[k], &configs);
+            double g = time_gemms(&o, shapes[k], configs);
+            config_s = fmin(config_s, c);
+            gemm_s = fmin(gemm_s, g);
+            spent += g;
         }
         gs_config one = {.depth = o.depth, .width = shapes[k].width, .batch = shapes[k].batch};
         double flops = net_flops(&one) * (double)configs;

@@ -166,101 +166,48 @@ double activation_dphi(const gs_activation *act, double z) {
     case GS_ACT_COUNT: MAP2(NOTHING_SHARED, NAN, NAN);                                             \
     }
 
-/* ---- float32: SIMD kernels ---------------------------------------------------------------
- * For the activations whose φ and φ' reduce to exp and tanh, single precision
- * gets its own branch-free kernels (fastmath.h) that the compiler vectorises,
- * each built for AVX2 and for the baseline (simd.h). They agree with the double formulas to a
- * few float ulps (tested), and 1 - |tanh| and σ(-|z|) come without
- * cancellation, so saturated derivatives stay accurate. The rest (gelu,
- * softplus, erf) round the double formulas. */
+/* ---- SIMD kernels -------------------------------------------------------------------
+ * For the activations whose φ and φ' reduce to exp and tanh, both precisions
+ * get branch-free kernels (fastmath.h, activation_kernels.inc) that the
+ * compiler vectorises, each built for AVX2 and for the baseline (simd.h).
+ * They agree with the scalar functions to a few ulps (tested), and 1 - |tanh|
+ * and σ(-|z|) come without cancellation, so saturated derivatives stay
+ * accurate (libm's tanh gives φ' = 1 - t² = 0 once t rounds to ±1). The rest
+ * (gelu, softplus, erf) use the library functions: the double formulas,
+ * rounded to float in single precision. */
 
-
-SIMD_CLONES static void linear_f32(const float *z, float *a, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        a[i] = z[i];
-        d[i] = 1.0f;
-    }
-}
-
-/* Each kernel computes every candidate value unconditionally and then picks
- * one: under the default -ftrapping-math the compiler may not speculate a
- * floating-point operation that sits behind a condition, and would give up
- * on vectorising the loop. */
-
-SIMD_CLONES static void relu_f32(const float *z, float *a, float *d, size_t n, float slope) {
-    for (size_t i = 0; i < n; i++) {
-        float v = z[i], sv = slope * v;
-        a[i] = v > 0 ? v : (v <= 0 ? sv : v);
-        d[i] = v > 0 ? 1.0f : (v <= 0 ? slope : v);
-    }
-}
-
-SIMD_CLONES static void tanh_f32(const float *z, float *a, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float rest, t = fast_tanhf(z[i], &rest);
-        a[i] = t;
-        d[i] = rest * (2.0f - rest); /* 1 - t² = (1 - |t|)(1 + |t|) */
-    }
-}
-
-/* σ(z) and 1 - σ(z) from e = e^-|z|, neither losing precision: for z >= 0
- * σ = 1/(1+e) and 1 - σ = e/(1+e); for z < 0 the other way round. */
-static inline void sigmoid_parts(float v, float *g, float *rest) {
-    float e = fast_expf(-fabsf(v)), p = 1.0f / (1.0f + e), ep = e * p;
-    *g = v >= 0 ? p : ep;
-    *rest = v >= 0 ? ep : p;
-}
-
-SIMD_CLONES static void sigmoid_f32(const float *z, float *a, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float g, rest;
-        sigmoid_parts(z[i], &g, &rest);
-        a[i] = g;
-        d[i] = g * rest;
-    }
-}
-
-/* silu: z·σ(z), and σ(z)(1 + z(1 - σ(z))) */
-SIMD_CLONES static void silu_f32(const float *z, float *a, float *d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float v = z[i], g, rest;
-        sigmoid_parts(v, &g, &rest);
-        a[i] = v * g;
-        d[i] = g * (1.0f + v * rest);
-    }
-}
-
-/* elu (scale 1, alpha 1) and selu (λ, α): z > 0 ? λz : λα(e^z - 1). */
-SIMD_CLONES static void elu_f32(const float *z, float *a, float *d, size_t n, float scale,
-                                float alpha) {
-    for (size_t i = 0; i < n; i++) {
-        float v = z[i], e = fast_expf(v);
-        float negative = alpha * fast_expm1f(v, e), negative_d = alpha * e;
-        a[i] = scale * (v > 0 ? v : negative);
-        d[i] = scale * (v > 0 ? 1.0f : negative_d);
-    }
-}
-
-static void rounded_double_f32(const gs_activation *act, const float *z, float *a, float *d,
-                               size_t n) {
+static void library_f32(const gs_activation *act, const float *z, float *a, float *d, size_t n) {
     FORWARD_DERIVATIVE_BODY
 }
 
-void activation_apply_f32(const gs_activation *act, const float *z, float *a, float *d, size_t n) {
-    switch (act->kind) {
-    case GS_ACT_LINEAR: linear_f32(z, a, d, n); return;
-    case GS_ACT_RELU: relu_f32(z, a, d, n, 0.0f); return;
-    case GS_ACT_LEAKY_RELU: relu_f32(z, a, d, n, (float)act->slope); return;
-    case GS_ACT_TANH: tanh_f32(z, a, d, n); return;
-    case GS_ACT_SIGMOID: sigmoid_f32(z, a, d, n); return;
-    case GS_ACT_SILU: silu_f32(z, a, d, n); return;
-    case GS_ACT_ELU: elu_f32(z, a, d, n, 1.0f, 1.0f); return;
-    case GS_ACT_SELU: elu_f32(z, a, d, n, (float)GS_SELU_LAMBDA, (float)GS_SELU_ALPHA); return;
-    default: rounded_double_f32(act, z, a, d, n); return;
-    }
-}
-
-void activation_apply_f64(const gs_activation *act, const double *z, double *a, double *d,
-                          size_t n) {
+static void library_f64(const gs_activation *act, const double *z, double *a, double *d, size_t n) {
     FORWARD_DERIVATIVE_BODY
 }
+
+#define REAL       float
+#define SUFFIX(x)  x##_f32
+#define FABS       fabsf
+#define FAST_EXP   fast_expf
+#define FAST_EXPM1 fast_expm1f
+#define FAST_TANH  fast_tanhf
+#include "activation_kernels.inc"
+#undef REAL
+#undef SUFFIX
+#undef FABS
+#undef FAST_EXP
+#undef FAST_EXPM1
+#undef FAST_TANH
+
+#define REAL       double
+#define SUFFIX(x)  x##_f64
+#define FABS       fabs
+#define FAST_EXP   fast_exp
+#define FAST_EXPM1 fast_expm1
+#define FAST_TANH  fast_tanh
+#include "activation_kernels.inc"
+#undef REAL
+#undef SUFFIX
+#undef FABS
+#undef FAST_EXP
+#undef FAST_EXPM1
+#undef FAST_TANH

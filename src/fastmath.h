@@ -1,8 +1,9 @@
-/* fastmath.h — single-precision exp, expm1 and tanh for the float32 network,
- * written so that the compiler turns a loop over them into SIMD code (no
- * library calls, no branches: selects instead). Accurate to a few units in
- * the last place of a float (tests/test_activation.c measures it), which is
- * what float32 arithmetic can hold anyway. NaN in gives NaN out.
+/* fastmath.h — exp, expm1 and tanh in single and double precision for the
+ * activation kernels, written so that the compiler turns a loop over them
+ * into SIMD code (no library calls, no branches: selects instead). Accurate
+ * to a few units in the last place (tests/test_activation.c measures it);
+ * libm's versions are correctly rounded or nearly, but one element at a time.
+ * NaN in gives NaN out.
  *
  * Internal to the maths: included by activation.c only. */
 #ifndef GRADSWEEP_FASTMATH_H
@@ -64,6 +65,101 @@ static inline float fast_tanhf(float x, float *one_minus_abs) {
     bool small = ax < 0.4f;
     *one_minus_abs = small ? 1.0f - fabsf(series) : tail;
     return small ? series : copysignf(1.0f - tail, x);
+}
+
+/* ---- double precision ------------------------------------------------------------ */
+
+static inline double bits_to_double(uint64_t bits) {
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+static inline uint64_t double_to_bits(double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits;
+}
+
+static inline double horner_f64(const double *c, int n, double x) {
+    double p = c[n - 1];
+    for (int k = n - 2; k >= 0; k--)
+        p = p * x + c[k];
+    return p;
+}
+
+/* 1/k! for k = 0 … 14 */
+static const double exp_series_f64[15] = {1.0,
+                                          1.0,
+                                          1.0 / 2,
+                                          1.0 / 6,
+                                          1.0 / 24,
+                                          1.0 / 120,
+                                          1.0 / 720,
+                                          1.0 / 5040,
+                                          1.0 / 40320,
+                                          1.0 / 362880,
+                                          1.0 / 3628800,
+                                          1.0 / 39916800,
+                                          1.0 / 479001600,
+                                          1.0 / 6227020800,
+                                          1.0 / 87178291200};
+/* tanh x / x = Σ t_k x^2k, t_k = 2^2k (2^2k - 1) B_2k / (2k)! (B: Bernoulli numbers) */
+static const double tanh_series_f64[13] = {
+    1.0,
+    -1.0 / 3,
+    2.0 / 15,
+    -17.0 / 315,
+    62.0 / 2835,
+    -1382.0 / 155925,
+    21844.0 / 6081075,
+    -929569.0 / 638512875,
+    6404582.0 / 10854718875,
+    -443861162.0 / 1856156927625,
+    18888466084.0 / 194896477400625,
+    -113927491862.0 / 2900518163668125,
+    1.5918905069328964e-05}; /* 58870668456604 / 3698160658676859375 */
+
+/* e^x for x ≤ 709 (clamped above: callers need e^x only where it is finite,
+ * or its clamp), 0 below -708 (where e^x is below the smallest normal
+ * double); NaN propagates. Cody–Waite reduction x = k ln 2 + r with ln 2 in
+ * two parts, the first with trailing zeros so that k·LN2_HI is exact;
+ * |r| ≤ ln2/2 and e^r by its Taylor series to r^13 (truncation < 5e-18
+ * relative); 2^k built in the exponent field. k comes out of the rounding
+ * trick as the low bits of a double, which spares a double → int64
+ * conversion that AVX2 lacks. */
+static inline double fast_exp(double x) {
+    static const double LN2_HI = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
+    static const double LN2_LO = 1.90821492927058770002e-10;
+    static const double ROUND = 0x1.8p52; /* adding it rounds to an integer in the low bits */
+    double xc = x > 709.0 ? 709.0 : (x < -708.0 ? -708.0 : x);
+    xc = x == x ? xc : 0.0;
+    double shifted = xc * 1.4426950408889634074 + ROUND;
+    double k = shifted - ROUND;
+    double r = (xc - k * LN2_HI) - k * LN2_LO;
+    uint64_t scale_bits = (double_to_bits(shifted) + 1023) << 52; /* 2^k: k + 1023 in [1, 2046] */
+    double e = horner_f64(exp_series_f64, 14, r) * bits_to_double(scale_bits);
+    e = x < -708.0 ? 0.0 : e;
+    return x == x ? e : x;
+}
+
+/* e^x - 1 for x ≤ 709: x times the series of (e^x - 1)/x to x^12 for
+ * |x| < 0.35 (truncation < 2e-17 relative), else e^x - 1. */
+static inline double fast_expm1(double x, double ex) {
+    double series = x * horner_f64(exp_series_f64 + 1, 13, x);
+    return fabs(x) < 0.35 ? series : ex - 1.0;
+}
+
+/* tanh x, and 1 - |tanh x| without cancellation: for |x| < 0.3 the odd
+ * Taylor series to x^25 (truncation < 5e-18 relative); beyond it, with
+ * e = e^{-2|x|}, |tanh x| = (1 - e)/(1 + e) and 1 - |tanh x| = 2e/(1 + e). */
+static inline double fast_tanh(double x, double *one_minus_abs) {
+    double ax = fabs(x);
+    double series = x * horner_f64(tanh_series_f64, 13, x * x);
+    double e = fast_exp(-2.0 * ax), inverse = 1.0 / (1.0 + e);
+    bool small = ax < 0.3;
+    *one_minus_abs = small ? 1.0 - fabs(series) : 2.0 * e * inverse;
+    return small ? series : copysign((1.0 - e) * inverse, x);
 }
 
 #endif

@@ -46,9 +46,12 @@ const char *activation_flag_meanings(void);
 double activation_phi(const gs_activation *act, double z);
 double activation_dphi(const gs_activation *act, double z);
 
-/* Elementwise over n values: a[i] = φ(z[i]) and d[i] = φ'(z[i]), in one pass
- * (bit for bit activation_phi / activation_dphi, rounded once to float in
- * the float version). a may alias z; d may not. */
+/* Elementwise over n values: a[i] = φ(z[i]) and d[i] = φ'(z[i]), in one pass.
+ * tanh, sigmoid, silu, elu and selu go through SIMD kernels within 6 ulps of
+ * the exact values (measured ≤ 4 in both precisions), accurate in the
+ * saturated tails where 1 - tanh² would cancel; the others give
+ * activation_phi / activation_dphi bit for bit (rounded once to float in the
+ * float version). a may alias z; d may not. */
 void activation_apply_f32(const gs_activation *act, const float *z, float *a, float *d, size_t n);
 void activation_apply_f64(const gs_activation *act, const double *z, double *a, double *d,
                           size_t n);
