@@ -570,14 +570,17 @@ static const char help_simulate[] =
     "configuration takes its time (measured here on real networks of each shape, as\n"
     "--dry-run does, or read from the elapsed_s of a finished results file with\n"
     "--times), a message takes --latency-us to arrive (default 20), and rank 0 spends\n"
-    "--message-us on each one it handles (default 5). Rank 0 computes too and answers\n"
+    "--message-us on each assignment it sends, receiving the completion that prompted\n"
+    "it included (default 5). Rank 0 computes too and answers\n"
     "between its own layers, as the real one does; the table also shows rank 0\n"
     "dedicated to handing out (--dedicated-master).\n"
     "\n"
     "For each rank count (default 64,256,1024,4096): predicted wall time, efficiency\n"
     "(work / (computing ranks x wall)), rank 0's load (share of its time spent on\n"
-    "messages) and the mean wait of a worker for its next configuration. Rank 0 is the\n"
-    "bottleneck where its load nears 1 or a dedicated rank 0 does better.\n";
+    "messages), the mean wait of a worker for its next configuration, and the messages\n"
+    "through rank 0 per configuration (completions in and assignments out; bundles of\n"
+    "short configurations make it fall below 2). Rank 0 is the bottleneck where its\n"
+    "load nears 1 or a dedicated rank 0 does better.\n";
 
 void cli_print_help(FILE *out, gs_command topic) {
     fputs(topic == GS_CMD_EXPORT     ? help_export

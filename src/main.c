@@ -398,18 +398,18 @@ static int run_simulate(run *r, gs_error *err) {
                r->spec.name, (long long)g->count, gs_format_seconds(work, b, sizeof b),
                measured ? "elapsed_s of the results file" : "estimated on this machine",
                model.message_s * 1e6, model.latency_s * 1e6);
-        printf("%8s %-9s %12s %10s %12s %14s\n", "ranks", "rank 0", "wall", "efficiency",
-               "rank-0 load", "mean wait (s)");
+        printf("%8s %-9s %12s %10s %12s %14s %12s\n", "ranks", "rank 0", "wall", "efficiency",
+               "rank-0 load", "mean wait (s)", "msgs/config");
         for (int k = 0; k < n_ranks; k++) {
             for (int dedicated = 0; dedicated < 2; dedicated++) {
                 if (dedicated && ranks[k] < 2) continue;
                 model.dedicated_master = dedicated;
                 gs_sim_result res;
                 simulate_sweep(g->count, seconds, layers, group, ranks[k], &model, &res);
-                printf("%8d %-9s %12s %10.3f %12.3f %14.2e\n", ranks[k],
+                printf("%8d %-9s %12s %10.3f %12.3f %14.2e %12.3f\n", ranks[k],
                        dedicated ? "dedicated" : "computes",
                        gs_format_seconds(res.wall_s, b, sizeof b), res.efficiency, res.master_load,
-                       res.mean_wait_s);
+                       res.mean_wait_s, (double)res.messages / (double)g->count);
             }
         }
     }

@@ -128,6 +128,7 @@ static void refill_to(sim *s, int w, int depth, double now) {
         double at = fmax(now, s->master_free) + s->model->message_s;
         s->master_free = at;
         s->master_busy += s->model->message_s;
+        s->messages++;
         push(&s->events, (event){at + s->model->latency_s, ASSIGN_ARRIVES, w, message, 0});
     }
 }

@@ -1304,11 +1304,17 @@ int store_read_elapsed(const char *path, const gs_grid *grid, double *seconds, g
     hsize_t n = 0;
     int rc = 0;
     if (space < 0 || H5Sget_simple_extent_ndims(space) != 1 ||
-        H5Sget_simple_extent_dims(space, &n, NULL) != 1 || (int64_t)n != grid->count)
+        H5Sget_simple_extent_dims(space, &n, NULL) != 1)
         rc = gs_fail(err, GS_EXIT_USAGE,
-                     "--times: \"%s\" is not a results file of this sweep (it needs elapsed_s "
-                     "for %lld configurations)",
-                     path, (long long)grid->count);
+                     "--times: \"%s\" has no elapsed_s per configuration: give a gradsweep "
+                     "results file of this sweep",
+                     path);
+    else if ((int64_t)n != grid->count)
+        rc = gs_fail(err, GS_EXIT_USAGE,
+                     "--times: \"%s\" holds %llu configurations, this sweep has %lld: give the "
+                     "results file of this sweep (a partial run will do: configurations not "
+                     "yet computed get the modelled time)",
+                     path, (unsigned long long)n, (long long)grid->count);
     else if (H5Dread(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, seconds) < 0)
         rc = gs_fail(err, GS_EXIT_USAGE, "--times: reading elapsed_s of \"%s\" failed", path);
     if (space >= 0) H5Sclose(space);

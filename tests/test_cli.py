@@ -152,3 +152,31 @@ def test_export_writes_the_network(gradsweep, tmp_path):
         assert f["grad_w"].shape == (depth, width, width) and f["delta"].shape == (depth, batch, width)
     beyond = gradsweep(["export", *QUICK, "--config", "12", "-o", "x.h5"], cwd=tmp_path)
     assert beyond.returncode == EXIT_USAGE and "configurations 0 to 11" in beyond.stderr
+
+
+def simulate_rows(stdout):
+    """ranks, rank 0's role, efficiency, msgs/config of each row of the table."""
+    rows = []
+    for line in stdout.splitlines():
+        fields = line.split()
+        if fields and fields[0].isdigit():
+            rows.append((int(fields[0]), fields[1], float(fields[-4]), float(fields[-1])))
+    return rows
+
+
+def test_simulate_replays_measured_times(gradsweep, tmp_path):
+    out = gradsweep([*QUICK, "-o", "q.h5", "--progress", "0"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    sim = gradsweep(["simulate", *QUICK, "--times", "q.h5", "--ranks", "1,4"], cwd=tmp_path)
+    assert sim.returncode == 0, sim
+    assert "12 configurations" in sim.stdout and "elapsed_s of the results file" in sim.stdout
+    rows = simulate_rows(sim.stdout)
+    assert [(r[0], r[1]) for r in rows] == [(1, "computes"), (4, "computes"), (4, "dedicated")]
+    one, four = rows[0], rows[1]
+    assert one[2] == 1.0 and one[3] == 0.0  # one rank: all its own work, no messages
+    assert 0 < four[2] <= 1.0 and four[3] > 0
+    # a results file of another sweep is refused, naming both sizes
+    other = gradsweep(["simulate", "--depth", "3", "--width", "8", "--sigma-w", "1",
+                       "--activation", "relu", "--times", "q.h5"], cwd=tmp_path)
+    assert other.returncode == EXIT_USAGE
+    assert "holds 12 configurations, this sweep has 1" in other.stderr

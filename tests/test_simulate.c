@@ -30,8 +30,9 @@ static void test_even_split(void) {
     simulate_sweep(N, seconds, layers, NULL, RANKS, &free_messages, &r);
     CHECK_NEAR(r.wall_s, 125, 1.0); /* 1000 / 8, within one configuration */
     CHECK(r.efficiency > 0.99);
-    /* one DONE per bundle: several cheap configurations share a message */
-    CHECK(r.messages > 0 && r.messages < N);
+    /* a completion in and an assignment out per bundle, and stops: one
+     * configuration per bundle would make 2 N + RANKS - 1; bundles make fewer */
+    CHECK(r.messages > 0 && r.messages < 2 * N);
     free(seconds);
     free(layers);
 }

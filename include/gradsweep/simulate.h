@@ -26,7 +26,7 @@ typedef struct gs_sim_result {
     double efficiency;  /* busy_s / (computing ranks × wall_s) */
     double master_load; /* share of wall rank 0 spends handling messages */
     double mean_wait_s; /* mean time a worker sat idle waiting for a task */
-    int64_t messages;   /* messages rank 0 handled */
+    int64_t messages;   /* messages rank 0 handled: completions received, assignments sent */
 } gs_sim_result;
 
 /* Simulates n configurations on `ranks` ranks. group may be NULL. */
