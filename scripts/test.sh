@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the whole test suite from a clean checkout on Debian 12: installs
 # missing packages, builds, and runs every test through CTest, first in the
-# optimised build, then under AddressSanitizer + UndefinedBehaviorSanitizer.
+# optimised build, then under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the sweep-file parser under libFuzzer for a bounded time.
 #   scripts/test.sh            everything
 #   scripts/test.sh -R oracle  only tests whose name matches (passed to ctest)
 set -euo pipefail
@@ -13,4 +14,8 @@ scripts/build.sh default
 ctest --preset default "$@"
 scripts/build.sh asan
 ctest --preset asan -L sanitize "$@"
+# The sweep-file parser under libFuzzer: every seed and regression, then 60 s
+# of fuzzing (tests/fuzz/README.md).
+scripts/build.sh fuzz
+ctest --preset fuzz "$@"
 echo "test.sh: all tests passed in $((SECONDS - start)) s"

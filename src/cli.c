@@ -204,7 +204,7 @@ static int parse_microseconds(const char *option, const char *text, double *out,
 }
 
 static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
-    long v;
+    long v = 0;
     switch (c) {
     case OPT_RESUME: cli->resume = true; return 0;
     case OPT_RETRY_FAILED: cli->retry_failed = true; return 0;

@@ -156,10 +156,15 @@ static int check_memory(const run *r, gs_error *err) {
     const gs_spec *spec = &r->spec;
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
+    /* Every shape is checked, and the one needing most is named: raising the
+     * limit to that figure makes the whole sweep fit. */
+    gs_config worst = {0};
+    gs_memory_plan worst_plan = {0};
+    int too_big = 0, shapes = 0;
     for (size_t d = 0; d < depth->count; d++)
         for (size_t w = 0; w < width->count; w++)
             for (size_t b = 0; b < batch->count; b++)
-                for (size_t i = 0; i < init->count; i++) {
+                for (size_t i = 0; i < init->count; i++, shapes++) {
                     gs_config cfg = {.depth = (int)depth->integer[d],
                                      .width = (int)width->integer[w],
                                      .batch = (int)batch->integer[b],
@@ -167,20 +172,23 @@ static int check_memory(const run *r, gs_error *err) {
                                      .precision = spec->precision};
                     gs_memory_plan plan;
                     if (net_memory_plan(&cfg, r->memory_limit, &plan)) continue;
-                    char need[32], limit[32];
-                    return gs_fail(
-                        err, GS_EXIT_RESOURCES,
-                        "depth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
-                        "weights redrawn and activations checkpointed, and a rank may use %s "
-                        "(--max-memory; default: the node's available memory shared by its "
-                        "ranks); allow more memory, run fewer ranks per node, or shrink the "
-                        "largest configuration",
-                        cfg.depth, cfg.width, cfg.batch, init_name(cfg.init),
-                        precision_name(cfg.precision),
-                        gs_format_bytes((double)plan.bytes, need, sizeof need),
-                        gs_format_bytes((double)r->memory_limit, limit, sizeof limit));
+                    if (too_big++ == 0 || plan.bytes > worst_plan.bytes) worst = cfg, worst_plan = plan;
                 }
-    return 0;
+    if (!too_big) return 0;
+    char need[32], limit[32], which[96] = "";
+    if (shapes > 1)
+        snprintf(which, sizeof which, "%d of the sweep's %d network shapes do not fit; ", too_big,
+                 shapes);
+    return gs_fail(err, GS_EXIT_RESOURCES,
+                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
+                   "weights redrawn and activations checkpointed, and a rank may use %s "
+                   "(--max-memory; default: the node's available memory shared by its "
+                   "ranks); allow more memory, run fewer ranks per node, or shrink the "
+                   "largest configuration",
+                   which, worst.depth, worst.width, worst.batch, init_name(worst.init),
+                   precision_name(worst.precision),
+                   gs_format_bytes((double)worst_plan.bytes, need, sizeof need),
+                   gs_format_bytes((double)r->memory_limit, limit, sizeof limit));
 }
 
 static void set_blas_threads(const gs_cli *cli) {

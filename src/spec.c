@@ -34,6 +34,12 @@
  * keeps a wrong path (a results file, a log) from being read whole. */
 #define SPEC_MAX_FILE_BYTES    ((size_t)16 << 20)
 #define SPEC_MAX_AXIS_VALUES   1000000
+/* spec_to_yaml writes every value: a valid sweep (at most 2^40 configurations,
+ * so at most two axes near a million values) can take 2 million values of up
+ * to 25 bytes ("2.2250738585072014e-308, "). Text that is parsed, rather than
+ * read from a user's file, may be that long, so the canonical YAML stored in a
+ * results file always reads back. */
+#define SPEC_MAX_TEXT_BYTES    ((size_t)64 << 20)
 #define SPEC_MAX_NAME_BYTES    256
 #define SPEC_MAX_SIGMA         1e6
 /* Generators compute in floating point (10^log10(x) is rarely exact), so an
@@ -45,7 +51,7 @@
  * document holds ~170 bytes per node, so both are bounded before loading:
  * 16 MiB of "[" would otherwise take hours, and of "1," gigabytes. */
 #define SPEC_MAX_NESTING       32
-#define SPEC_MAX_NODES         (SPEC_MAX_AXIS_VALUES + 100000)
+#define SPEC_MAX_NODES         (2 * SPEC_MAX_AXIS_VALUES + 100000)
 /* User text quoted in a message is cut to this many bytes so the message stays one line. */
 #define SPEC_SHOWN_BYTES       64
 
@@ -166,38 +172,55 @@ typedef struct where {
 
 static int fail_at(gs_error *err, where at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static const char *show(const char *text, char *buf, size_t size);
+static int is_printable_line(const char *text);
+static int is_printable_char(unsigned long c);
+static size_t utf8_decode(const unsigned char *p, unsigned long *code);
 
 static int fail_at(gs_error *err, where at, const char *fmt, ...) {
-    char location[512] = "", body[1024];
+    char location[512] = "", body[1024], key[SPEC_SHOWN_BYTES];
     if (at.source && at.line > 0)
         snprintf(location, sizeof location, "%s:%d: ", at.source, at.line);
     else if (at.source)
         snprintf(location, sizeof location, "%s: ", at.source);
+    /* An unknown key is the user's text: shown as written only if it is a short
+     * line of printable text, else quoted, escaped and cut like any value. */
+    const char *shown_key = at.key;
+    if (shown_key && (strlen(shown_key) > sizeof key - 10 || !is_printable_line(shown_key)))
+        shown_key = show(shown_key, key, sizeof key);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    return gs_fail(err, GS_EXIT_USAGE, "%s%s%s%s", location, at.key ? at.key : "",
-                   at.key ? ": " : "", body);
+    return gs_fail(err, GS_EXIT_USAGE, "%s%s%s%s", location, shown_key ? shown_key : "",
+                   shown_key ? ": " : "", body);
 }
 
-/* User text as a message shows it: in double quotes, control characters
- * escaped and long text cut (at a UTF-8 character boundary), so that a
- * message stays one line whatever the file holds. */
+/* User text as a message shows it: in double quotes, characters that are not
+ * printable escaped (\x09, \u2028; bytes that are not UTF-8 as \xFF) and long
+ * text cut (at a character boundary), so that a message stays one line of
+ * text whatever the file or the command line holds. */
 static const char *show(const char *text, char *buf, size_t size) {
-    size_t n = 0, limit = size - 8; /* room for an escape, "...", the quote and the NUL */
+    size_t n = 0;
     buf[n++] = '"';
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        /* Cut before a character that might not fit, never inside one. */
-        if ((*p & 0xC0) != 0x80 && n + 4 > limit) {
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        unsigned long c;
+        size_t length = utf8_decode(p, &c);
+        char escape[16] = "";
+        if (length == 0)
+            length = 1, snprintf(escape, sizeof escape, "\\x%02X", *p);
+        else if (!is_printable_char(c))
+            snprintf(escape, sizeof escape, c < 0x80 ? "\\x%02lX" : "\\u%04lX", c);
+        size_t out = *escape ? strlen(escape) : length;
+        /* Cut before a character that does not fit with "...", the quote and the NUL. */
+        if (n + out + 5 > size) {
             memcpy(buf + n, "...", 3);
             n += 3;
             break;
         }
-        if (*p < 0x20 || *p == 0x7F)
-            n += (size_t)snprintf(buf + n, size - n, "\\x%02X", *p);
-        else
-            buf[n++] = (char)*p;
+        memcpy(buf + n, *escape ? escape : (const char *)p, out);
+        n += out;
+        p += length;
     }
     buf[n++] = '"';
     buf[n] = '\0';
@@ -326,6 +349,12 @@ static size_t utf8_decode(const unsigned char *p, unsigned long *code) {
     return n;
 }
 
+/* A character YAML calls printable, less the line and paragraph separators. */
+static int is_printable_char(unsigned long c) {
+    return (c >= 0x20 && c <= 0x7E) || (c >= 0xA0 && c <= 0xD7FF && c != 0x2028 && c != 0x2029) ||
+           (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
+}
+
 /* A name goes into results files and messages, and spec_to_yaml writes it in
  * double quotes for libyaml to read back: so one line of characters that YAML
  * calls printable, without line or paragraph separators. */
@@ -334,11 +363,7 @@ static int is_printable_line(const char *text) {
     while (*p) {
         unsigned long c;
         size_t n = utf8_decode(p, &c);
-        if (n == 0) return 0;
-        int printable = (c >= 0x20 && c <= 0x7E) ||
-                        (c >= 0xA0 && c <= 0xD7FF && c != 0x2028 && c != 0x2029) ||
-                        (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
-        if (!printable) return 0;
+        if (n == 0 || !is_printable_char(c)) return 0;
         p += n;
     }
     return 1;
@@ -1169,6 +1194,16 @@ static int read_sweep(yaml_reader *r, gs_spec *spec) {
     return 0;
 }
 
+/* Whether line (1-based) of text starts with indentation that holds a tab. */
+static int indented_with_tab(const char *text, size_t length, size_t line) {
+    size_t i = 0;
+    for (size_t l = 1; l < line && i < length; i++)
+        if (text[i] == '\n') l++;
+    for (; i < length && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t') return 1;
+    return 0;
+}
+
 /* Turns libyaml's complaint into "FILE:LINE:COL: malformed YAML: ...". */
 static int fail_malformed(const yaml_parser_t *parser, const char *text, size_t length,
                           const char *source, gs_error *err) {
@@ -1183,12 +1218,24 @@ static int fail_malformed(const yaml_parser_t *parser, const char *text, size_t 
         column = 1;
         for (size_t i = 0; i < offset; i++, column++)
             if (text[i] == '\n') line++, column = 0;
+        /* libyaml names the code point of a control character, the byte of bad UTF-8 */
+        int utf8 = parser->problem && strstr(parser->problem, "UTF-8");
         if (parser->problem_value != -1)
-            snprintf(detail, sizeof detail, " (byte 0x%02X); a sweep file must be UTF-8 text",
+            snprintf(detail, sizeof detail,
+                     utf8 ? " (byte 0x%02X); a sweep file must be UTF-8 text"
+                          : " (U+%04X); a sweep file must be printable text",
                      (unsigned)parser->problem_value);
     } else if (parser->context) {
         snprintf(detail, sizeof detail, " (%s on line %zu)", parser->context,
                  parser->context_mark.line + 1);
+    }
+    /* libyaml mostly calls a tab in the indentation "a character that cannot
+     * start any token": say what it is. */
+    if (parser->error != YAML_READER_ERROR && parser->problem && !strstr(parser->problem, "tab") &&
+        indented_with_tab(text, length, line)) {
+        size_t n = strlen(detail);
+        snprintf(detail + n, sizeof detail - n,
+                 "; line %zu is indented with a tab: indent with spaces", line);
     }
     return gs_fail(err, GS_EXIT_USAGE, "%s:%zu:%zu: malformed YAML: %s%s", source, line, column,
                    parser->problem ? parser->problem : "unknown problem", detail);
@@ -1273,9 +1320,9 @@ int spec_parse_yaml(gs_spec *spec, const char *text, size_t length, const char *
         free(spec->source_path);
         spec->source_path = gs_strdup(source);
     }
-    if (length > SPEC_MAX_FILE_BYTES)
+    if (length > SPEC_MAX_TEXT_BYTES)
         return fail_at(err, (where){source, 0, NULL},
-                       "the sweep file is larger than 16 MiB; write long axes as generators "
+                       "the sweep file is larger than 64 MiB; write long axes as generators "
                        "(linspace, range, ...)");
     int rc = check_structure(text, length, source, err);
     if (rc) return rc;

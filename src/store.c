@@ -1163,6 +1163,32 @@ static char *read_root_string(hid_t file, const char *name) {
     return text;
 }
 
+/* Resuming rewrites the run's attributes (command line, ranks, times), which
+ * may need new room in the file. On a full disk that write fails, and HDF5
+ * cannot then close the file cleanly (it crashes in MPI_Finalize), so the
+ * room is checked first, before the file is opened for writing. Every row is
+ * allocated when the file is created: the sweep itself needs no more. */
+#define RESUME_ROOM (1 << 20)
+
+static int check_resume_space(const char *path, gs_error *err) {
+    char *dir = directory_of(path);
+    struct statvfs fs;
+    int rc = 0;
+    if (statvfs(dir, &fs) == 0) {
+        double available = (double)fs.f_bavail * (double)fs.f_frsize;
+        if (available < RESUME_ROOM) {
+            char have[32];
+            rc = gs_fail(err, GS_EXIT_OUTPUT,
+                         "--resume: the file system holding \"%s\" has %s free, and resuming "
+                         "needs about 1 MiB to record this run; free some space and run the same "
+                         "command again (the file is untouched)",
+                         path, gs_format_bytes(available, have, sizeof have));
+        }
+    }
+    free(dir);
+    return rc;
+}
+
 /* Rank 0, before anything collective: is path a results file of this very
  * sweep? Reads its status column into status[N]. */
 static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_spec,
@@ -1174,6 +1200,14 @@ static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_s
                        "--resume: \"%s\" does not exist, so there is nothing to resume; run "
                        "without --resume to start the sweep",
                        path);
+    if (S_ISDIR(st.st_mode))
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "--resume: \"%s\" is a directory; give the results file to continue", path);
+    if (access(path, W_OK) != 0)
+        return gs_fail(err, GS_EXIT_OUTPUT,
+                       "--resume: \"%s\" cannot be written (%s), and resuming writes into it; "
+                       "make it writable, or copy it somewhere writable and resume the copy",
+                       path, strerror(errno));
     if (H5Fis_hdf5(path) <= 0)
         return gs_fail(err, GS_EXIT_OUTPUT,
                        "--resume: \"%s\" is not an HDF5 file, or it is truncated or damaged; "
@@ -1221,7 +1255,7 @@ static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_s
     H5Fclose(file);
     free(schema);
     free(spec);
-    return rc;
+    return rc ? rc : check_resume_space(path, err);
 }
 
 /* Opens path for writing, collectively, with every dataset of the table. */

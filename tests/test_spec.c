@@ -19,6 +19,14 @@
 
 static const char *data_dir;
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 /* The example of the documentation, line for line (the line numbers matter). */
 static const char example_yaml[] =
     "name: lecture-demo\n"                                      /* 1 */
@@ -738,6 +746,11 @@ static void test_malformed(void) {
                  "sweep.yaml:3:11: malformed YAML: "
                  "invalid leading UTF-8 octet (byte 0xFF); a sweep file must be UTF-8 text",
                  NULL);
+    expect_error("name: t\ngrid:\n\tdepth: 3\n",
+                 "sweep.yaml:3:1: malformed YAML: found character that cannot start any token "
+                 "(while scanning for the next token on line 3); line 3 is indented with a tab: "
+                 "indent with spaces",
+                 NULL);
     expect_error("name: t\n  x: 1\n",
                  "sweep.yaml:2:4: malformed YAML: mapping values are not "
                  "allowed in this context",
@@ -773,7 +786,7 @@ static void test_malformed(void) {
         memset(&err, 0, sizeof err);
         CHECK(spec_parse_yaml(&s, nul, sizeof nul - 1, "sweep.yaml", &err) == GS_EXIT_USAGE);
         CHECK_STR_CONTAINS(err.msg, "sweep.yaml:1:8: malformed YAML: control characters are not "
-                                    "allowed");
+                                    "allowed (U+0000); a sweep file must be printable text");
         spec_free(&s);
     }
     {
@@ -1012,6 +1025,51 @@ static void test_example_files(void) {
     spec_free(&s);
 }
 
+/* ---- found by the fuzz target (tests/fuzz) ----------------------------------------------- */
+
+/* Each case is a file in tests/fuzz/regressions; see tests/fuzz/README.md. */
+static void test_fuzz_regressions(void) {
+    /* unknown-key-with-tab: an unknown key was printed as written, tab included */
+    expect_error("wseed:idnh\t7description:ame:seed:\n",
+                 "sweep.yaml:1: \"wseed:idnh\\x097description:ame:seed\": unknown key; valid keys "
+                 "are name,",
+                 NULL);
+    expect_error("grid:\n  \"dep\\nth\": 1\n",
+                 "sweep.yaml:2: \"dep\\x0Ath\": unknown axis; did you mean depth?", NULL);
+    /* a long unknown key is cut like a value */
+    {
+        static char long_key[400];
+        memset(long_key, 'k', 300);
+        strcpy(long_key + 300, ": 1\n");
+        expect_error(long_key, "sweep.yaml:1: \"kkkk", "kk...\": unknown key");
+    }
+    /* value-with-line-separator: U+2028 (and other unprintable characters) in a
+     * value was printed as it was, breaking the message's line */
+    expect_error("grid: {activation: \"re\\u2028lu\"}\n",
+                 "sweep.yaml:1: activation: unknown activation \"re\\u2028lu\"", NULL);
+    expect_error("grid: {activation: \"re\\x85lu\\x9Fx\"}\n",
+                 "unknown activation \"re\\u0085lu\\u009Fx\"", NULL);
+    expect_cli_error(GS_AXIS_ACTIVATION, "re\xfflu", "unknown activation \"re\\xFFlu\"");
+    /* canonical-too-long: a valid sweep whose canonical YAML was refused when read
+     * back (more than 16 MiB and more than SPEC_MAX_NODES values). 1.2 million
+     * values take a second, but minutes under the ASan preset's slow unwinding
+     * (fast_unwind_on_malloc=0): there the fuzz build's replay covers it. */
+#ifdef UNDER_ASAN
+    fprintf(stderr, "test_fuzz_regressions: canonical-too-long skipped under AddressSanitizer "
+                    "(the fuzz_spec_replay test runs it)\n");
+    return;
+#endif
+    gs_spec s;
+    if (parse_valid(&s, "grid: {depth: 1, width: 1, activation: relu, seed: {range: 600000},\n"
+                        "       sigma_w: {linspace: [0.1, 0.9, 600000]}}\n") == 0) {
+        char *yaml = spec_to_yaml(&s);
+        CHECK_MSG(strlen(yaml) > ((size_t)16 << 20), "%zu bytes", strlen(yaml));
+        free(yaml);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_axis_names);
@@ -1032,5 +1090,6 @@ int main(int argc, char **argv) {
     RUN(test_file_errors);
     RUN(test_load_text);
     RUN(test_example_files);
+    RUN(test_fuzz_regressions);
     TEST_MAIN_END();
 }
