@@ -172,7 +172,10 @@ static int check_memory(const run *r, gs_error *err) {
                                      .precision = spec->precision};
                     gs_memory_plan plan;
                     if (net_memory_plan(&cfg, r->memory_limit, &plan)) continue;
-                    if (too_big++ == 0 || plan.bytes > worst_plan.bytes) worst = cfg, worst_plan = plan;
+                    if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {
+                        worst = cfg;
+                        worst_plan = plan;
+                    }
                 }
     if (!too_big) return 0;
     char need[32], limit[32], which[96] = "";
