@@ -29,9 +29,10 @@
 #include "gradsweep/common.h"
 #include "gradsweep/net.h"
 
-#define SIGMAS      8
-#define MIN_REPEATS 3
-#define MAX_REPEATS 200
+#define SIGMAS          8
+#define BIG_BLOCK_FLOPS 400e9 /* one seed's configurations: beyond this, one seed */
+#define MIN_REPEATS     3
+#define MAX_REPEATS     200
 
 typedef struct shape {
     int width, batch;
@@ -48,13 +49,14 @@ typedef struct options {
 } options;
 
 /* Seconds for the sweep-shaped block: seeds × SIGMAS configurations. */
-static double time_configurations(gs_net *net, const options *o, shape s, int64_t *configs) {
+static double time_configurations(gs_net *net, const options *o, shape s, int seeds,
+                                  int64_t *configs) {
     gs_layer_stats *layers = gs_calloc((size_t)o->depth, sizeof *layers);
     gs_result res = {.layers = layers};
     gs_error err = {0};
     double start = gs_now();
     *configs = 0;
-    for (int seed = 0; seed < o->seeds; seed++) {
+    for (int seed = 0; seed < seeds; seed++) {
         for (int k = 0; k < SIGMAS; k++) {
             gs_config cfg = {.index = *configs,
                              .depth = o->depth,
@@ -193,24 +195,29 @@ int main(int argc, char **argv) {
     if (csv)
         fprintf(csv, "width,batch,precision,activation,depth,configs,config_s,gemm_s,efficiency,"
                      "config_gflops,gemm_gflops\n");
-    printf("GEMM efficiency: %s %s, depth %d, %d seeds x %d sigma_w per shape, 1 thread (%s)\n",
-           precision_name(o.precision), activation_name(o.act.kind), o.depth, o.seeds, SIGMAS,
-           blas_config());
+    printf("GEMM efficiency: %s %s, depth %d, %d sigma_w per seed, %d seed%s (1 where %d "
+           "configurations are over %.0f GFLOP), 1 thread (%s)\n",
+           precision_name(o.precision), activation_name(o.act.kind), o.depth, SIGMAS, o.seeds,
+           o.seeds > 1 ? "s" : "", SIGMAS, BIG_BLOCK_FLOPS / 1e9, blas_config());
     printf("%6s %6s %8s %11s %11s %10s %10s %10s\n", "width", "batch", "configs", "configs s",
            "GEMMs s", "GFLOP/s", "GEMM GF/s", "efficiency");
     gs_net *net = net_create();
     for (size_t k = 0; k < n_shapes; k++) {
         int64_t configs = 0;
+        gs_config one = {.depth = o.depth, .width = shapes[k].width, .batch = shapes[k].batch};
+        int seeds = net_flops(&one) * SIGMAS > BIG_BLOCK_FLOPS ? 1 : o.seeds;
         double config_s = INFINITY, gemm_s = INFINITY, spent = 0;
         const double min_seconds = o.quick ? 0.05 : 0.5;
-        for (int r = 0; r < MAX_REPEATS && (r < MIN_REPEATS || spent < min_seconds); r++) {
-            double c = time_configurations(net, &o, shapes[k], &configs);
+        /* long runs vary little: two of them do where one takes seconds */
+        int min_repeats = MIN_REPEATS;
+        for (int r = 0; r < MAX_REPEATS && (r < min_repeats || spent < min_seconds); r++) {
+            double c = time_configurations(net, &o, shapes[k], seeds, &configs);
             double g = time_gemms(&o, shapes[k], configs);
             config_s = fmin(config_s, c);
             gemm_s = fmin(gemm_s, g);
             spent += g;
+            if (g > 5) min_repeats = 2;
         }
-        gs_config one = {.depth = o.depth, .width = shapes[k].width, .batch = shapes[k].batch};
         double flops = net_flops(&one) * (double)configs;
         printf("%6d %6d %8lld %11.4f %11.4f %10.1f %10.1f %10.3f\n", shapes[k].width,
                shapes[k].batch, (long long)configs, config_s, gemm_s, flops / config_s / 1e9,

@@ -16,11 +16,19 @@ Prints one line per shape: seconds for the block, the best of at least 3
 runs and of as many as fill half a second (--quick: a tenth)."""
 import argparse
 import csv
+import os
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# One thread, as gradsweep runs one BLAS thread per rank. torch.set_num_threads
+# only governs PyTorch's own OpenMP pool: Debian's PyTorch hands matrix products
+# to the system BLAS (OpenBLAS), whose threads must be capped before it loads,
+# or its GEMMs quietly use every core.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import torch  # noqa: E402  (after the thread caps above)
+import torch.nn.functional as F  # noqa: E402
 
 SIGMAS = 8
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z,

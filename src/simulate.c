@@ -218,6 +218,9 @@ void simulate_sweep(int64_t n, const double *seconds, const int *layers, const i
     master_next(&s, s.master_free);
     while (s.events.n)
         handle(&s, pop(&s.events));
+    /* The sweep ends when rank 0 has taken the last DONE and sent the last
+     * STOP, which can be after the last configuration finished. */
+    s.end = fmax(s.end, s.master_free);
 
     double busy = 0;
     for (int64_t i = 0; i < n; i++)
