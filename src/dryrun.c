@@ -160,13 +160,16 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
     size_t largest_bytes = 0;
     gs_config largest = {0};
     int64_t squeezed = 0; /* configurations that redraw or checkpoint to fit */
+    int64_t misfits = 0;  /* configurations that do not fit even then */
     for (int64_t i = 0; i < g->count; i++) {
         gs_config cfg;
         grid_config(g, i, &cfg);
         double f = net_flops(&cfg);
         gs_memory_plan plan;
-        net_memory_plan(&cfg, limit, &plan);
-        squeezed += plan.mode != GS_MEMORY_STORE_ALL;
+        if (!net_memory_plan(&cfg, limit, &plan))
+            misfits++;
+        else if (plan.mode != GS_MEMORY_STORE_ALL)
+            squeezed++;
         if (f > largest_flops) largest_flops = f, largest = cfg;
         if (plan.bytes > largest_bytes) largest_bytes = plan.bytes;
     }
@@ -190,9 +193,12 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
             gs_format_bytes((double)limit, b2, sizeof b2));
     if (squeezed)
         fprintf(out,
-                "; %lld configurations redraw weights or checkpoint to fit (same numbers, "
+                "; %lld configuration%s redraw%s weights or checkpoint to fit (same numbers, "
                 "more time)",
-                (long long)squeezed);
+                (long long)squeezed, squeezed == 1 ? "" : "s", squeezed == 1 ? "s" : "");
+    if (misfits)
+        fprintf(out, "; %lld configuration%s too large even checkpointed: a run refuses to start",
+                (long long)misfits, misfits == 1 ? " is" : "s are");
     fprintf(out, "\n");
     double flops, core_s = dry_run_estimate(g, limit, NULL, &flops);
     fprintf(out, "work: %.3g GFLOP, about %s of one core here", flops / 1e9,

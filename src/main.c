@@ -572,6 +572,7 @@ int main(int argc, char **argv) {
         if (!rc && r.cli.dry_run) {
             if (r.rank == 0)
                 dry_run_print(stdout, &r.grid, r.cli.sweep_path, r.output, r.size, r.memory_limit);
+            rc = check_memory(&r, &err); /* what a real run would refuse, and its exit code */
         } else if (!rc && r.cli.command == GS_CMD_SIMULATE) {
             rc = run_simulate(&r, &err);
         } else if (!rc && r.cli.command == GS_CMD_EXPORT) {

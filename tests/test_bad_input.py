@@ -538,6 +538,11 @@ def test_sweep_too_large_for_max_memory(gradsweep, tmp_path, ranks):
     assert need > 16 * 2**20, message
     fits = gradsweep([*args[:-1], f"{int(need // 2**20) + 1}M", "--dry-run"], cwd=tmp_path)
     assert fits.returncode == 0, fits
+    # --dry-run says beforehand what the run would refuse, with the same exit code
+    dry = gradsweep([*args, "--dry-run"], cwd=tmp_path)
+    assert dry.returncode == EXIT_RESOURCES, dry
+    assert "2 configurations are too large even checkpointed" in dry.stdout, dry.stdout
+    assert "needs" in dry.stderr and not (tmp_path / "r.h5").exists(), dry
 
 
 def test_sweep_too_large_for_the_machine(gradsweep, tmp_path):
