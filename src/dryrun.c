@@ -193,9 +193,10 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
             gs_format_bytes((double)limit, b2, sizeof b2));
     if (squeezed)
         fprintf(out,
-                "; %lld configuration%s redraw%s weights or checkpoint to fit (same numbers, "
+                "; %lld configuration%s weights or checkpoint%s to fit (same numbers, "
                 "more time)",
-                (long long)squeezed, squeezed == 1 ? "" : "s", squeezed == 1 ? "s" : "");
+                (long long)squeezed, squeezed == 1 ? " redraws its" : "s redraw their",
+                squeezed == 1 ? "s" : "");
     if (misfits)
         fprintf(out, "; %lld configuration%s too large even checkpointed: a run refuses to start",
                 (long long)misfits, misfits == 1 ? " is" : "s are");
