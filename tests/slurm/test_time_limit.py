@@ -3,10 +3,11 @@ limit on a sweep that needs several, stopped by Slurm's own --signal=B:USR1@30
 before each limit, requeued and resumed until the sweep is done; the data equal
 an uninterrupted run's.
 
-Slow (2–4 minutes: Slurm checks limits every ~30 s and may send the signal up to
+Slow (5–7 minutes: Slurm checks limits every ~30 s and may send the signal up to
 a minute early), so CTest label "slurm-slow" and skipped unless GS_SLOW_TESTS=1:
     GS_SLOW_TESTS=1 ctest --preset default -L slurm-slow
 """
+import math
 import os
 import re
 import shutil
@@ -24,7 +25,10 @@ pytestmark = [
     pytest.mark.skipif(not gradsweep_has("--resume"), reason="this gradsweep has no --resume yet"),
 ]
 
-# ~60 s of work on 2 cores, configurations of at most ~0.5 s.
+# Configurations of at most ~0.5 s; the number of seeds is set from gradsweep's
+# own estimate (--dry-run) so that the sweep needs about two one-minute limits
+# on 2 cores on whatever machine runs the test (a fixed size that once needed
+# several minutes here came to fit in one after gradsweep got faster).
 SWEEP = """\
 name: slurm-time-limit
 base_seed: 11
@@ -34,9 +38,31 @@ grid:
   width: [192, 384]
   sigma_w: {linspace: [0.5, 2.0, 8]}
   activation: [relu, tanh]
-  seed: {range: 12}
+  seed: {range: SEEDS}
   batch: [128]
 """
+TARGET_CORE_SECONDS = 2 * 2 * 60  # two limits of one minute, on 2 ranks
+
+
+def seconds(text):
+    """gradsweep's durations ("31.3 s", "3m25s", "1h05m") in seconds."""
+    if text.endswith(" s"):
+        return float(text[:-2])
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([\d.]+)([hms])", text))
+
+
+def write_sized_sweep(folder):
+    probe = folder / "probe.yaml"
+    probe.write_text(SWEEP.replace("SEEDS", "12"))
+    out = subprocess.run([GRADSWEEP, str(probe), "--dry-run", "-o", str(folder / "probe.h5")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out
+    estimate = seconds(re.search(r"about (.+?) of one core", out.stdout).group(1))
+    seeds = max(12, math.ceil(12 * TARGET_CORE_SECONDS / estimate))
+    probe.unlink()
+    (folder / "sweep.yaml").write_text(SWEEP.replace("SEEDS", str(seeds)))
+    print(f"\n{seeds} seeds: about {estimate * seeds / 12:.0f} s of one core by gradsweep's estimate")
 
 
 def uninterrupted(folder):
@@ -50,7 +76,7 @@ def uninterrupted(folder):
 
 
 def test_time_limit_stops_requeues_and_resumes(jobs, tmp_path):
-    (tmp_path / "sweep.yaml").write_text(SWEEP)
+    write_sized_sweep(tmp_path)
     job = jobs.submit("sweep-requeue.sbatch",
                       ["--nodes=1", "--ntasks-per-node=2", "--time=1", "--signal=B:USR1@30"],
                       SWEEP="sweep.yaml", OUT="sweep.h5", GRADSWEEP=GRADSWEEP, MAX_RESTARTS=10)
