@@ -397,17 +397,26 @@ static double file_bytes(int64_t count, int max_depth) {
     return (double)count * per_config + 4.0 * max_depth + (1 << 20);
 }
 
+/* Bytes free for us on the file system that holds path's directory; false
+ * when it cannot be asked (the checks that use it then let the write decide). */
+static bool free_bytes_near(const char *path, double *available) {
+    char *dir = directory_of(path);
+    struct statvfs fs;
+    bool known = statvfs(dir, &fs) == 0;
+    if (known) *available = (double)fs.f_bavail * (double)fs.f_frsize;
+    free(dir);
+    return known;
+}
+
 /* Every byte is allocated (and mostly filled) at creation: a file that cannot
  * fit is refused now, in one clear line, rather than after minutes of writing
  * fill values and a "file write failed" from deep inside HDF5. */
 static int check_space(const char *path, double needed, gs_error *err) {
     char *dir = directory_of(path);
-    struct statvfs fs;
     struct stat st;
     double available = 0;
     int rc = 0;
-    if (statvfs(dir, &fs) == 0) {
-        available = (double)fs.f_bavail * (double)fs.f_frsize;
+    if (free_bytes_near(path, &available)) {
         if (stat(path, &st) == 0) available += (double)st.st_size; /* replaced, so freed */
         if (needed > available) {
             char need[32], have[32];
@@ -1171,22 +1180,14 @@ static char *read_root_string(hid_t file, const char *name) {
 #define RESUME_ROOM (1 << 20)
 
 static int check_resume_space(const char *path, gs_error *err) {
-    char *dir = directory_of(path);
-    struct statvfs fs;
-    int rc = 0;
-    if (statvfs(dir, &fs) == 0) {
-        double available = (double)fs.f_bavail * (double)fs.f_frsize;
-        if (available < RESUME_ROOM) {
-            char have[32];
-            rc = gs_fail(err, GS_EXIT_OUTPUT,
-                         "--resume: the file system holding \"%s\" has %s free, and resuming "
-                         "needs about 1 MiB to record this run; free some space and run the same "
-                         "command again (the file is untouched)",
-                         path, gs_format_bytes(available, have, sizeof have));
-        }
-    }
-    free(dir);
-    return rc;
+    double available;
+    if (!free_bytes_near(path, &available) || available >= RESUME_ROOM) return 0;
+    char have[32];
+    return gs_fail(err, GS_EXIT_OUTPUT,
+                   "--resume: the file system holding \"%s\" has %s free, and resuming needs "
+                   "about 1 MiB to record this run; free some space and run the same command "
+                   "again (the file is untouched)",
+                   path, gs_format_bytes(available, have, sizeof have));
 }
 
 /* Rank 0, before anything collective: is path a results file of this very

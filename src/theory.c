@@ -612,8 +612,10 @@ void theory_at_fixed_point(const gs_mean_field *mf, double q_star, gs_fixed_poin
     out->stability = chi_q < 1 - TOL    ? GS_STABILITY_STABLE
                      : chi_q <= 1 + TOL ? GS_STABILITY_MARGINAL
                                         : GS_STABILITY_UNSTABLE;
-    if (isfinite(q_star))
-        out->xi_q = chi_q < 1 - TOL ? -1 / log(chi_q) : chi_q <= 1 + TOL ? INFINITY : NAN;
+    if (isfinite(q_star)) /* a repelling q* has no approach to measure: NaN */
+        out->xi_q = out->stability == GS_STABILITY_STABLE     ? -1 / log(chi_q)
+                    : out->stability == GS_STABILITY_MARGINAL ? INFINITY
+                                                              : NAN;
 
     /* The correlation map at q*. Where q scales out (homogeneous φ without
      * bias, or q* = inf) it is q-free and has slope 1 at c = 1: correlations
