@@ -10,8 +10,6 @@ a minute early), so CTest label "slurm-slow" and skipped unless GS_SLOW_TESTS=1:
 import math
 import os
 import re
-import shutil
-import subprocess
 
 import h5py
 import numpy as np
@@ -52,11 +50,10 @@ def seconds(text):
     return sum(float(n) * units[u] for n, u in re.findall(r"([\d.]+)([hms])", text))
 
 
-def write_sized_sweep(folder):
+def write_sized_sweep(gradsweep, folder):
     probe = folder / "probe.yaml"
     probe.write_text(SWEEP.replace("SEEDS", "12"))
-    out = subprocess.run([GRADSWEEP, str(probe), "--dry-run", "-o", str(folder / "probe.h5")],
-                         capture_output=True, text=True, timeout=300)
+    out = gradsweep([probe, "--dry-run", "-o", folder / "probe.h5"], timeout=300)
     assert out.returncode == 0, out
     estimate = seconds(re.search(r"about (.+?) of one core", out.stdout).group(1))
     seeds = max(12, math.ceil(12 * TARGET_CORE_SECONDS / estimate))
@@ -65,18 +62,15 @@ def write_sized_sweep(folder):
     print(f"\n{seeds} seeds: about {estimate * seeds / 12:.0f} s of one core by gradsweep's estimate")
 
 
-def uninterrupted(folder):
+def uninterrupted(gradsweep, folder):
     """The same sweep under plain mpirun: the data do not depend on the ranks."""
-    cmd = [shutil.which("mpirun") or "mpirun", "-n", "2", GRADSWEEP, "sweep.yaml", "-o", "ref.h5"]
-    if os.geteuid() == 0:
-        cmd.insert(1, "--allow-run-as-root")
-    out = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr
+    out = gradsweep(["sweep.yaml", "-o", "ref.h5"], ranks=2, cwd=folder, timeout=600)
+    assert out.returncode == 0, out
     return folder / "ref.h5"
 
 
-def test_time_limit_stops_requeues_and_resumes(jobs, tmp_path):
-    write_sized_sweep(tmp_path)
+def test_time_limit_stops_requeues_and_resumes(jobs, gradsweep, tmp_path):
+    write_sized_sweep(gradsweep, tmp_path)
     job = jobs.submit("sweep-requeue.sbatch",
                       ["--nodes=1", "--ntasks-per-node=2", "--time=1", "--signal=B:USR1@30"],
                       SWEEP="sweep.yaml", OUT="sweep.h5", GRADSWEEP=GRADSWEEP, MAX_RESTARTS=10)
@@ -90,4 +84,4 @@ def test_time_limit_stops_requeues_and_resumes(jobs, tmp_path):
     with h5py.File(tmp_path / "sweep.h5", "r") as f:
         status = f["status"][:]
     assert np.isin(status, [STATUS["done"], STATUS["nonfinite"]]).all()
-    assert_same_data(tmp_path / "sweep.h5", uninterrupted(tmp_path))
+    assert_same_data(tmp_path / "sweep.h5", uninterrupted(gradsweep, tmp_path))
