@@ -54,7 +54,9 @@ THEORY_PER_CONFIG = ("chi1_theory", "q_star_theory", "xi_c_theory", "xi_q_theory
 HEALTHY = 1.0
 # Schoenholz et al. 2017: networks train up to a depth of about 6 xi_c.
 TRAINABLE_DEPTH_FACTOR = 6.0
-COMPUTED = ("done", "nonfinite")
+# Rows that hold results: underflow rows too (a signal became exactly zero:
+# their ratios are +-inf, drawn hatched at the colour limit).
+COMPUTED = ("done", "nonfinite", "underflow")
 
 STYLE = {
     "font.size": 11, "axes.titlesize": 11, "axes.labelsize": 11, "xtick.labelsize": 10,
@@ -64,7 +66,7 @@ STYLE = {
 CAPTION_FONTSIZE = 9
 DIVERGING = "RdBu_r"       # blue: vanishing (< 0), red: exploding (> 0)
 MISSING_COLOUR = "0.78"    # cells with no value: not computed, or every seed undefined
-HATCH_INF = "////"         # a seed's ratio was +-inf or 0/0: float under/overflow
+HATCH_INF = "////"         # a seed's ratio was +-inf or 0/0, or its status underflow
 HATCH_NONFINITE = "xx"     # a seed's status is nonfinite: inf/NaN appeared in the network
 GRADIENT_FLOW_ROWS = 6     # up to this many families share one gradient-flow figure
 ANNOTATE_MAX = (8, 6)      # phase diagrams print each cell's value up to (sigma_w, depth) cells
@@ -502,7 +504,7 @@ def phase_diagram(data, **select):
 
     # Per cell (width, depth, sigma_w): the seeds' values, +-inf drawn at the colour limit.
     cells = {}
-    marks = {"inf": False, "nonfinite": False, "missing": False}
+    marks = {"inf": False, "underflow": False, "nonfinite": False, "missing": False}
     vlim = {}
     for q in quantities:
         v = sw.var(q)[fmask & sw.computed]
@@ -528,7 +530,9 @@ def phase_diagram(data, **select):
                     if not m.any():
                         marks["missing"] = True
                         continue
-                    inf[di, si] = bool(np.isinf(v).any() or (np.isnan(v) & (st == "done")).any())
+                    marks["underflow"] |= bool((st == "underflow").any())
+                    inf[di, si] = bool(np.isinf(v).any() or (np.isnan(v) & (st == "done")).any()
+                                       or (st == "underflow").any())
                     nonfinite[di, si] = bool((st == "nonfinite").any())
                     clipped = np.clip(v, -vlim[q], vlim[q])
                     if np.isfinite(clipped).any():
@@ -557,6 +561,10 @@ def phase_diagram(data, **select):
         notes.append(f"Hatched {HATCH_INF[:2]}: at least one seed's ratio was ±inf or undefined "
                      f"(a {sw.precision or 'float'} signal under/overflowed to 0 or inf); "
                      "drawn at the colour limit.")
+    if marks["underflow"]:
+        notes.append(f"Hatched {HATCH_INF[:2]} also: status underflow for at least one seed "
+                     "(the forward or backward signal became exactly zero; first_underflow_layer "
+                     "says where).")
     if marks["nonfinite"]:
         notes.append(f"Crossed {HATCH_NONFINITE}: status nonfinite for at least one seed "
                      "(inf/NaN appeared in the network); mean over the seeds that have a value.")
@@ -940,7 +948,8 @@ def healthy_band_table(data):
     healthy band of sigma_w, i.e. the grid values whose mean over seeds of
     log10_delta_ratio has |.| < 1 (a seed with inf/NaN makes the mean
     non-finite: not healthy), next to the theory's critical sigma_w (NaN when
-    the file has no theory). Only computed configurations (done, nonfinite)
+    the file has no theory). Only computed configurations (done, nonfinite,
+    underflow)
     count."""
     sw = _Sweep(data)
     df = pd.DataFrame({k: sw.axis[k] for k in TABLE_KEYS + ("sigma_w", "seed")})

@@ -14,6 +14,9 @@ scripts/build.sh default
 ctest --preset default "$@"
 scripts/build.sh asan
 ctest --preset asan -L sanitize "$@"
+# Which sanitizer checks ran where, as tests/sanitizer/probe.py found them on
+# this machine (one line; it names any check that could not run, and why).
+sed -n 's|^# written by tests/sanitizer/probe.py: ||p' build-asan/sanitizer.env
 # The sweep-file parser under libFuzzer: every seed and regression, then 60 s
 # of fuzzing (tests/fuzz/README.md).
 scripts/build.sh fuzz

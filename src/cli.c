@@ -23,6 +23,8 @@ enum {
     OPT_MESSAGE_US,
     OPT_LATENCY_US,
     OPT_TIMES,
+    OPT_BREAK_LOCK,
+    OPT_LOCK_STALE,
     OPT_AXIS_FIRST, /* OPT_AXIS_FIRST + gs_axis_id */
     OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_COUNT,
 };
@@ -48,6 +50,8 @@ static const struct option long_options[] = {
     {"message-us", required_argument, NULL, OPT_MESSAGE_US},
     {"latency-us", required_argument, NULL, OPT_LATENCY_US},
     {"times", required_argument, NULL, OPT_TIMES},
+    {"break-lock", no_argument, NULL, OPT_BREAK_LOCK},
+    {"lock-stale", required_argument, NULL, OPT_LOCK_STALE},
     {"activation", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_ACTIVATION},
     {"init", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INIT},
     {"width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_WIDTH},
@@ -98,6 +102,8 @@ static const char *const option_names[] = {
     "--message-us",
     "--latency-us",
     "--times",
+    "--break-lock",
+    "--lock-stale",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -215,6 +221,13 @@ static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     case OPT_MESSAGE_US: return parse_microseconds("--message-us", arg, &cli->message_s, err);
     case OPT_LATENCY_US: return parse_microseconds("--latency-us", arg, &cli->latency_s, err);
     case OPT_TIMES: cli->times_path = arg; return 0;
+    case OPT_BREAK_LOCK: cli->break_lock = true; return 0;
+    case OPT_LOCK_STALE:
+        if (parse_seconds("--lock-stale", arg, &cli->lock_stale_s, err)) return GS_EXIT_USAGE;
+        if (cli->lock_stale_s < 1)
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "--lock-stale: expected seconds from 1 to 86400, got \"%s\"", arg);
+        return 0;
     case 'o': cli->output = arg; return 0;
     case OPT_FORCE: cli->force = true; return 0;
     case OPT_DRY_RUN: cli->dry_run = true; return 0;
@@ -256,6 +269,8 @@ static const char *run_only_option(const gs_cli *cli) {
     if (cli->retry_failed) return "--retry-failed";
     if (cli->grace_s >= 0) return "--grace";
     if (cli->dedicated_master) return "--dedicated-master";
+    if (cli->break_lock) return "--break-lock";
+    if (cli->lock_stale_s >= 0) return "--lock-stale";
     return NULL;
 }
 
@@ -329,6 +344,7 @@ int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
                     .progress_interval_s = -1,
                     .export_config = -1,
                     .grace_s = -1,
+                    .lock_stale_s = -1,
                     .message_s = -1,
                     .latency_s = -1};
     int first = 1;
@@ -471,6 +487,18 @@ static const char help_run[] =
     "      --resume             continue the results file -o: compute only the pending\n"
     "                           configurations (the file must hold this very sweep)\n"
     "      --retry-failed       with --resume: also recompute failed configurations\n"
+    "\n"
+    "One writer per results file:\n"
+    "  A run holds RESULTS.h5.lock while it writes RESULTS.h5; a second run on the same\n"
+    "  file (new, --force, --resume) is refused with exit 8, naming the holder (host,\n"
+    "  pid, Slurm job, since when). A lock left by a dead run is broken by itself: on\n"
+    "  the same host when its process is gone, for a requeued Slurm job, or elsewhere\n"
+    "  when its heartbeat (the lock's mtime) stopped.\n"
+    "      --break-lock         break the lock even though its holder looks alive (that\n"
+    "                           run then stops at its next heartbeat)\n"
+    "      --lock-stale SECONDS how long without a heartbeat before other hosts may\n"
+    "                           take this run for dead (default 120; heartbeat every\n"
+    "                           sixth of it)\n"
     "  -h, --help               this text;  -V, --version  the version\n"
     "\n"
     "Sweep file (YAML; every key optional unless marked):\n"
@@ -494,7 +522,7 @@ static const char help_run[] =
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
     "failed, 5 stopped by a signal (resumable), 6 not enough memory, 7 launched\n"
-    "wrong (docs/usage.md lists them all).\n"
+    "wrong, 8 another run is writing the results file (docs/usage.md lists them all).\n"
     "Examples:\n"
     "  mpirun -n 4 gradsweep jobs/example.yaml -o example.h5\n"
     "  gradsweep --depth 10,50 --width 256 --sigma-w 0.5:2:16 --activation relu,tanh \\\n"

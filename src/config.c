@@ -5,7 +5,8 @@
 #include <string.h>
 
 static const char *const init_names[GS_INIT_COUNT] = {"gaussian", "uniform", "orthogonal"};
-static const char *const status_names[] = {"pending", "done", "nonfinite", "failed"};
+static const char *const status_names[GS_STATUS_COUNT] = {"pending", "done", "nonfinite", "failed",
+                                                          "underflow"};
 static const char *const precision_names[] = {"float32", "float64"};
 static const char *const loss_names[] = {"probe", "mse"};
 
@@ -27,10 +28,10 @@ int init_parse(const char *name, gs_init *init) {
 }
 
 const char *init_flag_meanings(void) { return "gaussian uniform orthogonal"; }
-const char *status_flag_meanings(void) { return "pending done nonfinite failed"; }
+const char *status_flag_meanings(void) { return "pending done nonfinite failed underflow"; }
 
 const char *status_name(gs_status status) {
-    return (unsigned)status < 4 ? status_names[status] : NULL;
+    return (unsigned)status < GS_STATUS_COUNT ? status_names[status] : NULL;
 }
 
 const char *precision_name(gs_precision p) { return (unsigned)p < 2 ? precision_names[p] : NULL; }

@@ -109,6 +109,7 @@ static void write_config(exporter *ex, const gs_config *cfg, const gs_result *re
     attr_double(ex, "loss_value", loss);
     attr_string(ex, "status", status_name(res->status));
     attr_int(ex, "first_nonfinite_layer", res->first_nonfinite_layer);
+    attr_int(ex, "first_underflow_layer", res->first_underflow_layer);
     attr_double(ex, "log10_delta_ratio", res->log10_delta_ratio);
     attr_double(ex, "log10_grad_ratio", res->log10_grad_ratio);
     attr_double(ex, "log10_q_ratio", res->log10_q_ratio);

@@ -27,8 +27,14 @@ void interrupt_install(void) {
 int interrupt_signal(void) { return last_signal; }
 int interrupt_count(void) { return signals; }
 
+void interrupt_lock_lost(void) {
+    signals = 1000;
+    last_signal = INTERRUPT_LOCK_LOST;
+}
+
 const char *interrupt_name(int sig) {
     switch (sig) {
+    case INTERRUPT_LOCK_LOST: return "the loss of the results file's lock";
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
     case SIGUSR1: return "SIGUSR1";

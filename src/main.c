@@ -260,6 +260,11 @@ static int open_results(run *r, sweep *s, bool **pending, gs_error *err) {
         .blas = blas_config(),
         .mpi_ranks = r->size,
         .blas_threads = blas_threads(),
+        .lock = {.break_lock = r->cli.break_lock,
+                 .stale_after_s = r->cli.lock_stale_s > 0 ? r->cli.lock_stale_s : 0,
+                 .command_line = r->command_line,
+                 .log = stderr,
+                 .on_lost = interrupt_lock_lost},
     };
     char *canonical = spec_to_yaml(&r->spec);
     info.sweep_spec = canonical;
@@ -282,15 +287,16 @@ static void print_summary(const run *r, const gs_run_summary *summary,
     char wall[32];
     double use = report->wall_s > 0 ? report->busy_s / (report->wall_s * r->size) : 0;
     fprintf(stderr,
-            "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld failed, %lld "
-            "pending; this run computed %lld in %s on %d rank%s (ranks busy %.0f%% of the "
-            "time)\n",
+            "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld underflow, "
+            "%lld failed, %lld pending; this run computed %lld in %s on %d rank%s (ranks busy "
+            "%.0f%% of the time)\n",
             r->output, (long long)r->grid.count, (long long)file[GS_STATUS_DONE],
-            (long long)file[GS_STATUS_NONFINITE], (long long)file[GS_STATUS_FAILED],
-            (long long)file[GS_STATUS_PENDING], (long long)computed,
-            gs_format_seconds(report->wall_s, wall, sizeof wall), r->size, r->size > 1 ? "s" : "",
-            100 * use);
-    if (report->stop_signal && file[GS_STATUS_PENDING])
+            (long long)file[GS_STATUS_NONFINITE], (long long)file[GS_STATUS_UNDERFLOW],
+            (long long)file[GS_STATUS_FAILED], (long long)file[GS_STATUS_PENDING],
+            (long long)computed, gs_format_seconds(report->wall_s, wall, sizeof wall), r->size,
+            r->size > 1 ? "s" : "", 100 * use);
+    if (report->stop_signal && report->stop_signal != INTERRUPT_LOCK_LOST &&
+        file[GS_STATUS_PENDING])
         fprintf(stderr,
                 "gradsweep: stopped by %s; the same command with --resume computes the "
                 "%lld pending configurations\n",
@@ -361,8 +367,9 @@ static int run_sweep(run *r, gs_error *err) {
         *err = close_err;
         rc = close_rc;
     }
-    int64_t computed = report.by_status[GS_STATUS_DONE] + report.by_status[GS_STATUS_NONFINITE] +
-                       report.by_status[GS_STATUS_FAILED];
+    int64_t computed = 0;
+    for (int k = GS_STATUS_DONE; k < GS_STATUS_COUNT; k++)
+        computed += report.by_status[k];
     if (r->rank == 0 && !close_rc) print_summary(r, &summary, &report, computed);
     if (!rc && report.stop_signal && summary.file_by_status[GS_STATUS_PENDING])
         rc = GS_EXIT_INTERRUPTED;

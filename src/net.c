@@ -493,6 +493,7 @@ static void result_reset(gs_result *res, int depth) {
     res->status = GS_STATUS_PENDING;
     res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
     res->first_nonfinite_backward_layer = 0;
+    res->first_underflow_layer = 0;
     res->log10_delta_ratio = res->log10_grad_ratio = res->log10_q_ratio = NAN;
     res->elapsed_s = NAN;
     for (int l = 0; l < depth; l++) {

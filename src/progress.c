@@ -19,6 +19,7 @@ void progress_count(gs_progress *p, double cost, int status) {
     p->done_cost += cost;
     if (status == GS_STATUS_NONFINITE) p->nonfinite++;
     if (status == GS_STATUS_FAILED) p->failed++;
+    if (status == GS_STATUS_UNDERFLOW) p->underflow++;
 }
 
 static void print_report(gs_progress *p, double now) {
@@ -32,10 +33,10 @@ static void print_report(gs_progress *p, double now) {
     char line[256];
     int len = snprintf(line, sizeof line,
                        "gradsweep: %lld/%lld configs (%.1f%% of the work), %.2f configs/s, "
-                       "elapsed %s, ETA %s, nonfinite %lld, failed %lld",
+                       "elapsed %s, ETA %s, nonfinite %lld, underflow %lld, failed %lld",
                        (long long)p->done, (long long)p->total, 100.0 * work,
                        elapsed > 0 ? p->done / elapsed : 0.0, el, eta, (long long)p->nonfinite,
-                       (long long)p->failed);
+                       (long long)p->underflow, (long long)p->failed);
     if (p->tty) {
         /* Rewrite the line in place; pad with spaces over a longer old one. */
         int pad = p->line_length > len ? p->line_length - len : 0;

@@ -36,7 +36,7 @@ struct gs_schedule {
 
     /* rank 0 */
     gs_dispatch *dispatch; /* who holds what, and what to hand out next */
-    int64_t by_status[4];
+    int64_t by_status[GS_STATUS_COUNT];
     gs_progress progress;
 
     /* workers */
@@ -81,11 +81,16 @@ static void begin_stop(gs_schedule *s, int signal, int from_rank) {
     char by[32] = "";
     if (from_rank) snprintf(by, sizeof by, " by rank %d", from_rank);
     progress_break_line(&s->progress);
-    fprintf(s->opt->progress,
-            "gradsweep: %s received%s: stopping. Configurations in flight finish (at most "
-            "%.0f s; a second signal abandons them), the rest stay pending: continue with the "
-            "same command and --resume\n",
-            interrupt_name(signal), by, s->opt->grace_s);
+    if (signal == INTERRUPT_LOCK_LOST)
+        fprintf(s->opt->progress,
+                "gradsweep: another run took the results file's lock: stopping at once, "
+                "configurations in flight abandoned\n");
+    else
+        fprintf(s->opt->progress,
+                "gradsweep: %s received%s: stopping. Configurations in flight finish (at most "
+                "%.0f s; a second signal abandons them), the rest stay pending: continue with the "
+                "same command and --resume\n",
+                interrupt_name(signal), by, s->opt->grace_s);
     fflush(s->opt->progress);
 }
 
@@ -128,7 +133,7 @@ static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
         dispatch_halt(s->dispatch);
         return;
     }
-    if (outcome < 4) s->by_status[outcome]++;
+    if (outcome >= 0 && outcome < GS_STATUS_COUNT) s->by_status[outcome]++;
     if (outcome != GS_STATUS_PENDING)
         progress_count(&s->progress, taskpool_cost(dispatch_pool(s->dispatch), index), outcome);
 }
@@ -292,7 +297,7 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64
                             .busy_s = busy_total,
                             .tasks_on_rank0 = s.own_tasks,
                             .stop_signal = stopped};
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < GS_STATUS_COUNT; k++)
         r.by_status[k] = s.by_status[k];
     MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
     r.stop_signal = stopped;

@@ -18,6 +18,8 @@
  * and then agreed on (agree_outcome). */
 #include "gradsweep/store.h"
 
+#include "gradsweep/lock.h"
+
 #include <errno.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -155,11 +157,18 @@ static const var_def variables[] = {
      .fill_int = GS_STATUS_PENDING,
      .flags = STATUS_FLAGS,
      .long_name = "outcome of the configuration",
-     .description = "pending: not computed (yet); done: computed, every value finite; "
-                    "nonfinite: inf or NaN appeared (see first_nonfinite_layer); failed: could "
-                    "not be computed. Written after the configuration's other values."},
+     .description = "pending: not computed (yet); done: computed, every value finite and no "
+                    "signal exactly zero; nonfinite: inf or NaN appeared (see "
+                    "first_nonfinite_layer); failed: could not be computed; underflow: computed "
+                    "and finite, but the forward or backward signal became exactly zero (see "
+                    "first_underflow_layer), so the log10 ratios are +-inf. Written after the "
+                    "configuration's other values."},
     RESULT_INT(first_nonfinite_layer, 0,
                "first layer whose forward or backward values were not finite", "0 if none"),
+    RESULT_INT(first_underflow_layer, 0,
+               "first layer where the forward or backward signal became exactly zero",
+               "0 if none; the first layer whose z is zero for every unit and sample, else the "
+               "first layer met on the way back whose delta is (underflow, or every unit dead)"),
     RESULT_INT(first_nonfinite_forward_layer, 0, "first layer whose z or a was not finite",
                "0 if none"),
     RESULT_INT(first_nonfinite_backward_layer, 0,
@@ -286,7 +295,8 @@ struct gs_store {
     hid_t xfer;                      /* raw-data transfer properties (see raw_transfer) */
     double *row;                     /* [L_max] one per-layer variable of one configuration */
     bool created;                    /* H5Fcreate succeeded: a failed create removes the file */
-    int64_t kept[4];                 /* resume: rows by status that this run does not recompute */
+    int64_t kept[GS_STATUS_COUNT];   /* resume: rows by status that this run does not recompute */
+    gs_lock *lock;                   /* rank 0: the results file's lock (lock.h) */
 };
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -431,12 +441,34 @@ static int check_space(const char *path, double needed, gs_error *err) {
     return rc;
 }
 
-static int check_output_path(const char *path, bool force, double needed, gs_error *err) {
+/* Rank 0: the results file's lock (lock.h), taken before the file is looked
+ * at, so that a run that finds another one writing is told so (and not, say,
+ * that the file exists). A lock file that cannot be written at all (a full or
+ * read-only file system) is reported only if the checks that follow do not
+ * say why more clearly. Returns the refusal, or 0 with *deferred set (or 0). */
+static int take_lock(gs_store *s, const gs_lock_options *opt, int *deferred, gs_error *deferred_err,
+                     gs_error *err) {
+    int errno_seen = 0;
+    *deferred = lock_acquire(&s->lock, s->path, opt, &errno_seen, deferred_err);
+    if (*deferred != GS_EXIT_LOCKED) return 0;
+    *deferred = 0;
+    return gs_fail(err, GS_EXIT_LOCKED, "%s", deferred_err->msg);
+}
+
+/* The checks of path (a new file) under the lock; on refusal the lock is given back. */
+static int check_output_path(gs_store *s, bool force, double needed, const gs_lock_options *lock,
+                             gs_error *err) {
+    const char *path = s->path;
     if (!*path)
         return gs_fail(err, GS_EXIT_OUTPUT, "the output file name is empty; give one with -o");
-    int rc = check_directory(path, err);
+    int rc = check_directory(path, err), lock_rc = 0;
+    gs_error lock_err = {0};
+    if (rc == 0) rc = take_lock(s, lock, &lock_rc, &lock_err, err);
     if (rc == 0) rc = check_existing(path, force, err);
-    return rc ? rc : check_space(path, needed, err);
+    if (rc == 0) rc = check_space(path, needed, err);
+    if (rc == 0 && lock_rc) rc = gs_fail(err, lock_rc, "%s", lock_err.msg);
+    if (rc) lock_release(&s->lock);
+    return rc;
 }
 
 /* ---- HDF5 objects that do not depend on the file -------------------------------- */
@@ -927,7 +959,9 @@ static int close_objects(gs_store *s) {
     return failed;
 }
 
+/* Also gives the lock back: the last thing a run does with its file. */
 static void store_free(gs_store *s) {
+    lock_release(&s->lock);
     MPI_Comm_free(&s->comm);
     free(s->row);
     free(s->path);
@@ -966,7 +1000,8 @@ int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid 
     if (check_layer_variables(err)) return GS_EXIT_INTERNAL;
     gs_store *s = store_new(path, comm, grid);
     double needed = file_bytes(grid->count, grid->max_depth);
-    int rc = agree_outcome(s, s->rank == 0 ? check_output_path(path, force, needed, err) : 0, err);
+    int rc = agree_outcome(
+        s, s->rank == 0 ? check_output_path(s, force, needed, &info->lock, err) : 0, err);
     if (rc == 0) rc = create_layout(s, grid, info, err);
     if (rc == 0) rc = agree_outcome(s, write_initial_values(s, grid, err), err);
     /* From here on only raw data changes: this flush puts the complete
@@ -1039,16 +1074,22 @@ static int write_scalar(gs_store *s, size_t i, int64_t index, const void *value,
 int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_error *err) {
     int64_t index = cfg->index;
     if (index < 0 || index >= s->count || cfg->depth < 1 || cfg->depth > s->max_depth ||
-        (unsigned)res->status > GS_STATUS_FAILED)
+        (unsigned)res->status >= GS_STATUS_COUNT)
         return gs_fail(err, GS_EXIT_INTERNAL,
                        "store_write: configuration %lld (depth %d, status %d) does not fit %s "
                        "(%lld configurations, %d layers)",
                        (long long)index, cfg->depth, (int)res->status, s->path, (long long)s->count,
                        s->max_depth);
+    char why[600];
+    if (lock_lost(s->lock, why, sizeof why))
+        return gs_fail(err, GS_EXIT_LOCKED,
+                       "stopped writing \"%s\": %s, so another run is writing it now; the rows "
+                       "this run finished stay in the file",
+                       s->path, why);
     /* A failed configuration has no numbers, only whatever its buffers held
      * when it failed: its layers and results get their fill values (written,
      * not just kept: a resumed row may hold parts of an interrupted attempt). */
-    bool computed = res->status == GS_STATUS_DONE || res->status == GS_STATUS_NONFINITE;
+    bool computed = status_is_computed(res->status);
     gs_result blank;
     if (!computed) {
         blank = (gs_result){.status = res->status};
@@ -1087,13 +1128,13 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
 static int put_summary(gs_store *s, gs_run_summary *summary, gs_error *err) {
     gs_run_summary shared = *summary; /* rank 0's wins, as for every root attribute */
     MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, 0, s->comm);
-    for (int k = 0; k < 4; k++)
+    int64_t pending = s->count;
+    for (int k = 1; k < GS_STATUS_COUNT; k++) {
         shared.by_status[k] += s->kept[k]; /* rows of earlier runs */
-    int64_t pending = s->count - shared.by_status[GS_STATUS_DONE] -
-                      shared.by_status[GS_STATUS_NONFINITE] - shared.by_status[GS_STATUS_FAILED];
-    summary->file_by_status[GS_STATUS_PENDING] = pending > 0 ? pending : 0;
-    for (int k = 1; k < 4; k++)
+        pending -= shared.by_status[k];
         summary->file_by_status[k] = shared.by_status[k];
+    }
+    summary->file_by_status[GS_STATUS_PENDING] = pending > 0 ? pending : 0;
     char completed[32];
     utc_now(completed, sizeof completed);
     int rc = put_root_string(s, "completed_utc", completed, err);
@@ -1104,6 +1145,8 @@ static int put_summary(gs_store *s, gs_run_summary *summary, gs_error *err) {
     if (rc == 0)
         rc = put_root_int64(s, "configs_nonfinite", shared.by_status[GS_STATUS_NONFINITE], err);
     if (rc == 0) rc = put_root_int64(s, "configs_failed", shared.by_status[GS_STATUS_FAILED], err);
+    if (rc == 0)
+        rc = put_root_int64(s, "configs_underflow", shared.by_status[GS_STATUS_UNDERFLOW], err);
     if (rc == 0) rc = put_root_int64(s, "configs_pending", pending > 0 ? pending : 0, err);
     return rc;
 }
@@ -1115,6 +1158,12 @@ int store_close(gs_store **store, gs_run_summary *summary, gs_error *err) {
     gs_store *s = *store;
     *store = NULL;
     int rc = summary ? put_summary(s, summary, err) : 0;
+    char why[600];
+    if (rc == 0 && lock_lost(s->lock, why, sizeof why))
+        rc = gs_fail(err, GS_EXIT_LOCKED,
+                     "stopped writing \"%s\": %s, so another run is writing it now; the rows "
+                     "this run finished stay in the file",
+                     s->path, why);
     if (close_objects(s) != 0 && rc == 0) rc = hdf5_fail(err, s->path, "H5Dclose", NULL);
 #ifndef NDEBUG
     /* Debug builds: every id this module opened must be closed by now. */
@@ -1192,8 +1241,8 @@ static int check_resume_space(const char *path, gs_error *err) {
 
 /* Rank 0, before anything collective: is path a results file of this very
  * sweep? Reads its status column into status[N]. */
-static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_spec,
-                           int32_t *status, gs_error *err) {
+static int check_resumable_file(gs_store *s, const gs_grid *grid, const char *sweep_spec,
+                                int32_t *status, gs_error *err) {
     const char *path = s->path;
     struct stat st;
     if (stat(path, &st) != 0)
@@ -1259,6 +1308,18 @@ static int check_resumable(gs_store *s, const gs_grid *grid, const char *sweep_s
     return rc ? rc : check_resume_space(path, err);
 }
 
+/* The checks above under the lock (see take_lock); on refusal the lock is given back. */
+static int check_resumable(gs_store *s, const gs_grid *grid, const gs_run_info *info,
+                           int32_t *status, gs_error *err) {
+    int lock_rc = 0;
+    gs_error lock_err = {0};
+    int rc = take_lock(s, &info->lock, &lock_rc, &lock_err, err);
+    if (rc == 0) rc = check_resumable_file(s, grid, info->sweep_spec, status, err);
+    if (rc == 0 && lock_rc) rc = gs_fail(err, lock_rc, "%s", lock_err.msg);
+    if (rc) lock_release(&s->lock);
+    return rc;
+}
+
 /* Opens path for writing, collectively, with every dataset of the table. */
 static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
     int rc = create_memory_objects(s, err);
@@ -1296,18 +1357,19 @@ int store_open(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *g
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     gs_store *s = store_new(path, comm, grid);
     int32_t *status = s->rank == 0 ? gs_malloc((size_t)grid->count * sizeof *status) : NULL;
-    int rc = s->rank == 0 ? check_resumable(s, grid, info->sweep_spec, status, err) : 0;
+    int rc = s->rank == 0 ? check_resumable(s, grid, info, status, err) : 0;
     rc = agree_outcome(s, rc, err);
     if (rc == 0 && s->rank == 0) {
         for (int64_t i = 0; i < grid->count; i++) {
-            int code = status[i] >= 0 && status[i] < 4 ? status[i] : GS_STATUS_PENDING;
+            int code =
+                status[i] >= 0 && status[i] < GS_STATUS_COUNT ? status[i] : GS_STATUS_PENDING;
             bool redo = code == GS_STATUS_PENDING || (retry_failed && code == GS_STATUS_FAILED);
             pending[i] = redo;
             if (!redo) s->kept[code]++;
         }
     }
     free(status);
-    MPI_Bcast(s->kept, 4, MPI_INT64_T, 0, s->comm);
+    MPI_Bcast(s->kept, GS_STATUS_COUNT, MPI_INT64_T, 0, s->comm);
     if (rc == 0) rc = open_layout(s, info, err);
     /* As after a create: once this is on disk, only raw data changes. */
     if (rc == 0 && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)

@@ -12,6 +12,27 @@ from pathlib import Path
 
 import pytest
 
+def apply_sanitizer_environment():
+    """Under the sanitizer build, the setting tests/sanitizer/probe.py found
+    for LeakSanitizer on this machine (KEY=VALUE lines), for every process the
+    tests start. The probe runs first (a CTest fixture); a missing file then
+    means it failed, which must not go unnoticed."""
+    path = os.environ.get("GS_SANITIZER_ENV")
+    if not path:
+        return
+    if not os.path.exists(path):
+        raise RuntimeError(f"GS_SANITIZER_ENV={path} does not exist: run the sanitizer_probe "
+                           "test first (ctest --preset asan runs it as a fixture)")
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                os.environ[key] = value
+
+
+apply_sanitizer_environment()
+
 SOURCE_DIR = Path(os.environ.get("GS_SOURCE_DIR", Path(__file__).resolve().parent.parent))
 GRADSWEEP = os.environ.get("GRADSWEEP", str(SOURCE_DIR / "build" / "gradsweep"))
 MPIEXEC = os.environ.get("MPIEXEC", shutil.which("mpirun") or "mpirun")

@@ -17,6 +17,7 @@ PER_CONFIG = {  # name: dtype
     "sigma_b": "float64", "init": "int32", "seed": "int64", "batch": "int32",
     "status": "int32", "first_nonfinite_layer": "int32",
     "first_nonfinite_forward_layer": "int32", "first_nonfinite_backward_layer": "int32",
+    "first_underflow_layer": "int32",
     "log10_delta_ratio": "float64", "log10_grad_ratio": "float64", "log10_q_ratio": "float64",
     "elapsed_s": "float64", "rank": "int32",
     # mean-field theory (issue 3; docs/theory.md)
@@ -36,10 +37,10 @@ THEORY = {**{name: 2 for name in PER_LAYER_THEORY}, **{name: 1 for name in THEOR
 FLAGS = {
     "activation": "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf",
     "init": "gaussian uniform orthogonal",
-    "status": "pending done nonfinite failed",
+    "status": "pending done nonfinite failed underflow",
 }
 INT_FILL = {"status": 0, "first_nonfinite_layer": 0, "first_nonfinite_forward_layer": 0,
-            "first_nonfinite_backward_layer": 0, "rank": -1}
+            "first_nonfinite_backward_layer": 0, "first_underflow_layer": 0, "rank": -1}
 NAN_FILL = {"log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio", "elapsed_s", *PER_LAYER,
             *PER_LAYER_THEORY, *THEORY_PER_CONFIG}
 COORDINATES = {"depth", "width", "activation", "sigma_w", "sigma_b", "init", "seed", "batch"}
@@ -59,6 +60,7 @@ ROOT_ATTRIBUTES = {  # name: numpy type, or str
 CLOSE_ATTRIBUTES = {
     "completed_utc": str, "wall_time_s": np.float64, "configs_done": np.int64,
     "configs_nonfinite": np.int64, "configs_failed": np.int64, "configs_pending": np.int64,
+    "configs_underflow": np.int64,
 }
 CANONICAL_ORDER = "activation init width depth batch sigma_b sigma_w seed"
 
@@ -160,8 +162,8 @@ def check_ncdump(path, n, l_max):
         assert f"\t\t{name}:_FillValue = NaN ;" in text, name
     assert "status:_FillValue" not in text and "rank:_FillValue" not in text
     assert 'string :schema = "gradsweep/1" ;' in text
-    assert "status:flag_values = 0, 1, 2, 3 ;" in text
-    assert 'string status:flag_meanings = "pending done nonfinite failed" ;' in text
+    assert "status:flag_values = 0, 1, 2, 3, 4 ;" in text
+    assert 'string status:flag_meanings = "pending done nonfinite failed underflow" ;' in text
     return text
 
 

@@ -28,7 +28,7 @@
 #include "gradsweep/spec.h"
 #include "gradsweep/store.h"
 
-enum { NONFINITE_INDEX = 5, FAILED_INDEX = 9, PENDING_INDEX = 7 };
+enum { NONFINITE_INDEX = 5, FAILED_INDEX = 9, PENDING_INDEX = 7, UNDERFLOW_INDEX = 11 };
 
 static int64_t activations[] = {GS_ACT_RELU, GS_ACT_TANH};
 static int64_t inits[] = {GS_INIT_GAUSSIAN};
@@ -82,6 +82,7 @@ static void synthetic_result(const gs_config *cfg, int rank, gs_result *res) {
     res->status = GS_STATUS_DONE;
     res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
     res->first_nonfinite_backward_layer = 0;
+    res->first_underflow_layer = 0;
     res->log10_delta_ratio = i / 100.0;
     res->log10_grad_ratio = -i / 100.0;
     res->log10_q_ratio = i / 50.0;
@@ -94,6 +95,13 @@ static void synthetic_result(const gs_config *cfg, int rank, gs_result *res) {
         res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 2;
         res->first_nonfinite_backward_layer = 3;
         res->log10_q_ratio = NAN;
+    }
+    if (i == UNDERFLOW_INDEX) { /* z exactly zero from layer 2 on */
+        res->status = GS_STATUS_UNDERFLOW;
+        for (int l = 2; l <= cfg->depth; l++)
+            res->layers[l - 1].q = 0;
+        res->first_underflow_layer = 2;
+        res->log10_q_ratio = -INFINITY;
     }
 }
 

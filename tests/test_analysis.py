@@ -46,7 +46,8 @@ DPI = 150
 
 # Small, fast (~0.3 s on 2 ranks), and with every mark the figures know:
 # float32 linear nets with sigma_w = 8 overflow within 48 layers (nonfinite);
-# with sigma_w = 0.1 the signal underflows to 0 (ratios of -inf and 0/0).
+# with sigma_w = 0.1 the signal underflows to 0 (status underflow: ratios of
+# -inf and 0/0).
 SWEEP = """\
 name: analysis
 base_seed: 11
@@ -181,7 +182,7 @@ def test_figures_show_data(results, figures):
 def table_from_file(path):
     """The healthy band, recomputed from the file with h5py and numpy alone."""
     v = read_file(path)
-    computed = np.isin(v["status"], ["done", "nonfinite"])
+    computed = np.isin(v["status"], ["done", "nonfinite", "underflow"])
     keys = ["activation", "init", "sigma_b", "batch", "width", "depth"]
     rows = {}
     for i in np.flatnonzero(computed):
@@ -282,17 +283,21 @@ def test_phase_diagram_draws_the_files_numbers(results):
                     if np.isfinite(vals).all():
                         assert z[di, si] == pytest.approx(vals.mean(), rel=1e-12), (name, depth, s)
                         assert hatch == "", (name, depth, s)
-                    if np.isinf(vals).any() or (np.isnan(vals) & (status == "done")).any():
+                    if (np.isinf(vals).any() or (np.isnan(vals) & (status == "done")).any()
+                            or (status == "underflow").any()):
                         assert "//" in hatch, (name, depth, s)
                     if (status == "nonfinite").any():
                         assert "xx" in hatch, (name, depth, s)
     assert (v["status"] == "nonfinite").any() and np.isneginf(v["log10_delta_ratio"]).any()
+    assert (v["status"] == "underflow").any()
+    # every -inf belongs to an underflow row: done rows hold finite ratios
+    assert np.isfinite(v["log10_delta_ratio"][v["status"] == "done"]).all()
 
 
 def test_library_api(results):
     ds = gp.load(results)
     assert ds["activation"].dtype.kind == "U" and set(ds["activation"].values) == set(ACTIVATIONS)
-    assert set(ds["status"].values) == {"done", "nonfinite"}
+    assert set(ds["status"].values) == {"done", "nonfinite", "underflow"}
     with h5py.File(results, "r") as f:
         assert (ds["activation_code"].values == f["activation"][:]).all()
         q_last = f["q"][:][np.arange(len(f["depth"])), f["depth"][:] - 1]

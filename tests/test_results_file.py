@@ -48,6 +48,7 @@ def test_contract(results):
     assert attrs["sweep_file"] == SWEEP
     assert attrs["blas_threads"] == 1 and attrs["blas"].startswith("OpenBLAS")
     assert attrs["configs_done"] + attrs["configs_nonfinite"] == N
+    assert attrs["configs_underflow"] == 0
     assert attrs["configs_failed"] == 0 and attrs["configs_pending"] == 0
 
 
@@ -96,3 +97,73 @@ def test_sweep_spec_reproduces_the_file(results, gradsweep):
     with h5py.File(results / "again.h5", "r") as f:
         assert f["q"][:].tobytes() == q.tobytes()
         assert f["delta_sq"][:].tobytes() == delta_sq.tobytes()
+
+
+# ---- signals that die: status underflow ------------------------------------------------------
+
+# float32 linear and relu nets at sigma_w = 0.001 shrink z a thousandfold a
+# layer (relu: also halves it): from q ~ 1 the smallest float32 (1.4e-45) is
+# passed after ~15 layers and z is exactly 0 from then on. At sigma_w = 1
+# (linear) and sqrt(2) (relu) nothing dies.
+UNDERFLOW_SWEEP = ["--depth", "50", "--width", "64", "--batch", "16", "--activation",
+                   "linear,relu", "--sigma-w", "0.001,1,1.4142135623730951", "--seed", "0,1",
+                   "--progress", "0.001"]
+
+
+@pytest.fixture(scope="module")
+def underflow(tmp_path_factory):
+    from conftest import run_gradsweep
+    folder = tmp_path_factory.mktemp("underflow")
+    out = run_gradsweep([*UNDERFLOW_SWEEP, "-o", "u.h5"], ranks=2, cwd=folder)
+    assert out.returncode == 0, out
+    with h5py.File(folder / "u.h5", "r") as f:
+        v = {name: f[name][:] for name in ("status", "sigma_w", "first_underflow_layer",
+                                           "first_nonfinite_layer", "log10_delta_ratio",
+                                           "log10_grad_ratio", "log10_q_ratio", "q", "delta_sq")}
+        v["attrs"] = dict(f.attrs)
+    return v, out.stderr
+
+
+def test_vanished_signal_is_not_done(underflow):
+    v, stderr = underflow
+    tiny = v["sigma_w"] == 0.001
+    assert (v["status"][tiny] == 4).all() and (v["status"][~tiny] == 1).all(), v["status"]
+    for i in np.flatnonzero(tiny):
+        layer = v["first_underflow_layer"][i]
+        # the first layer whose q is exactly zero: z vanished there
+        assert 5 <= layer <= 30 and v["q"][i, layer - 1] == 0 and (v["q"][i, :layer - 1] > 0).all()
+        assert v["first_nonfinite_layer"][i] == 0
+        assert np.isinf(v["log10_delta_ratio"][i]) or np.isinf(v["log10_q_ratio"][i])
+    assert (v["first_underflow_layer"][~tiny] == 0).all()
+    # what a user filtering on done gets: finite numbers only
+    done = v["status"] == 1
+    for name in ("log10_delta_ratio", "log10_grad_ratio", "log10_q_ratio"):
+        assert np.isfinite(v[name][done]).all(), name
+    attrs = v["attrs"]
+    assert attrs["configs_underflow"] == tiny.sum() and attrs["configs_done"] == (~tiny).sum()
+    # the progress line and the summary count them too
+    assert f"underflow {tiny.sum()}, failed 0" in stderr, stderr
+    assert f"{(~tiny).sum()} done, 0 nonfinite, {tiny.sum()} underflow, 0 failed" in stderr, stderr
+
+
+def test_dead_relu_layer_is_underflow_of_the_backward_signal(tmp_path):
+    """A relu layer whose every unit is dead (z < 0 for every sample: here
+    biases of sd 20 swamp the weights, so a unit is dead when its bias is
+    negative, and all 3 units of a layer are with probability 1/8) sends back
+    an exactly zero delta: the backward signal died there although z did not."""
+    from conftest import run_gradsweep
+    out = run_gradsweep(["--depth", "6", "--width", "3", "--batch", "8", "--activation", "relu",
+                         "--sigma-w", "0.5", "--sigma-b", "20", "--seed", "0:19:20",
+                         "--precision", "float64", "-o", "d.h5", "--progress", "0"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    with h5py.File(tmp_path / "d.h5", "r") as f:
+        status, layer = f["status"][:], f["first_underflow_layer"][:]
+        q, delta_sq, dead = f["q"][:], f["delta_sq"][:], f["dead_frac"][:]
+    dead_net = (dead == 1).any(axis=1)
+    assert dead_net.any() and (~dead_net).any(), dead  # both kinds among the seeds
+    for i in range(len(status)):
+        if dead_net[i]:
+            assert status[i] == 4 and (q[i] > 0).all(), i
+            assert delta_sq[i, layer[i] - 1] == 0 and dead[i, layer[i] - 1] == 1, i
+        else:
+            assert status[i] == 1 and layer[i] == 0, i

@@ -2,6 +2,7 @@
 opens, whose done rows are complete; a stop signal ends the sweep gracefully
 (exit 5); and the same command with --resume computes exactly what is missing,
 giving the data of an uninterrupted run bit for bit."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -67,21 +68,66 @@ def reference(tmp_path_factory):
 KILL_AT = [0.15, 0.3, 0.45, 0.6, 0.75, 0.9]
 
 
+def kill_everything(proc, folder):
+    """SIGKILL to mpirun and to every rank: Open MPI puts each rank in a
+    process group of its own, so killing mpirun's group leaves the ranks
+    running (and writing) for seconds. Ranks are found by their working
+    folder; returns once none is left."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while True:
+        ranks = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                if os.readlink(f"/proc/{pid}/cwd") == str(folder):
+                    state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+                    if state not in "ZX":
+                        ranks.append(int(pid))
+            except OSError:
+                continue  # gone, or not ours to look at
+        if not ranks:
+            return
+        for pid in ranks:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert time.monotonic() < deadline, f"ranks {ranks} survive SIGKILL"
+        time.sleep(0.05)
+
+
+def rows_done(path):
+    """How many rows of a killed run's file are complete (None: no file)."""
+    if not path.exists():
+        return None
+    return int((check_done_rows_complete(path) != 0).sum())
+
+
 @pytest.mark.parametrize("fraction", KILL_AT)
 def test_sigkill_then_resume(tmp_path, reference, fraction):
-    proc = start(tmp_path, "r.h5")
+    """Killed at `fraction` of a run's time; the kill must land mid-sweep (the
+    file holds some rows but not all), so a kill that came too early or too
+    late is tried again later or sooner, up to 8 times."""
     delay = fraction * reference["seconds"]
-    time.sleep(delay)
-    os.killpg(proc.pid, signal.SIGKILL)  # mpirun and both ranks, at once
-    proc.wait()
-    if not (tmp_path / "r.h5").exists():
-        pytest.skip("killed before the file was created")  # nothing to check
-    status = check_done_rows_complete(tmp_path / "r.h5")  # opens, and done rows are whole
+    for attempt in range(8):
+        for leftover in tmp_path.iterdir():
+            leftover.unlink()
+        proc = start(tmp_path, "r.h5")
+        time.sleep(delay)
+        kill_everything(proc, tmp_path)
+        done = rows_done(tmp_path / "r.h5")  # also: it opens, and done rows are whole
+        if done is not None and 0 < done < N:
+            break
+        delay *= 1.5 if not done else 0.6  # too early: later; too late: sooner
+    else:
+        pytest.fail(f"no kill landed mid-sweep in 8 attempts (last after {delay:.2f} s: {done})")
+    status = check_done_rows_complete(tmp_path / "r.h5")
     with h5py.File(tmp_path / "r.h5", "r") as f:
         before = {"elapsed_s": f["elapsed_s"][:], "rank": f["rank"][:]}
     out = run_gradsweep([*SWEEP, "-o", "r.h5", "--resume"], ranks=2, cwd=tmp_path)
     assert out.returncode == 0, out
-    print(f"killed after {delay:.2f} s with {(status != 0).sum()} of {status.size} done; "
+    # the killed run's lock was left behind, and is broken: its process is gone
+    assert 'note: broke the lock on "r.h5"' in out.stderr, out
+    print(f"killed after {delay:.2f} s with {done} of {status.size} done; "
           "resumed to the uninterrupted result")
     assert_same_data(tmp_path / "r.h5", reference["path"])
     with h5py.File(tmp_path / "r.h5", "r") as f:

@@ -27,7 +27,7 @@ from schema_contract import (FLAGS, PER_CONFIG, PER_LAYER, PER_LAYER_THEORY, THE
 # activation {relu=1, tanh=3} x depth {3, 5} x sigma_w {1.0, 1.5} x seed {0, 1};
 # canonical order: activation init width depth batch sigma_b sigma_w seed (seed fastest)
 N, L_MAX = 16, 5
-NONFINITE, FAILED, PENDING = 5, 9, 7
+NONFINITE, FAILED, PENDING, UNDERFLOW = 5, 9, 7, 11
 
 
 def expected_config(i):
@@ -98,8 +98,9 @@ def test_h5py_root_attributes(results):
     assert attrs["canonical_order"] == "activation init width depth batch sigma_b sigma_w seed"
     assert attrs["Conventions"] == "CF-1.8"
     assert attrs["sweep_file"] == "depth: [3, 5]\nwidth: 4\n"
-    counts = [attrs[f"configs_{s}"] for s in ("done", "nonfinite", "failed", "pending")]
-    assert counts == [13, 1, 1, 1]
+    counts = [attrs[f"configs_{s}"] for s in ("done", "nonfinite", "failed", "pending",
+                                                "underflow")]
+    assert counts == [12, 1, 1, 1, 1]
 
 
 def test_values(results):
@@ -115,9 +116,9 @@ def test_values(results):
             assert np.all(np.isnan(row[depth:])), (i, name)  # beyond depth: fill
             if i in (PENDING, FAILED):
                 assert np.all(np.isnan(row)), (i, name)
-            elif not (i == NONFINITE and name == "q"):
+            elif not (i in (NONFINITE, UNDERFLOW) and name == "q"):
                 assert list(row[:depth]) == [synthetic(i, l, k) for l in range(1, depth + 1)]
-        status = {PENDING: 0, NONFINITE: 2, FAILED: 3}.get(i, 1)
+        status = {PENDING: 0, NONFINITE: 2, FAILED: 3, UNDERFLOW: 4}.get(i, 1)
         assert v["status"][i] == status, i
         assert v["rank"][i] == (-1 if i == PENDING else i % ranks), i
         if i in (PENDING, FAILED):
@@ -130,6 +131,11 @@ def test_values(results):
         == [2, 2, 3]
     assert v["first_nonfinite_layer"][PENDING] == 0
     assert v["first_nonfinite_layer"][FAILED] == 0  # a failed row keeps its fill
+    q = v["q"][UNDERFLOW]
+    depth = expected_config(UNDERFLOW)["depth"]
+    assert q[0] == synthetic(UNDERFLOW, 1, 0) and (q[1:depth] == 0).all()
+    assert v["first_underflow_layer"][UNDERFLOW] == 2 and np.isneginf(v["log10_q_ratio"][UNDERFLOW])
+    assert (v["first_underflow_layer"][np.arange(N) != UNDERFLOW] == 0).all()
     assert v["log10_delta_ratio"][3] == 0.03 and v["log10_q_ratio"][3] == 0.06
 
 

@@ -34,6 +34,8 @@ typedef struct gs_cli {
     const char *axis_value[GS_AXIS_COUNT]; /* --depth … as typed, or NULL */
     bool resume, retry_failed;             /* continue the results file; redo failed ones too */
     double grace_s;                        /* < 0: default (60 s) */
+    bool break_lock;                       /* break the results file's lock (lock.h) */
+    double lock_stale_s;                   /* < 0: default (GS_LOCK_STALE_DEFAULT_S) */
     size_t max_memory;                     /* bytes per rank; 0: default (see main.c) */
     bool dedicated_master;                 /* rank 0 only hands out */
     int ranks[16], n_ranks;                /* simulate: rank counts */

@@ -31,12 +31,22 @@ typedef enum gs_status {
     GS_STATUS_DONE = 1,      /* computed, every value finite */
     GS_STATUS_NONFINITE = 2, /* computed, inf or NaN appeared (see first_nonfinite_layer) */
     GS_STATUS_FAILED = 3,    /* could not be computed (e.g. out of memory) */
+    GS_STATUS_UNDERFLOW = 4, /* computed, finite, but a signal became exactly zero (see
+                                first_underflow_layer): its log10 ratios are ±inf */
+    GS_STATUS_COUNT
 } gs_status;
+
+/* Outcomes that are results (the configuration was computed), as opposed to
+ * pending and failed. */
+static inline int status_is_computed(int status) {
+    return status == GS_STATUS_DONE || status == GS_STATUS_NONFINITE ||
+           status == GS_STATUS_UNDERFLOW;
+}
 
 const char *init_name(gs_init init);
 int init_parse(const char *name, gs_init *init); /* 0, or -1 if unknown */
 const char *init_flag_meanings(void);            /* "gaussian uniform orthogonal" */
-const char *status_flag_meanings(void);          /* "pending done nonfinite failed" */
+const char *status_flag_meanings(void);          /* "pending done nonfinite failed underflow" */
 const char *status_name(gs_status status);
 const char *precision_name(gs_precision p);
 int precision_parse(const char *name, gs_precision *p);
@@ -104,6 +114,8 @@ typedef struct gs_result {
     int first_nonfinite_layer;          /* 0 if every value was finite */
     int first_nonfinite_forward_layer;  /* first l with z[l] or a[l] not finite; 0 if none */
     int first_nonfinite_backward_layer; /* first l with δ[l] or a gradient not finite; 0 if none */
+    int first_underflow_layer;          /* first l whose z[l] (forward) or, met on the way back,
+                                           δ[l] is exactly zero everywhere; 0 if none */
     double log10_delta_ratio;           /* ½·log10(delta_sq[1] / delta_sq[L]) */
     double log10_grad_ratio;            /* log10(grad_w_norm[1] / grad_w_norm[L]) */
     double log10_q_ratio;               /* log10(q[L] / q[1]) */

@@ -16,4 +16,11 @@ int interrupt_count(void);
 /* "SIGUSR1", … */
 const char *interrupt_name(int signal);
 
+/* The stop no signal asks for: another run took the results file's lock
+ * (lock.h), so this one must stop writing at once. interrupt_signal() then
+ * returns INTERRUPT_LOCK_LOST and interrupt_count() counts as two signals (in-
+ * flight work is abandoned). Safe to call from any thread. */
+#define INTERRUPT_LOCK_LOST (-1)
+void interrupt_lock_lost(void);
+
 #endif

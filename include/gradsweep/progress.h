@@ -19,7 +19,7 @@ typedef struct gs_progress {
     double total_cost;
     int64_t done; /* finished, any outcome */
     double done_cost;
-    int64_t nonfinite, failed;
+    int64_t nonfinite, underflow, failed;
     int line_length; /* of the last in-place line, to blank it out */
 } gs_progress;
 

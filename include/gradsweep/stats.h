@@ -38,8 +38,8 @@ double stats_norm_f32(const float *v, size_t count);
 double stats_norm_f64(const double *v, size_t count);
 
 /* Fills the per-configuration summary of res from res->layers[0 … depth-1]
- * and the first nonfinite layers already recorded: the three log10 ratios
- * and status (done or nonfinite). */
+ * and the first nonfinite layers already recorded: the three log10 ratios,
+ * first_underflow_layer and status (done, nonfinite or underflow). */
 void stats_finish(gs_result *res, int depth);
 
 #endif

@@ -2,6 +2,10 @@
  * parallel HDF5 file (MPI-IO) shared by every rank.
  *
  * Life cycle, and which calls are collective (every rank, same arguments):
+ * Rank 0 holds the results file's lock (lock.h) from before the file is
+ * looked at until it is closed: a second run on the same file is refused
+ * (GS_EXIT_LOCKED) before anything is touched.
+ *
  *   store_create   collective: creates every variable at its full size, with
  *                  dimension scales, attributes and fill values; writes the
  *                  per-configuration coordinates (depth, width, …); flushes.
@@ -21,6 +25,7 @@
 #include "gradsweep/common.h"
 #include "gradsweep/config.h"
 #include "gradsweep/grid.h"
+#include "gradsweep/lock.h"
 
 #define GS_SCHEMA "gradsweep/1"
 
@@ -34,6 +39,7 @@ typedef struct gs_run_info {
     const char *blas;         /* openblas_get_config() */
     int mpi_ranks;
     int blas_threads;
+    gs_lock_options lock; /* rank 0 takes the file's lock with these (lock.h) */
 } gs_run_info;
 
 /* Creates path (collective). Without force an existing path is an error
@@ -60,10 +66,10 @@ int store_write(gs_store *store, const gs_config *cfg, const gs_result *res, gs_
  * earlier runs left), which it also returns in file_by_status; then closes
  * the file and frees *store. Rank 0's summary is the one recorded. */
 typedef struct gs_run_summary {
-    double wall_s;             /* this run's scheduling wall time */
-    double busy_s, write_s;    /* summed over ranks: in tasks, of which writing results */
-    int64_t by_status[4];      /* this run's outcomes, indexed by gs_status */
-    int64_t file_by_status[4]; /* out: the file's rows by status after this run */
+    double wall_s;                      /* this run's scheduling wall time */
+    double busy_s, write_s;             /* summed over ranks: in tasks, of which writing results */
+    int64_t by_status[GS_STATUS_COUNT]; /* this run's outcomes, indexed by gs_status */
+    int64_t file_by_status[GS_STATUS_COUNT]; /* out: the file's rows by status after this run */
 } gs_run_summary;
 
 /* The elapsed_s of every configuration of a results file of grid's size

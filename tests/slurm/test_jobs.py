@@ -12,7 +12,9 @@ sweep and the results file through --export), as a user would submit them.
 - ranks started without PMIx are caught: exit 7 and how to launch, instead of
   Open MPI's abort inside MPI_Init (4.x) or N singletons (5.x).
 """
+import os
 import re
+import signal
 import stat
 
 import h5py
@@ -20,7 +22,7 @@ import numpy as np
 import pytest
 
 from slurm_cluster import exit_code
-from slurm_jobs import (GRADSWEEP, Jobs, STATUS, assert_same_data, finished_ok, gradsweep_has,
+from slurm_jobs import (GRADSWEEP, Jobs, STATUS, assert_same_data, finished_ok,
                         wait_for_progress, wait_until)
 
 # ~20 s on 2 cores: 256 configurations of 0.01–0.5 s, so that a stop signal
@@ -39,12 +41,6 @@ grid:
 """
 SIZES = ["--nodes=1", "--ntasks-per-node=2"]
 TASKS = 2
-
-needs_resume = pytest.mark.skipif(
-    not gradsweep_has("--resume"),
-    reason="this gradsweep has no --resume yet (resume, signals and the launch check land "
-           "together)")
-
 
 def setup_sweep(folder):
     (folder / "sweep.yaml").write_text(SWEEP)
@@ -183,7 +179,6 @@ def check_partial(out):
         return {name: f[name][:] for name in ("rank", "elapsed_s")}, done
 
 
-@needs_resume
 def test_interrupted_job_resumes_when_submitted_again(jobs, tmp_path, reference):
     out = setup_sweep(tmp_path)
     job = interrupt_mid_sweep(jobs, "sweep.sbatch", out)
@@ -203,7 +198,6 @@ def test_interrupted_job_resumes_when_submitted_again(jobs, tmp_path, reference)
             assert (f[name][:][done] == values[done]).all(), name
 
 
-@needs_resume
 def test_requeue_job_resumes_by_itself(jobs, tmp_path, reference):
     out = setup_sweep(tmp_path)
     job = interrupt_mid_sweep(jobs, "sweep-requeue.sbatch", out)
@@ -217,7 +211,46 @@ def test_requeue_job_resumes_by_itself(jobs, tmp_path, reference):
     assert_same_data(out, reference[0])
 
 
-@needs_resume
+def gradsweep_processes(folder):
+    """The pids of gradsweep ranks working in folder (a job's submit folder)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if (os.readlink(f"/proc/{pid}/cwd") == str(folder)
+                    and os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "gradsweep"):
+                pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
+
+
+def test_preempted_job_requeued_resumes_by_itself(jobs, tmp_path, reference):
+    """Preemption without warning: every rank killed with SIGKILL (no graceful
+    stop, so the results file's lock stays behind), then the job requeued, as
+    Slurm's PreemptMode=REQUEUE does. The requeued run (same job id, restart
+    1) takes the dead run's lock and resumes to the uninterrupted data."""
+    out = setup_sweep(tmp_path)
+    job = jobs.submit("sweep-requeue.sbatch", SIZES, SWEEP="sweep.yaml", OUT=out.name,
+                      GRADSWEEP=GRADSWEEP)
+    wait_for_progress(jobs, job, out, done_at_least=12)
+    ranks = gradsweep_processes(tmp_path)
+    assert len(ranks) == TASKS, ranks
+    for pid in ranks:
+        os.kill(pid, signal.SIGKILL)
+    record = jobs.wait(job, timeout=120)
+    assert record["JobState"] == "FAILED", f"{record}\n{jobs.log(job)}"
+    assert (tmp_path / "sweep.h5.lock").exists()  # nobody gave it back
+    jobs.cluster.run(["scontrol", "requeue", job])
+    record = jobs.wait(job, timeout=300)
+    log = jobs.log(job)
+    finished_ok(jobs, job, record)
+    assert record["Restarts"] == "1", record
+    assert re.search(r'note: broke the lock on "sweep.h5" held by host \S+, pid \d+, Slurm job '
+                     rf"{job}, .*(no longer runs on this host|which Slurm requeued)", log), log
+    assert not (tmp_path / "sweep.h5.lock").exists()
+    assert_same_data(out, reference[0])
+
+
 def test_ranks_started_without_pmix_are_caught(cluster, tmp_path):
     """srun --mpi=none cannot wire Debian's Open MPI together: every task must
     stop with exit 7 and say how to launch instead of computing alone."""

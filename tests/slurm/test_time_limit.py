@@ -15,12 +15,11 @@ import h5py
 import numpy as np
 import pytest
 
-from slurm_jobs import GRADSWEEP, STATUS, assert_same_data, finished_ok, gradsweep_has
+from slurm_jobs import GRADSWEEP, STATUS, assert_same_data, finished_ok
 
 pytestmark = [
     pytest.mark.skipif(os.environ.get("GS_SLOW_TESTS") != "1",
                        reason="slow; set GS_SLOW_TESTS=1 to run it"),
-    pytest.mark.skipif(not gradsweep_has("--resume"), reason="this gradsweep has no --resume yet"),
 ]
 
 # Configurations of at most ~0.5 s; the number of seeds is set from gradsweep's
