@@ -73,6 +73,86 @@ static void test_normals_match_definition(void) {
     }
 }
 
+/* FNV-1a over the IEEE bit patterns: one number that changes if any bit of
+ * any draw does. */
+static uint64_t bits_hash(const double *x, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, x + i, sizeof b);
+        for (int k = 0; k < 8; k++) {
+            h ^= (b >> (8 * k)) & 0xff;
+            h *= 0x100000001b3ull;
+        }
+    }
+    return h;
+}
+
+/* The streams are part of the results-file contract: a results file records
+ * base_seed and the grid, and any later gradsweep must redraw exactly the
+ * same networks from them (docs/usage.md, "Reproducibility"). These are the
+ * keys and draws of gradsweep 0.1.0, stored so that a change of generator
+ * (Philox4x32-10, its implementation included), counter layout, key hash,
+ * uniform or quantile cannot pass unnoticed: every purpose, every init code,
+ * a large layer, the block counter crossing into its high word, runs
+ * starting mid-block, extreme seeds. The normals' tails go through libm's
+ * log (glibc 2.36 here). */
+static void test_streams_keep_their_values(void) {
+    static const struct {
+        uint64_t base_seed, seed;
+        uint32_t width;
+        int init;
+        uint32_t layer;
+        gs_draw_purpose purpose;
+        uint64_t first;
+        size_t count;
+        uint32_t key[2];
+        uint64_t normals, uniforms; /* bits_hash of the draws */
+        double normal0, uniform0;   /* the first of each */
+    } pin[] = {
+        /* clang-format off */
+        /* base_seed, seed, width, init, layer, purpose, first, count, key,
+         * hash of the normals, of the uniforms, first normal, first uniform */
+        {42, 0, 128, 0, 1, GS_DRAW_WEIGHT, 0, 128 * 128, {0x30de420e, 0x6c9c2a4e},
+         0x28affd7c2f8f75da, 0xa5d00b6750ee5cf3, -0x1.fa6a71c7bcddbp-1, -0x1.5ad1e21ecdad9p-1},
+        {2026, 2, 512, 1, 99, GS_DRAW_WEIGHT, 1, 100001, {0x2a83edc6, 0x64a72e73},
+         0x945cef832ca45a9f, 0x992b0ca25958513d, 0x1.22338b88d2dffp+1, 0x1.f407c816dfed8p-1},
+        {0, 0, 64, 2, 0, GS_DRAW_BIAS, 0, 64, {0x41c31498, 0x3dc6f1b7},
+         0xc3f8d125356d0308, 0xf1345217c6b66123, 0x1.d4dead518be3ep-3, 0x1.72dc8ba6e1bap-3},
+        {7, 1, 256, 0, 0, GS_DRAW_INPUT, (2ull << 32) - 301, 1000, {0xa740959e, 0x69722485},
+         0xafbcd82f2f00426c, 0xfca0c58cbc7ea42f, 0x1.3f9a693ee357fp+0, 0x1.938640daf93b4p-1},
+        {7, 1, 256, 0, 0, GS_DRAW_PROBE, 0, 4096, {0x4d767d68, 0x5d967446},
+         0x1b48cf21c25c0cf1, 0xd0d7ab221b429515, -0x1.912b9c9009932p-2, -0x1.3815b4f759726p-2},
+        {UINT64_MAX, 1ull << 62, 1048576, 0, 100000, GS_DRAW_TARGET, 12345, 777,
+         {0x977602cf, 0x91149223},
+         0xee2bdb082de8bf8d, 0xc0a5675dc677bdab, -0x1.1263a4452422p+0, -0x1.6eb26905e5601p-1},
+        /* clang-format on */
+    };
+    for (size_t k = 0; k < sizeof pin / sizeof *pin; k++) {
+        gs_stream s = rng_stream(pin[k].base_seed, pin[k].seed, pin[k].width, pin[k].init,
+                                 pin[k].layer, pin[k].purpose);
+        CHECK_MSG(s.key[0] == pin[k].key[0] && s.key[1] == pin[k].key[1],
+                  "stream %zu: key %08x %08x, stored %08x %08x", k, s.key[0], s.key[1],
+                  pin[k].key[0], pin[k].key[1]);
+        double *x = malloc(pin[k].count * sizeof *x);
+        rng_normal(&s, pin[k].first, pin[k].count, x);
+        CHECK_MSG(x[0] == pin[k].normal0, "stream %zu: first normal %a, stored %a", k, x[0],
+                  pin[k].normal0);
+        CHECK_MSG(bits_hash(x, pin[k].count) == pin[k].normals,
+                  "stream %zu: normals hash %016llx, stored %016llx", k,
+                  (unsigned long long)bits_hash(x, pin[k].count),
+                  (unsigned long long)pin[k].normals);
+        rng_uniform_pm1(&s, pin[k].first, pin[k].count, x);
+        CHECK_MSG(x[0] == pin[k].uniform0, "stream %zu: first uniform %a, stored %a", k, x[0],
+                  pin[k].uniform0);
+        CHECK_MSG(bits_hash(x, pin[k].count) == pin[k].uniforms,
+                  "stream %zu: uniforms hash %016llx, stored %016llx", k,
+                  (unsigned long long)bits_hash(x, pin[k].count),
+                  (unsigned long long)pin[k].uniforms);
+        free(x);
+    }
+}
+
 static int same_first_draws(gs_stream a, gs_stream b) {
     double x[8], y[8];
     rng_normal(&a, 0, 8, x);
@@ -182,6 +262,7 @@ int main(void) {
     RUN(test_random_access);
     RUN(test_normals_match_definition);
     RUN(test_stream_keys);
+    RUN(test_streams_keep_their_values);
     RUN(test_normal_quantile);
     RUN(test_normal_moments);
     RUN(test_uniform_moments);
