@@ -42,9 +42,10 @@ static void test_random_access(void) {
 }
 
 /* The definition, one element at a time: element e is Φ⁻¹ of the 53-bit
- * uniform in half e%2 of block e/2. rng_normal computes runs of blocks with
- * vector code; it must give these values bit for bit, also where a run
- * starts mid-block and where the block counter crosses into its high word. */
+ * uniform in half e%2 of block e/2 (or that uniform mapped onto (-1, 1)).
+ * rng_normal and rng_uniform_pm1 compute runs of blocks with vector code;
+ * they must give these values bit for bit, also where a run starts
+ * mid-block and where the block counter crosses into its high word. */
 static double normal_by_definition(const gs_stream *s, uint64_t e) {
     uint64_t b = e >> 1;
     uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
@@ -54,7 +55,15 @@ static double normal_by_definition(const gs_stream *s, uint64_t e) {
     return rng_normal_quantile(((double)bits + 0.5) * 0x1.0p-53);
 }
 
-static void test_normals_match_definition(void) {
+static double uniform_by_definition(const gs_stream *s, uint64_t e) {
+    uint64_t b = e >> 1;
+    uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
+    philox4x32_10(ctr, s->key, out);
+    uint64_t bits = ((uint64_t)out[2 * (e & 1)] << 32 | out[2 * (e & 1) + 1]) >> 11;
+    return 2.0 * (((double)bits + 0.5) * 0x1.0p-53) - 1.0;
+}
+
+static void test_runs_match_definition(void) {
     static const uint64_t starts[] = {0, 1, 127, 128, 129, (2ull << 32) - 301};
     static const size_t counts[] = {1, 2, 63, 64, 129, 1000};
     double x[1000];
@@ -66,6 +75,12 @@ static void test_normals_match_definition(void) {
                 for (size_t k = 0; k < counts[c]; k++)
                     CHECK_MSG(x[k] == normal_by_definition(&s, starts[a] + k),
                               "element %llu (from %llu, %zu drawn)",
+                              (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
+                              counts[c]);
+                rng_uniform_pm1(&s, starts[a], counts[c], x);
+                for (size_t k = 0; k < counts[c]; k++)
+                    CHECK_MSG(x[k] == uniform_by_definition(&s, starts[a] + k),
+                              "uniform element %llu (from %llu, %zu drawn)",
                               (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
                               counts[c]);
             }
@@ -260,7 +275,7 @@ static void test_normal_quantile(void) {
 int main(void) {
     RUN(test_philox_known_answers);
     RUN(test_random_access);
-    RUN(test_normals_match_definition);
+    RUN(test_runs_match_definition);
     RUN(test_stream_keys);
     RUN(test_streams_keep_their_values);
     RUN(test_normal_quantile);
