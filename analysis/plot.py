@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """plot.py — every figure (PNG and PDF) and the healthy-band table for a
 gradsweep results file:
 

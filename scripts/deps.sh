@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # deps.sh — installs the Debian 12 packages gradsweep needs, if any are missing.
 #   scripts/deps.sh run    build and run sweeps, draw figures
 #   scripts/deps.sh test   ... plus everything the test suite uses

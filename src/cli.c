@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.c — options, their checks, and the help that teaches the tool. */
 #include "gradsweep/cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — gradsweep's entry point: wires the modules together.
  *
  *   command line ─┐

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rng.c — the keyed streams of Philox4x32-10 (Salmon, Moraes, Dror & Shaw,
  * SC'11) that every random number comes from. The generator itself is
  * Random123's, its authors' reference implementation (Debian's

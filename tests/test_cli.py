@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line as a user meets it: help that teaches, one-line errors
 that say what was wrong and what would be right, documented exit codes, and
 nothing a user already has lost to a typo."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rng.c — Philox known answers, stream independence, random access,
  * and the moments of the draws within their sampling error. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h — the command line: what the user asked for, parsed and checked,
  * before any sweep file is read. Parsing is deterministic and does no I/O, so
  * every MPI rank parses argv itself and all reach the same verdict. */

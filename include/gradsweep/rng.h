@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rng.h — counter-based random numbers (Philox4x32-10, Salmon et al. 2011,
  * "Parallel random numbers: as easy as 1, 2, 3").
  *
