@@ -53,4 +53,7 @@ int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err);
 
 void cli_print_help(FILE *out, gs_command topic);
 
+/* --version: the version, the BLAS it runs on, the license and how to cite it. */
+void cli_print_version(FILE *out, const char *blas);
+
 #endif
