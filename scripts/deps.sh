@@ -13,7 +13,7 @@ run_packages=(cmake make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openm
               python3-matplotlib python3-xarray python3-pandas python3-h5netcdf)
 test_packages=(clang libclang-rt-14-dev python3-pytest python3-netcdf4
                python3-torch python3-yaml netcdf-bin r-cran-hdf5r
-               slurmctld slurmd slurm-client munge)
+               slurmctld slurmd slurm-client munge lmod man-db)
 case "$what" in
   run) wanted=("${run_packages[@]}") ;;
   test) wanted=("${run_packages[@]}" "${test_packages[@]}") ;;

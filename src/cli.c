@@ -584,7 +584,7 @@ static const char help_simulate[] =
     "short configurations make it fall below 2). Rank 0 is the bottleneck where its\n"
     "load nears 1 or a dedicated rank 0 does better.\n";
 
-/* The citation matches CITATION.cff (CMakeLists.txt checks the version). */
+/* The citation matches CITATION.cff (cmake/install.cmake checks the version). */
 void cli_print_version(FILE *out, const char *blas) {
     fprintf(out, "gradsweep %s (%s)\n", GS_VERSION, blas);
     fputs("Copyright (c) 2026 The gradsweep developers. MIT license.\n"
