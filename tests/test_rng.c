@@ -47,43 +47,45 @@ static void test_random_access(void) {
  * rng_normal and rng_uniform_pm1 compute runs of blocks with vector code;
  * they must give these values bit for bit, also where a run starts
  * mid-block and where the block counter crosses into its high word. */
-static double normal_by_definition(const gs_stream *s, uint64_t e) {
+static double open01_by_definition(const gs_stream *s, uint64_t e) {
     uint64_t b = e >> 1;
     uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
     philox4x32_10(ctr, s->key, out);
     uint32_t hi = out[2 * (e & 1)], lo = out[2 * (e & 1) + 1];
     uint64_t bits = ((uint64_t)hi << 32 | lo) >> 11;
-    return rng_normal_quantile(((double)bits + 0.5) * 0x1.0p-53);
+    return ((double)bits + 0.5) * 0x1.0p-53;
+}
+
+static double normal_by_definition(const gs_stream *s, uint64_t e) {
+    return rng_normal_quantile(open01_by_definition(s, e));
 }
 
 static double uniform_by_definition(const gs_stream *s, uint64_t e) {
-    uint64_t b = e >> 1;
-    uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
-    philox4x32_10(ctr, s->key, out);
-    uint64_t bits = ((uint64_t)out[2 * (e & 1)] << 32 | out[2 * (e & 1) + 1]) >> 11;
-    return 2.0 * (((double)bits + 0.5) * 0x1.0p-53) - 1.0;
+    return 2.0 * open01_by_definition(s, e) - 1.0;
+}
+
+typedef void draw_run(const gs_stream *s, uint64_t first, size_t count, double *out);
+
+static void check_run(const char *what, draw_run *draw,
+                      double (*definition)(const gs_stream *, uint64_t), const gs_stream *s,
+                      uint64_t first, size_t count) {
+    double x[1000];
+    draw(s, first, count, x);
+    for (size_t k = 0; k < count; k++)
+        CHECK_MSG(x[k] == definition(s, first + k), "%s element %llu (from %llu, %zu drawn)", what,
+                  (unsigned long long)(first + k), (unsigned long long)first, count);
 }
 
 static void test_runs_match_definition(void) {
     static const uint64_t starts[] = {0, 1, 127, 128, 129, (2ull << 32) - 301};
     static const size_t counts[] = {1, 2, 63, 64, 129, 1000};
-    double x[1000];
     for (int layer = 0; layer < 2; layer++) {
         gs_stream s = rng_stream(9, 4, 512, 0, (uint32_t)(layer * 123456), GS_DRAW_WEIGHT);
         for (size_t a = 0; a < sizeof starts / sizeof *starts; a++) {
             for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
-                rng_normal(&s, starts[a], counts[c], x);
-                for (size_t k = 0; k < counts[c]; k++)
-                    CHECK_MSG(x[k] == normal_by_definition(&s, starts[a] + k),
-                              "element %llu (from %llu, %zu drawn)",
-                              (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
-                              counts[c]);
-                rng_uniform_pm1(&s, starts[a], counts[c], x);
-                for (size_t k = 0; k < counts[c]; k++)
-                    CHECK_MSG(x[k] == uniform_by_definition(&s, starts[a] + k),
-                              "uniform element %llu (from %llu, %zu drawn)",
-                              (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
-                              counts[c]);
+                check_run("normal", rng_normal, normal_by_definition, &s, starts[a], counts[c]);
+                check_run("uniform", rng_uniform_pm1, uniform_by_definition, &s, starts[a],
+                          counts[c]);
             }
         }
     }
@@ -102,6 +104,14 @@ static uint64_t bits_hash(const double *x, size_t n) {
         }
     }
     return h;
+}
+
+static void check_stored_draws(const char *what, size_t stream, const double *x, size_t count,
+                               double first, uint64_t hash) {
+    CHECK_MSG(x[0] == first, "stream %zu: first of the %s %a, stored %a", stream, what, x[0],
+              first);
+    CHECK_MSG(bits_hash(x, count) == hash, "stream %zu: %s hash %016llx, stored %016llx", stream,
+              what, (unsigned long long)bits_hash(x, count), (unsigned long long)hash);
 }
 
 /* The streams are part of the results-file contract: a results file records
@@ -152,19 +162,9 @@ static void test_streams_keep_their_values(void) {
                   pin[k].key[0], pin[k].key[1]);
         double *x = malloc(pin[k].count * sizeof *x);
         rng_normal(&s, pin[k].first, pin[k].count, x);
-        CHECK_MSG(x[0] == pin[k].normal0, "stream %zu: first normal %a, stored %a", k, x[0],
-                  pin[k].normal0);
-        CHECK_MSG(bits_hash(x, pin[k].count) == pin[k].normals,
-                  "stream %zu: normals hash %016llx, stored %016llx", k,
-                  (unsigned long long)bits_hash(x, pin[k].count),
-                  (unsigned long long)pin[k].normals);
+        check_stored_draws("normals", k, x, pin[k].count, pin[k].normal0, pin[k].normals);
         rng_uniform_pm1(&s, pin[k].first, pin[k].count, x);
-        CHECK_MSG(x[0] == pin[k].uniform0, "stream %zu: first uniform %a, stored %a", k, x[0],
-                  pin[k].uniform0);
-        CHECK_MSG(bits_hash(x, pin[k].count) == pin[k].uniforms,
-                  "stream %zu: uniforms hash %016llx, stored %016llx", k,
-                  (unsigned long long)bits_hash(x, pin[k].count),
-                  (unsigned long long)pin[k].uniforms);
+        check_stored_draws("uniforms", k, x, pin[k].count, pin[k].uniform0, pin[k].uniforms);
         free(x);
     }
 }
