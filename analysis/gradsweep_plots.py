@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """gradsweep_plots: figures and tables from a gradsweep results file.
 
 The library behind analysis/plot.py, usable from a notebook (put analysis/ on

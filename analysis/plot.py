@@ -1,8 +1,10 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """plot.py — every figure (PNG and PDF) and the healthy-band table for a
 gradsweep results file:
 
     analysis/plot.py RESULTS.h5 [-o FIGDIR]
+    gradsweep-plot RESULTS.h5 [-o FIGDIR]      (the same, installed: cmake --install)
 
 Runs with Debian's /usr/bin/python3 (python3-h5py, -xarray, -pandas,
 -matplotlib). docs/analysis.md explains each figure; the library behind it is
@@ -11,7 +13,13 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The command's name and where its library (gradsweep_plots.py) is: beside
+# this file in the source tree. `cmake --install` writes this file as
+# bin/gradsweep-plot with these two lines rewritten: the name, and the
+# library's folder relative to bin/ (share/gradsweep/python; cmake/install.cmake).
+PROG = "plot.py"
+LIBRARY_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(LIBRARY_DIR))
 
 import matplotlib  # noqa: E402
 
@@ -31,7 +39,7 @@ def number_list(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="plot.py",
+        prog=PROG,
         description="Every figure (PNG and PDF by default) and the healthy-band table for a "
                     "gradsweep results file, written into one folder.",
         epilog="Figures: phase_diagram_<activation>, signal_propagation_<activation>, "
@@ -52,7 +60,7 @@ def main(argv=None):
     known = FigureCanvasBase.get_supported_filetypes()
     unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        print(f"plot.py: --formats: unknown {', '.join(unknown) or '(none given)'}; "
+        print(f"{PROG}: --formats: unknown {', '.join(unknown) or '(none given)'}; "
               f"matplotlib writes {', '.join(sorted(known))}", file=sys.stderr)
         return 2
     try:
@@ -60,7 +68,7 @@ def main(argv=None):
         written = gp.write_all(ds, args.output, formats=formats, dpi=args.dpi,
                                sigma_w=args.sigma_w, depth=args.depth, width=args.width)
     except (OSError, ValueError, TypeError) as err:
-        print(f"plot.py: {err}", file=sys.stderr)
+        print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     theory = gp.theory_variables(ds)
     print(f"figures for {args.results} ({ds.sizes['config']} configurations"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_net.c — how close whole configurations come to the BLAS limit.
  *
  * For each (width, batch) it runs a sweep-shaped block of configurations

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """gradsweep's performance, as ratios measured side by side in one run.
 
     run_bench.py --gradsweep build/gradsweep --bench-net build/bench/bench_net [--quick]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The same sweep-shaped block of configurations as bench_net, in PyTorch:
 what a researcher would write instead of gradsweep.
 

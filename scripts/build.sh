@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # build.sh — configures and builds gradsweep with a CMake preset (default:
 # "default", into build/; "asan" builds into build-asan/).
 set -euo pipefail

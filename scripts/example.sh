@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # example.sh — the lecture's picture from real numbers: installs missing
 # packages, builds, runs jobs/example.yaml on every local core with mpirun,
 # draws the figures (analysis/plot.py) and says where everything is.

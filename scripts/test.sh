@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # test.sh — the whole test suite from a clean checkout on Debian 12: installs
 # missing packages, builds, and runs every test through CTest, first in the
 # optimised build, then under AddressSanitizer + UndefinedBehaviorSanitizer,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* activation.c — φ and φ' for every activation, as scalars and over arrays.
  *
  * Each φ sits next to its φ' so that one can be checked against the other

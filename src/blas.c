@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blas.c — OpenBLAS's runtime settings, behind blas.h so nothing else names
  * the library. */
 #include "gradsweep/blas.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.c — options, their checks, and the help that teaches the tool. */
 #include "gradsweep/cli.h"
 
@@ -610,6 +611,17 @@ static const char help_simulate[] =
     "through rank 0 per configuration (completions in and assignments out; bundles of\n"
     "short configurations make it fall below 2). Rank 0 is the bottleneck where its\n"
     "load nears 1 or a dedicated rank 0 does better.\n";
+
+/* The citation matches CITATION.cff (cmake/install.cmake checks the version). */
+void cli_print_version(FILE *out, const char *blas) {
+    fprintf(out, "gradsweep %s (%s)\n", GS_VERSION, blas);
+    fputs("Copyright (c) 2026 The gradsweep developers. MIT license.\n"
+          "How to cite: The gradsweep developers (2026). gradsweep: where deep networks'\n"
+          "  signals and gradients vanish or explode, version " GS_VERSION " [software].\n"
+          "  CITATION.cff (in share/doc/gradsweep of the installation, or the source tree)\n"
+          "  has the reference for citation managers.\n",
+          out);
+}
 
 void cli_print_help(FILE *out, gs_command topic) {
     fputs(topic == GS_CMD_EXPORT     ? help_export

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common.c — the error record, checked allocation, clocks and formatting. */
 #include "gradsweep/common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c — names of the codes stored in results files. The order of each
  * table is the code: entries are only ever appended. */
 #include "gradsweep/config.h"

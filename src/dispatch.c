@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.c — rank 0's hand-out rules (see dispatch.h). */
 #include "gradsweep/dispatch.h"
 

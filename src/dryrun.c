@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dryrun.c — what --dry-run prints: the grid, the largest configuration, the
  * memory a rank needs, and a time estimate from this machine.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.c — writes one configuration's network and its gradients to an
  * HDF5 file (see export.h). Datasets are in the configuration's precision;
  * layer l of an (L, …) dataset is index l-1. */

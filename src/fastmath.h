@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastmath.h — exp, expm1 and tanh in single and double precision for the
  * activation kernels, written so that the compiler turns a loop over them
  * into SIMD code (no library calls, no branches: selects instead). Accurate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grid.c — the Cartesian product of the axes, decoded from an index by
  * mixed-radix arithmetic (the last axis, seed, varies fastest). */
 #include "gradsweep/grid.h"

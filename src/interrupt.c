@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interrupt.c — stop requests by signal (see interrupt.h). A handler may only
  * touch volatile sig_atomic_t: everything else happens outside it. */
 #include "gradsweep/interrupt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.c — one writer per results file (see lock.h): a lock file made with
  * link(2), a heartbeat thread, and the rules that say when a holder is dead.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c — gradsweep's entry point: wires the modules together.
  *
  *   command line ─┐
@@ -568,7 +569,7 @@ int main(int argc, char **argv) {
     } else if (!rc && r.cli.command == GS_CMD_HELP) {
         if (r.rank == 0) cli_print_help(stdout, r.cli.help_topic);
     } else if (!rc && r.cli.command == GS_CMD_VERSION) {
-        if (r.rank == 0) printf("gradsweep %s (%s)\n", GS_VERSION, blas_config());
+        if (r.rank == 0) cli_print_version(stdout, blas_config());
     } else if (!rc && r.cli.command == GS_CMD_THEORY) {
         rc = run_theory(&r, &err);
     } else if (!rc) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c — building a network from the counter-based generator, and the
  * dispatch of the forward/backward kernels (net_kernels.inc) by precision.
  *

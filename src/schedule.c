@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schedule.c — dynamic costliest-first hand-out of tasks over MPI (see
  * schedule.h for the promises). Messages:
  *   ASSIGN  rank 0 -> worker   int64 {n, task 1 … task n} (a bundle), or {DISPATCH_STOP}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simd.h — building a hot function three times, for AVX-512, AVX2 and the
  * x86-64 baseline, the loader picking the one the machine runs (GCC's
  * target_clones). The kernels are written to be vectorised; this lets them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simulate.c — a discrete-event replay of the scheduler (see simulate.h).
  *
  * Events, in time order: a worker finishes a configuration (it sends DONE and

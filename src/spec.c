@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec.c — the sweep as the user wrote it: YAML sweep files (libyaml's
  * document API, which keeps the line of every node), command-line axes and
  * settings, validation, and the canonical YAML written back.

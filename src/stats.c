@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.c — per-layer statistics (the kernels, once per precision, are in
  * stats_kernels.inc) and the per-configuration summary. */
 #include "gradsweep/stats.h"

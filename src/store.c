@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.c — the results file, schema gradsweep/1 (docs/schema.md), written
  * through parallel HDF5 on MPI-IO.
  *

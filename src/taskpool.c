@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* taskpool.c — the hand-out policy (see taskpool.h).
  *
  * Layout: `order` lists the pending tasks sorted by (chunk, cost descending,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* theory.c — mean-field theory of deep networks at initialization: Gaussian
  * expectations of φ, the length and correlation maps, their fixed points,
  * depth scales and the edge of chaos, and the per-layer predictions stored in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared fixtures of the end-to-end tests: the real gradsweep binary under
 the real mpirun, writing real parallel HDF5 files into a temporary folder.
 

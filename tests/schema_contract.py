@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The results-file contract (schema gradsweep/1, docs/schema.md), as checks
 that any results file must pass, read the ways users read it: h5py, xarray
 (netcdf4 and h5netcdf engines), ncdump -h and h5dump -H.

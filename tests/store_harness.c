@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_harness.c — drives store.c alone, under mpirun, for
  * tests/test_store_schema.py: a small hand-built sweep, synthetic results that
  * depend only on the configuration (never on the rank), written by rank

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_activation.c — every φ' against central differences of φ, known
  * values, kinks, NaN propagation, and the array versions against the scalar
  * ones in both precisions. */

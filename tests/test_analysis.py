@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """analysis/: the plotting tool on real sweeps (the real binary under real
 mpirun): every figure is written as PNG and PDF and shows data, the numbers
 drawn and tabulated are those in the file, the theory overlays appear exactly

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input, end to end: every class of docs/bad-input.md tried against the
 real binary (some under mpirun with two ranks). Each refusal must give
 

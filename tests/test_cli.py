@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line as a user meets it: help that teaches, one-line errors
 that say what was wrong and what would be right, documented exit codes, and
 nothing a user already has lost to a typo."""
@@ -5,6 +6,7 @@ import hashlib
 
 import h5py
 import pytest
+import yaml
 
 EXIT_USAGE, EXIT_OUTPUT = 2, 3
 QUICK = ["--depth", "3,5", "--width", "8", "--sigma-w", "0.5:1.5:3", "--activation",
@@ -31,9 +33,16 @@ def test_help_documents_every_option_and_key(gradsweep):
     assert export.returncode == 0 and "unit_weights" in export.stdout
 
 
-def test_version(gradsweep):
+def test_version_says_how_to_cite(gradsweep, source_dir):
+    """--version names the version CITATION.cff cites, the license, and how to
+    cite it."""
+    citation = yaml.safe_load((source_dir / "CITATION.cff").read_text())
     out = gradsweep(["--version"])
-    assert out.returncode == 0 and out.stdout.startswith("gradsweep 0.1.0 (OpenBLAS")
+    assert out.returncode == 0, out
+    assert out.stdout.startswith(f"gradsweep {citation['version']} (OpenBLAS"), out
+    assert "MIT license" in out.stdout and citation["license"] == "MIT"
+    assert "How to cite: The gradsweep developers (2026)" in out.stdout, out
+    assert "CITATION.cff" in out.stdout, out
 
 
 def test_no_arguments_prints_usage(gradsweep):

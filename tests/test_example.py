@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """jobs/example.yaml shows the lecture's point with real numbers.
 
 At depth L the backward signal of a linear or ReLU network scales like

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One writer per results file (docs/usage.md, "One writer per results file"),
 with real processes: while one gradsweep writes r.h5, a second start on it
 (new, --force, --resume, --retry-failed; alone or under mpirun) is refused

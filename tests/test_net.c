@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_net.c — the network's backward pass against central differences of
  * its forward pass (float64, every activation, init and loss), and the
  * properties the design promises: common random numbers, prefix networks,

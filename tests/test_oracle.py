@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """An independent oracle: PyTorch (float64, autograd) recomputes every per-layer
 variable of docs/schema.md from the very weights and inputs gradsweep used.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Results do not depend on how many ranks compute them: the same sweep run
 as a plain process and under mpirun with 1, 2, 3 and 8 (oversubscribed)
 ranks gives bitwise identical data variables — everything but `rank` and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """docs/analysis.md cannot rot: every fenced block tagged `tested:<name>`
 (```python tested:h5py, ```sh tested:ncdump, ```r tested:r, ...) is run as
 written — Python blocks with Debian's /usr/bin/python3, shell blocks with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real sweep's results file, end to end: the real binary under real
 mpirun writes it through parallel HDF5; it must honour the whole contract
 (schema_contract.py), hold each configuration in canonical order, keep inf/NaN

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Nothing a sweep finished is lost: SIGKILL at any moment leaves a file that
 opens, whose done rows are complete; a stop signal ends the sweep gracefully
 (exit 5); and the same command with --resume computes exactly what is missing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_rng.c — Philox known answers, stream independence, random access,
  * and the moments of the draws within their sampling error. */
 #include <stdint.h>
@@ -42,34 +43,129 @@ static void test_random_access(void) {
 }
 
 /* The definition, one element at a time: element e is Φ⁻¹ of the 53-bit
- * uniform in half e%2 of block e/2. rng_normal computes runs of blocks with
- * vector code; it must give these values bit for bit, also where a run
- * starts mid-block and where the block counter crosses into its high word. */
-static double normal_by_definition(const gs_stream *s, uint64_t e) {
+ * uniform in half e%2 of block e/2 (or that uniform mapped onto (-1, 1)).
+ * rng_normal and rng_uniform_pm1 compute runs of blocks with vector code;
+ * they must give these values bit for bit, also where a run starts
+ * mid-block and where the block counter crosses into its high word. */
+static double open01_by_definition(const gs_stream *s, uint64_t e) {
     uint64_t b = e >> 1;
     uint32_t ctr[4] = {(uint32_t)b, (uint32_t)(b >> 32), s->layer, 0}, out[4];
     philox4x32_10(ctr, s->key, out);
     uint32_t hi = out[2 * (e & 1)], lo = out[2 * (e & 1) + 1];
     uint64_t bits = ((uint64_t)hi << 32 | lo) >> 11;
-    return rng_normal_quantile(((double)bits + 0.5) * 0x1.0p-53);
+    return ((double)bits + 0.5) * 0x1.0p-53;
 }
 
-static void test_normals_match_definition(void) {
+static double normal_by_definition(const gs_stream *s, uint64_t e) {
+    return rng_normal_quantile(open01_by_definition(s, e));
+}
+
+static double uniform_by_definition(const gs_stream *s, uint64_t e) {
+    return 2.0 * open01_by_definition(s, e) - 1.0;
+}
+
+typedef void draw_run(const gs_stream *s, uint64_t first, size_t count, double *out);
+
+static void check_run(const char *what, draw_run *draw,
+                      double (*definition)(const gs_stream *, uint64_t), const gs_stream *s,
+                      uint64_t first, size_t count) {
+    double x[1000];
+    draw(s, first, count, x);
+    for (size_t k = 0; k < count; k++)
+        CHECK_MSG(x[k] == definition(s, first + k), "%s element %llu (from %llu, %zu drawn)", what,
+                  (unsigned long long)(first + k), (unsigned long long)first, count);
+}
+
+static void test_runs_match_definition(void) {
     static const uint64_t starts[] = {0, 1, 127, 128, 129, (2ull << 32) - 301};
     static const size_t counts[] = {1, 2, 63, 64, 129, 1000};
-    double x[1000];
     for (int layer = 0; layer < 2; layer++) {
         gs_stream s = rng_stream(9, 4, 512, 0, (uint32_t)(layer * 123456), GS_DRAW_WEIGHT);
         for (size_t a = 0; a < sizeof starts / sizeof *starts; a++) {
             for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
-                rng_normal(&s, starts[a], counts[c], x);
-                for (size_t k = 0; k < counts[c]; k++)
-                    CHECK_MSG(x[k] == normal_by_definition(&s, starts[a] + k),
-                              "element %llu (from %llu, %zu drawn)",
-                              (unsigned long long)(starts[a] + k), (unsigned long long)starts[a],
-                              counts[c]);
+                check_run("normal", rng_normal, normal_by_definition, &s, starts[a], counts[c]);
+                check_run("uniform", rng_uniform_pm1, uniform_by_definition, &s, starts[a],
+                          counts[c]);
             }
         }
+    }
+}
+
+/* FNV-1a over the IEEE bit patterns: one number that changes if any bit of
+ * any draw does. */
+static uint64_t bits_hash(const double *x, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t b;
+        memcpy(&b, x + i, sizeof b);
+        for (int k = 0; k < 8; k++) {
+            h ^= (b >> (8 * k)) & 0xff;
+            h *= 0x100000001b3ull;
+        }
+    }
+    return h;
+}
+
+static void check_stored_draws(const char *what, size_t stream, const double *x, size_t count,
+                               double first, uint64_t hash) {
+    CHECK_MSG(x[0] == first, "stream %zu: first of the %s %a, stored %a", stream, what, x[0],
+              first);
+    CHECK_MSG(bits_hash(x, count) == hash, "stream %zu: %s hash %016llx, stored %016llx", stream,
+              what, (unsigned long long)bits_hash(x, count), (unsigned long long)hash);
+}
+
+/* The streams are part of the results-file contract: a results file records
+ * base_seed and the grid, and any later gradsweep must redraw exactly the
+ * same networks from them (docs/usage.md, "Reproducibility"). These are the
+ * keys and draws of gradsweep 0.1.0, stored so that a change of generator
+ * (Philox4x32-10, its implementation included), counter layout, key hash,
+ * uniform or quantile cannot pass unnoticed: every purpose, every init code,
+ * a large layer, the block counter crossing into its high word, runs
+ * starting mid-block, extreme seeds. The normals' tails go through libm's
+ * log (glibc 2.36 here). */
+static void test_streams_keep_their_values(void) {
+    static const struct {
+        uint64_t base_seed, seed;
+        uint32_t width;
+        int init;
+        uint32_t layer;
+        gs_draw_purpose purpose;
+        uint64_t first;
+        size_t count;
+        uint32_t key[2];
+        uint64_t normals, uniforms; /* bits_hash of the draws */
+        double normal0, uniform0;   /* the first of each */
+    } pin[] = {
+        /* clang-format off */
+        /* base_seed, seed, width, init, layer, purpose, first, count, key,
+         * hash of the normals, of the uniforms, first normal, first uniform */
+        {42, 0, 128, 0, 1, GS_DRAW_WEIGHT, 0, 128 * 128, {0x30de420e, 0x6c9c2a4e},
+         0x28affd7c2f8f75da, 0xa5d00b6750ee5cf3, -0x1.fa6a71c7bcddbp-1, -0x1.5ad1e21ecdad9p-1},
+        {2026, 2, 512, 1, 99, GS_DRAW_WEIGHT, 1, 100001, {0x2a83edc6, 0x64a72e73},
+         0x945cef832ca45a9f, 0x992b0ca25958513d, 0x1.22338b88d2dffp+1, 0x1.f407c816dfed8p-1},
+        {0, 0, 64, 2, 0, GS_DRAW_BIAS, 0, 64, {0x41c31498, 0x3dc6f1b7},
+         0xc3f8d125356d0308, 0xf1345217c6b66123, 0x1.d4dead518be3ep-3, 0x1.72dc8ba6e1bap-3},
+        {7, 1, 256, 0, 0, GS_DRAW_INPUT, (2ull << 32) - 301, 1000, {0xa740959e, 0x69722485},
+         0xafbcd82f2f00426c, 0xfca0c58cbc7ea42f, 0x1.3f9a693ee357fp+0, 0x1.938640daf93b4p-1},
+        {7, 1, 256, 0, 0, GS_DRAW_PROBE, 0, 4096, {0x4d767d68, 0x5d967446},
+         0x1b48cf21c25c0cf1, 0xd0d7ab221b429515, -0x1.912b9c9009932p-2, -0x1.3815b4f759726p-2},
+        {UINT64_MAX, 1ull << 62, 1048576, 0, 100000, GS_DRAW_TARGET, 12345, 777,
+         {0x977602cf, 0x91149223},
+         0xee2bdb082de8bf8d, 0xc0a5675dc677bdab, -0x1.1263a4452422p+0, -0x1.6eb26905e5601p-1},
+        /* clang-format on */
+    };
+    for (size_t k = 0; k < sizeof pin / sizeof *pin; k++) {
+        gs_stream s = rng_stream(pin[k].base_seed, pin[k].seed, pin[k].width, pin[k].init,
+                                 pin[k].layer, pin[k].purpose);
+        CHECK_MSG(s.key[0] == pin[k].key[0] && s.key[1] == pin[k].key[1],
+                  "stream %zu: key %08x %08x, stored %08x %08x", k, s.key[0], s.key[1],
+                  pin[k].key[0], pin[k].key[1]);
+        double *x = malloc(pin[k].count * sizeof *x);
+        rng_normal(&s, pin[k].first, pin[k].count, x);
+        check_stored_draws("normals", k, x, pin[k].count, pin[k].normal0, pin[k].normals);
+        rng_uniform_pm1(&s, pin[k].first, pin[k].count, x);
+        check_stored_draws("uniforms", k, x, pin[k].count, pin[k].uniform0, pin[k].uniforms);
+        free(x);
     }
 }
 
@@ -180,8 +276,9 @@ static void test_normal_quantile(void) {
 int main(void) {
     RUN(test_philox_known_answers);
     RUN(test_random_access);
-    RUN(test_normals_match_definition);
+    RUN(test_runs_match_definition);
     RUN(test_stream_keys);
+    RUN(test_streams_keep_their_values);
     RUN(test_normal_quantile);
     RUN(test_normal_moments);
     RUN(test_uniform_moments);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_simulate.c — the scheduler replayed under modelled time: limits where
  * the answer is known, and the bottleneck it exists to find. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_spec.c — sweep files, command-line axes, defaults, the canonical YAML
  * and, above all, the messages for wrong input: each names the file, the
  * line, the key and the offending value.

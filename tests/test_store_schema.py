@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The results file written by src/store.c against schema gradsweep/1.
 
 Runs tests/store_harness.c (path in $GS_STORE_HARNESS, set by CTest; default

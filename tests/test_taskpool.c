@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_taskpool.c — the scheduler's hand-out policy and rules (taskpool.h,
  * dispatch.h), without MPI. */
 #include <stdlib.h>

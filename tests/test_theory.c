@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_theory.c — the mean-field theory module against closed forms,
  * independent high-precision references and known results: quadrature vs the
  * arc-cosine (relu, leaky_relu) and Williams (erf) kernels, the SELU fixed

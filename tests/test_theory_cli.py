@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`gradsweep theory` as a user meets it: a readable table and CSV of the
 edge of chaos, help that teaches it, one-line errors with exit code 2."""
 import csv

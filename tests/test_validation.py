@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Measured against predicted: real sweeps (the real binary under mpirun,
 float64, widths 512-2048, several seeds) compared with the mean-field theory
 that every results file carries (q_theory, delta_sq_theory, ...).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testing.h — the few assertion macros the C unit tests use. A failed check
  * prints file, line, the expression and the values, and is counted; main()
  * returns the count so CTest sees the failure. */

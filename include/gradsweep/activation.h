@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* activation.h — the nonlinearities φ and their exact derivatives φ'.
  *
  * Codes are stored in results files (the `activation` variable's flag_values):

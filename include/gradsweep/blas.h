@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blas.h — the BLAS library's own settings: how many threads a rank's GEMMs
  * use, and the library's configuration string for the results file. */
 #ifndef GRADSWEEP_BLAS_H

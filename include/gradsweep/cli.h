@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h — the command line: what the user asked for, parsed and checked,
  * before any sweep file is read. Parsing is deterministic and does no I/O, so
  * every MPI rank parses argv itself and all reach the same verdict. */
@@ -53,5 +54,8 @@ int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err);
 int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err);
 
 void cli_print_help(FILE *out, gs_command topic);
+
+/* --version: the version, the BLAS it runs on, the license and how to cite it. */
+void cli_print_version(FILE *out, const char *blas);
 
 #endif

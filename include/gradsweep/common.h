@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common.h — what every gradsweep module shares: exit codes, the error record,
  * checked allocation and a monotonic clock.
  *

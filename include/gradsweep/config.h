@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h — one point of a sweep and what is measured there: the plain
  * structs handed from grid to net to stats to store. No behaviour lives here
  * beyond names for codes.

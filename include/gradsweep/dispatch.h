@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dispatch.h — rank 0's side of the hand-out, apart from any messaging: how
  * many tasks each worker holds, when a second one is worth sending ahead, and
  * when a worker is told to stop. schedule.c drives it with MPI messages;

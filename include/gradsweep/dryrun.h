@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dryrun.h — the --dry-run report: grid size, largest configuration, memory
  * per rank and a time estimate measured on this machine. Computes nothing
  * that is kept. */

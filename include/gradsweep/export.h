@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.h — one configuration's network, in full, as an HDF5 file: the
  * input, probe vectors, unit weights and biases, every layer's δ and
  * gradients, the loss and the per-layer statistics exactly as a sweep stores

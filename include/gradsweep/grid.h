@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* grid.h — the configurations of a sweep, in canonical order.
  *
  * The grid is the Cartesian product of the spec's axes in gs_axis_id order

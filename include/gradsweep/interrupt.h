@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* interrupt.h — SIGTERM, SIGINT and SIGUSR1 as requests to stop a sweep
  * gracefully. mpirun and srun forward SIGUSR1 to every rank (on SIGTERM they
  * kill the ranks themselves, srun at once, mpirun a second later), so job

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock.h — one writer per results file.
  *
  * A run that writes RESULTS.h5 (a new sweep, --force, --resume) first takes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.h — one fully-connected network at random initialization: build it,
  * run the forward pass over a batch and the backward pass of the batch-mean
  * loss, with OpenBLAS GEMMs, and measure every layer on the way.

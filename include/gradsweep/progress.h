@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* progress.h — rank 0's progress report on stderr: configurations done out
  * of the total, rate, ETA (from the cost still to do, since the costliest go
  * first and a count-based ETA would be far too pessimistic), and outcomes.

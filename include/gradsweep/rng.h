@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rng.h — counter-based random numbers (Philox4x32-10, Salmon et al. 2011,
  * "Parallel random numbers: as easy as 1, 2, 3").
  *
@@ -34,7 +35,8 @@ typedef struct gs_stream {
     uint32_t layer;  /* third counter word */
 } gs_stream;
 
-/* One Philox4x32-10 block: out = philox(ctr, key). Exposed for known-answer tests. */
+/* One Philox4x32-10 block: out = philox(ctr, key), by Random123. Exposed for
+ * known-answer tests. */
 void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
 /* The stream for (base_seed, seed, width, init, layer, purpose). init is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schedule.h — who computes what: dynamic, costliest-first hand-out of tasks
  * (configuration indices) from rank 0 to every rank, rank 0 included.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* simulate.h — the scheduler on paper: replays a sweep's hand-out with the
  * scheduler's own rules (dispatch.h, taskpool.h) under modelled time, to
  * predict wall time and efficiency on rank counts one cannot try (64 … 4096)

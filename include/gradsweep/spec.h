@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spec.h — a sweep as the user wrote it: the axes of the grid and the
  * sweep-wide settings, from a YAML sweep file, from command-line options, or
  * both (options override the file's axes).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.h — per-layer statistics of one configuration, from the network's
  * buffers (row-major (B, n): B samples of n units), accumulated in double
  * whatever the precision of the buffers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store.h — the results file (schema gradsweep/1, docs/schema.md): one
  * parallel HDF5 file (MPI-IO) shared by every rank.
  *

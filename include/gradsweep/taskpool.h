@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* taskpool.h — which task a rank should compute next: the hand-out policy of
  * the scheduler, apart from any messaging so that it can be unit-tested and
  * replayed in simulation.

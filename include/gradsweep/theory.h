@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* theory.h — mean-field predictions for deep fully-connected networks at
  * random initialization (Poole et al. 2016; Schoenholz et al. 2017), the
  * numbers every results file carries beside the measured ones. Pure maths:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_spec.c — libFuzzer target for the sweep-file parser.
  *
  * Any bytes go to spec_parse_yaml, as if they were a sweep file. Besides the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lsan_probe.c — can LeakSanitizer check a process that loads what gradsweep
  * loads (Open MPI, parallel HDF5, OpenBLAS) on this machine?
  *

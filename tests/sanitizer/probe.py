@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Finds out, before the sanitizer tests run, how LeakSanitizer can check the
 processes that load Open MPI on this machine, and tells the tests.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Fixtures of the Slurm tests: one real one-node Slurm cluster for the whole
 session (slurm_cluster.py), started and stopped here by PID, and a `jobs`
 helper per test that submits the scripts of jobs/ and cancels what is left.

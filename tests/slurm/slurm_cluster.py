@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A real one-node Slurm cluster for the tests: Debian's slurmctld and slurmd,
 localhost only, every file in one state folder, started and stopped by PID.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers of the Slurm tests: submit the scripts of jobs/ to the test cluster
 as a user would, and read the results files they write."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The scripts of jobs/, submitted unchanged to a real one-node Slurm cluster
 (only the sizes differ: --nodes=1 --ntasks-per-node=2 on the command line, the
 sweep and the results file through --export), as a user would submit them.

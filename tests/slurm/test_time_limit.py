@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The wall-clock limit, for real: jobs/sweep-requeue.sbatch with a one-minute
 limit on a sweep that needs several, stopped by Slurm's own --signal=B:USR1@30
 before each limit, requeued and resumed until the sweep is done; the data equal
