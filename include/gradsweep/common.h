@@ -23,6 +23,7 @@ enum gs_exit {
     GS_EXIT_INTERRUPTED = 5, /* stopped by a signal: the file is valid, --resume completes it */
     GS_EXIT_RESOURCES = 6,   /* the sweep needs more memory than allowed */
     GS_EXIT_LAUNCH = 7,      /* launched wrong (e.g. MPI ranks started as singletons) */
+    GS_EXIT_BLAS = 8,        /* the BLAS computes wrong products (start-up self-check) */
 };
 
 typedef struct gs_error {
