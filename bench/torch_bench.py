@@ -31,6 +31,18 @@ import torch  # noqa: E402  (after the thread caps above)
 import torch.nn.functional as F  # noqa: E402
 
 SIGMAS = 8
+
+
+def blas_kernel():
+    """The OpenBLAS kernel this process runs (PyTorch loaded the library; a
+    second load by name returns the same one), or "unknown"."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "unknown"
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z,
                "sigmoid": torch.sigmoid, "silu": F.silu, "gelu": F.gelu, "elu": F.elu,
                "selu": F.selu}
@@ -111,8 +123,9 @@ def main():
             best, spent, runs = min(best, t), spent + t, runs + 1
         rows.append({"width": width, "batch": batch, "precision": args.precision,
                      "activation": args.activation, "depth": depth,
-                     "configs": seeds * SIGMAS, "torch_s": f"{best:.6f}"})
-        print(f"torch {width:6d} {batch:6d} {best:10.4f} s", flush=True)
+                     "configs": seeds * SIGMAS, "torch_s": f"{best:.6f}",
+                     "kernel": blas_kernel()})
+        print(f"torch {width:6d} {batch:6d} {best:10.4f} s ({blas_kernel()})", flush=True)
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
