@@ -19,7 +19,9 @@
  *   of best    = configurations' rate / best kernel's GEMM rate
  *   of peak    = configurations' rate / peak
  *
- * Timings are best-of-N, taken alternately, side by side, N at least
+ * Times are the thread's CPU time (bench_cpu_now: what a core spent, not
+ * the wall time, which on a shared machine counts waiting for a core),
+ * best-of-N, taken alternately, side by side, N at least
  * MIN_REPEATS and large enough that the GEMMs have run for half a second (a
  * twentieth with --quick): on a shared, noisy machine the best of many short
  * runs is the one least disturbed, and the ratio holds. Prints a table and
@@ -67,7 +69,7 @@ static double time_configurations(gs_net *net, const options *o, shape s, int se
     gs_layer_stats *layers = gs_calloc((size_t)o->depth, sizeof *layers);
     gs_result res = {.layers = layers};
     gs_error err = {0};
-    double start = gs_now();
+    double start = bench_cpu_now();
     *configs = 0;
     for (int seed = 0; seed < seeds; seed++) {
         for (int k = 0; k < SIGMAS; k++) {
@@ -90,7 +92,7 @@ static double time_configurations(gs_net *net, const options *o, shape s, int se
             (*configs)++;
         }
     }
-    double elapsed = gs_now() - start;
+    double elapsed = bench_cpu_now() - start;
     free(layers);
     return elapsed;
 }
@@ -112,7 +114,7 @@ static double time_gemms(const options *o, shape s, int64_t configs) {
         else
             ((double *)act)[k] = 0.5;
     }
-    double start = gs_now();
+    double start = bench_cpu_now();
     for (int64_t c = 0; c < configs; c++) {
         for (int l = 1; l <= L; l++) { /* forward: a[l] = a[l-1] W[l]ᵀ */
             if (o->precision == GS_FLOAT32)
@@ -145,7 +147,7 @@ static double time_gemms(const options *o, shape s, int64_t configs) {
             delta_prev = t;
         }
     }
-    double elapsed = gs_now() - start;
+    double elapsed = bench_cpu_now() - start;
     free(act);
     free(w);
     free(delta);
