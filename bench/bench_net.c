@@ -114,6 +114,13 @@ static double time_gemms(const options *o, shape s, int64_t configs) {
         else
             ((double *)act)[k] = 0.5;
     }
+    /* every page touched before the clock starts: calloc's pages are mapped
+     * and zeroed on first use, which would count page faults as GEMM time
+     * (3 % of it at width 1024) where the network's reused buffers have none */
+    memset(w, 0, L * nn * es);
+    memset(delta, 0, bn * es);
+    memset(delta_prev, 0, bn * es);
+    memset(g, 0, nn * es);
     double start = bench_cpu_now();
     for (int64_t c = 0; c < configs; c++) {
         for (int l = 1; l <= L; l++) { /* forward: a[l] = a[l-1] W[l]ᵀ */
