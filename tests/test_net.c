@@ -319,6 +319,20 @@ static void test_stats_float_edges(void) {
     for (int k = 0; k < B * N; k++)
         z[k] = a[k] = k % 2 ? FLT_MAX : -FLT_MAX;
     CHECK(stats_forward_f32(z, a, d, B, N, scratch, &st));
+    /* δ: the same through stats_delta, scaled or not */
+    double unit_sum[N];
+    CHECK(stats_delta_f32(z, NULL, B, N, unit_sum, scratch, &st));
+    for (int at = 0; at < B * N; at += 13) {
+        float keep = z[at];
+        z[at] = NAN;
+        CHECK(!stats_delta_f32(z, NULL, B, N, unit_sum, scratch, &st));
+        z[at] = keep;
+        d[at] = INFINITY; /* FLT_MAX · inf */
+        CHECK(!stats_delta_f32(z, d, B, N, unit_sum, scratch, &st));
+        d[at] = 0.5f;
+        for (int k = 0; k < B * N; k++)
+            z[k] = k % 2 ? FLT_MAX : -FLT_MAX;
+    }
 }
 
 /* A workspace reuses draws across configurations that share them (same
