@@ -19,7 +19,7 @@
  *   of best    = configurations' rate / best kernel's GEMM rate
  *   of peak    = configurations' rate / peak
  *
- * Times are the thread's CPU time (bench_cpu_now: what a core spent, not
+ * Times are the thread's CPU time (gs_cpu_now: what a core spent, not
  * the wall time, which on a shared machine counts waiting for a core),
  * best-of-N, taken alternately, side by side, N at least
  * MIN_REPEATS and large enough that the GEMMs have run for half a second (a
@@ -69,7 +69,7 @@ static double time_configurations(gs_net *net, const options *o, shape s, int se
     gs_layer_stats *layers = gs_calloc((size_t)o->depth, sizeof *layers);
     gs_result res = {.layers = layers};
     gs_error err = {0};
-    double start = bench_cpu_now();
+    double start = gs_cpu_now();
     *configs = 0;
     for (int seed = 0; seed < seeds; seed++) {
         for (int k = 0; k < SIGMAS; k++) {
@@ -92,7 +92,7 @@ static double time_configurations(gs_net *net, const options *o, shape s, int se
             (*configs)++;
         }
     }
-    double elapsed = bench_cpu_now() - start;
+    double elapsed = gs_cpu_now() - start;
     free(layers);
     return elapsed;
 }
@@ -121,7 +121,7 @@ static double time_gemms(const options *o, shape s, int64_t configs) {
     memset(delta, 0, bn * es);
     memset(delta_prev, 0, bn * es);
     memset(g, 0, nn * es);
-    double start = bench_cpu_now();
+    double start = gs_cpu_now();
     for (int64_t c = 0; c < configs; c++) {
         for (int l = 1; l <= L; l++) { /* forward: a[l] = a[l-1] W[l]ᵀ */
             if (o->precision == GS_FLOAT32)
@@ -154,7 +154,7 @@ static double time_gemms(const options *o, shape s, int64_t configs) {
             delta_prev = t;
         }
     }
-    double elapsed = bench_cpu_now() - start;
+    double elapsed = gs_cpu_now() - start;
     free(act);
     free(w);
     free(delta);

@@ -9,7 +9,6 @@
 
 #include <immintrin.h>
 #include <stdbool.h>
-#include <time.h>
 
 #include "gradsweep/common.h"
 
@@ -59,22 +58,16 @@ static double sse_f64(long rounds, double *sink) {
     FMA_LOOP(__m128d, 12, _mm_set1_pd, sse_fma_pd, _mm_add_pd, _mm_storeu_pd, 2, double);
 }
 
-double bench_cpu_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 typedef double (*loop)(long, double *);
 
 static double best_rate(loop f, double seconds) {
     double sink = 0, best = 0;
     f(ROUNDS, &sink); /* warm up: frequency, page faults */
     for (int run = 0; run < 5; run++) {
-        double start = bench_cpu_now(), flops = 0, elapsed;
+        double start = gs_cpu_now(), flops = 0, elapsed;
         do {
             flops += f(ROUNDS, &sink);
-            elapsed = bench_cpu_now() - start;
+            elapsed = gs_cpu_now() - start;
         } while (elapsed < seconds / 5);
         if (flops / elapsed > best) best = flops / elapsed;
     }

@@ -15,10 +15,4 @@ typedef struct roof {
 /* Measures for about `seconds` per precision (best of several runs). */
 roof roof_measure(double seconds);
 
-/* Seconds of CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID): the
- * benchmark's clock. On a machine shared with other work a wall clock counts
- * the time the thread waited for a core; this one does not, so ratios and
- * rates hold under load (cache and memory contention still show). */
-double bench_cpu_now(void);
-
 #endif

@@ -17,6 +17,9 @@
    time spent writing results (the file's busy_time_s, write_time_s).
 4. Memory: peak resident memory of single-configuration runs against the
    workspace model that --dry-run and --max-memory use.
+5. Estimates: --dry-run's time for jobs/example.yaml and the benchmark's
+   sweeps against the measured time, on 1 rank and on 2 (target: within
+   +-25 %).
 
 Prints one table per part and writes them all to DIR/bench.csv. No figure is
 asserted: these machines are shared; the targets are quoted for comparison."""
@@ -179,6 +182,46 @@ def memory(args, tmp, rows):
                                f"{model / 2**20:.0f} MiB modelled"})
 
 
+def parse_seconds(text):
+    """gradsweep's "1h02m", "3m07s" or "4.2 s" -> seconds."""
+    m = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:([\d.]+) ?s)?", text.strip())
+    h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+    return 3600 * h + 60 * mi + sec
+
+
+def estimates(args, tmp, rows):
+    print("\n== 5. --dry-run's estimate against the measured time (target: within +-25 %)",
+          flush=True)
+    sweeps = [("uneven", tmp / "uneven.yaml")]
+    if not args.quick:
+        sweeps = [("example", HERE.parent / "jobs" / "example.yaml"),
+                  ("many-small", HERE / "many-small.yaml")] + sweeps
+    print(f"{'sweep':>12} {'ranks':>5} {'estimate s':>11} {'measured s':>11} {'ratio':>6} "
+          f"{'command s':>10} {'ratio':>6}")
+    for name, path in sweeps:
+        for ranks in (1, 2):
+            launch = ["mpirun", *MPI_FLAGS, "-n", str(ranks)] if ranks > 1 else []
+            out = run([*launch, args.gradsweep, path, "--dry-run"]).stdout
+            if ranks == 1:
+                estimate = parse_seconds(re.search(r"about (.+?) of one core", out).group(1))
+            else:
+                estimate = parse_seconds(re.search(r"on \d+ ranks: about (.+?) \(", out).group(1))
+            result = tmp / f"{name}-{ranks}.h5"
+            began = time.monotonic()
+            run([*launch, args.gradsweep, path, "-o", result, "--force", "--progress", "0"])
+            command = time.monotonic() - began
+            with h5py.File(result, "r") as f:
+                wall = float(f.attrs["wall_time_s"])
+            print(f"{name:>12} {ranks:5d} {estimate:11.2f} {wall:11.2f} {estimate / wall:6.2f} "
+                  f"{command:10.2f} {estimate / command:6.2f}", flush=True)
+            rows.append({"part": "estimate_vs_measured", "width": name, "batch": ranks,
+                         "value": f"{estimate / wall:.4f}",
+                         "detail": f"{estimate:.2f} s estimated, {wall:.2f} s measured "
+                                   f"(sweep wall), {command:.2f} s whole command"})
+    print("(measured: the file's wall_time_s, from the first configuration handed out to the "
+          "last written; command: the whole mpirun, with start-up and creating the file)")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--gradsweep", required=True)
@@ -201,6 +244,7 @@ def main():
         against_pytorch(args, tmp, net, rows)
         scheduling(args, tmp, rows)
         memory(args, tmp, rows)
+        estimates(args, tmp, rows)
     with open(out / "bench.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["part", "precision", "width", "batch", "value",
                                           "detail"])

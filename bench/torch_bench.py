@@ -13,7 +13,9 @@ delta_sq, grad_w_norm, grad_b_norm.
 
     torch_bench.py --shapes 64x128,1024x256 [--quick] [--csv FILE]
 Prints one line per shape: seconds for the block, the best of at least 3
-runs and of as many as fill half a second (--quick: a tenth)."""
+runs and of as many as fill half a second (--quick: a tenth). Seconds of
+CPU time (time.process_time), as bench_net counts its own: on a machine
+shared with other work the wall clock counts time spent waiting for a core."""
 import argparse
 import csv
 import os
@@ -70,7 +72,7 @@ def run_block(width, batch, depth, seeds, act, dtype, sigma_b=0.05):
     phi, dphi = ACTIVATIONS[act], DERIVATIVES.get(act)
     gen = torch.Generator().manual_seed(1)
     sigmas = [0.5 + 1.5 * k / (SIGMAS - 1) for k in range(SIGMAS)]
-    start = time.perf_counter()
+    start = time.process_time()
     for seed in range(seeds):
         units = [torch.randn(width, width, generator=gen, dtype=dtype) / width ** 0.5
                  for _ in range(depth)]
@@ -100,7 +102,7 @@ def run_block(width, batch, depth, seeds, act, dtype, sigma_b=0.05):
                                          b.grad.norm()])
                             for z, w, b in zip(zs, weights, biases)]
             torch.stack(rows), torch.stack(backward)  # the per-layer table
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main():

@@ -22,7 +22,12 @@
  * Shapes too costly to probe, or left when the time budget runs out, are
  * estimated from their GEMMs at this machine's GEMM rate. The time on N ranks
  * is the scheduler's own hand-out replayed over these times (simulate.h),
- * with the theory recomputed by every rank that takes a draw group. */
+ * with the theory recomputed by every rank that takes a draw group.
+ *
+ * Every probe is timed with the thread's CPU clock: the estimate is what the
+ * sweep costs a core, which is its wall time on an allocation of its own,
+ * and it does not grow when the dry run itself shares a login node or a
+ * workstation with other work. */
 #include "gradsweep/dryrun.h"
 
 #include <math.h>
@@ -36,10 +41,12 @@
 #include "gradsweep/simulate.h"
 #include "gradsweep/theory.h"
 
-#define PROBE_BUDGET_S  4.0 /* total time spent probing networks */
-#define THEORY_BUDGET_S 1.0 /* total time spent timing the theory */
-#define PROBE_MAX_FLOPS 2e9 /* a probe costing more is estimated from the GEMM rate */
-#define THEORY_SAMPLES  3   /* sigma_w values timed per activation */
+#define PROBE_BUDGET_S   2.0 /* time spent probing networks at their depths */
+#define SCALES_BUDGET_S  4.0 /* CPU time spent probing them at the grid's scales */
+#define THEORY_BUDGET_S  1.0 /* total time spent timing the theory */
+#define PROBE_MAX_FLOPS  2e9 /* a probe costing more is estimated from the GEMM rate */
+#define THEORY_SAMPLES   3   /* sigma_w values timed per activation */
+#define SUBNORMAL_EXCESS 1.3 /* a scale slower than this × the typical one has an excess */
 
 typedef struct shape {
     gs_config example;      /* a configuration of this shape, at the median sigma_w */
@@ -96,11 +103,12 @@ static double time_run(gs_net *net, gs_config cfg, int depth, int runs) {
     double best = INFINITY;
     cfg.depth = depth;
     for (int run = 0; run < runs; run++) {
+        double start = gs_cpu_now();
         if (net_run(net, &cfg, &res, NULL, &err)) {
             best = NAN;
             break;
         }
-        if (res.elapsed_s < best) best = res.elapsed_s;
+        best = fmin(best, gs_cpu_now() - start);
     }
     free(layers);
     return best;
@@ -143,49 +151,89 @@ static void probe(gs_net *net, shape *s) {
  * sigma_w 1). So each shape is also run at the other scales of the grid, the
  * extremes first, then halving the gaps, while the budget lasts; what a run
  * takes beyond fixed + layers is that scale's excess. */
-static void probe_scales(gs_net *net, shape *shapes, int count, const gs_axis *ws, double until) {
-    size_t order[64], n_order = 0;
-    /* 0, last, then midpoints of ever finer halvings, each position once */
-    bool *taken = gs_calloc(ws->count, sizeof *taken);
-    for (size_t step = ws->count; n_order < 64 && n_order < ws->count; step = (step + 1) / 2) {
-        for (size_t w = 0; w < ws->count && n_order<64; w += step> 1 ? step - 1 : 1)
-            if (!taken[w]) taken[w] = true, order[n_order++] = w;
-        if (step <= 2) {
-            for (size_t w = 0; w < ws->count && n_order < 64; w++)
-                if (!taken[w]) taken[w] = true, order[n_order++] = w;
-            break;
-        }
-    }
-    free(taken);
-    for (size_t o = 0; o < n_order; o++) {
-        for (int k = 0; k < count; k++) {
-            shape *s = &shapes[k];
-            if (gs_now() > until) return;
-            if (!isfinite(s->layer_s) || s->probed_depth < 1) continue;
-            gs_config cfg = s->example;
-            cfg.sigma_w = ws->real[order[o]];
-            double t = time_run(net, cfg, s->probed_depth, 1);
-            double base = s->fixed_s + s->layer_s * s->probed_depth;
-            s->excess_s[order[o]] = isfinite(t) ? fmax(t - base, 0.0) : 0.0;
-        }
-    }
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
-/* A scale's excess at the probed depth: measured, or interpolated linearly
- * between the nearest measured scales of the grid's list (the nearest one
- * beyond the ends); 0 if none was measured. */
+/* The next scale to probe, given those probed (t[w] finite): first the two
+ * ends; then an unprobed neighbour of a scale slower than SUBNORMAL_EXCESS ×
+ * the fastest so far, so that the edge of a slow range is found; else the
+ * middle of the widest gap between probed scales. count when none is left. */
+static size_t next_scale(const double *t, size_t count) {
+    if (isnan(t[0])) return 0;
+    if (isnan(t[count - 1])) return count - 1;
+    double fastest = INFINITY;
+    for (size_t w = 0; w < count; w++)
+        if (!isnan(t[w])) fastest = fmin(fastest, t[w]);
+    for (size_t w = 0; w < count; w++) {
+        if (isnan(t[w]) || !(t[w] > SUBNORMAL_EXCESS * fastest)) continue;
+        if (w > 0 && isnan(t[w - 1])) return w - 1;
+        if (w + 1 < count && isnan(t[w + 1])) return w + 1;
+    }
+    size_t best = count, widest = 1, last = 0;
+    for (size_t w = 1; w < count; w++) {
+        if (isnan(t[w])) continue;
+        if (w - last > widest) widest = w - last, best = (last + w) / 2;
+        last = w;
+    }
+    return best;
+}
+
+/* Each shape at the grid's scales, one run each at the probed depth, one
+ * scale after another as a sweep runs them, within the shape's share of the
+ * budget (at least three). A scale's excess is what its run takes beyond the
+ * median run; runs within SUBNORMAL_EXCESS of the median differ by noise
+ * only (which, clipped at 0, would only ever add). The median also rescales
+ * the shape's fixed and per-layer cost: a run after another configuration is
+ * slower than a repeat of the same one, whose best probe() takes. */
+static void probe_scales(gs_net *net, shape *shapes, int count, const gs_axis *ws, double until) {
+    double *t = gs_malloc(ws->count * sizeof *t), *sorted = gs_malloc(ws->count * sizeof *sorted);
+    for (int k = 0; k < count; k++) {
+        shape *s = &shapes[k];
+        if (!isfinite(s->layer_s) || s->probed_depth < 1) continue;
+        double stop = gs_cpu_now() + (until - gs_cpu_now()) / (count - k); /* its share */
+        for (size_t w = 0; w < ws->count; w++)
+            t[w] = NAN;
+        size_t m = 0, w;
+        while ((m < 3 || gs_cpu_now() < stop) && (w = next_scale(t, ws->count)) < ws->count) {
+            gs_config cfg = s->example;
+            cfg.sigma_w = ws->real[w];
+            double run = time_run(net, cfg, s->probed_depth, 1);
+            t[w] = isfinite(run) ? run : INFINITY; /* failed: probed, no excess */
+            if (isfinite(run)) sorted[m++] = run;
+        }
+        if (m == 0) continue;
+        qsort(sorted, m, sizeof *sorted, compare_doubles);
+        double median = sorted[m / 2], base = s->fixed_s + s->layer_s * s->probed_depth;
+        if (base > 0) {
+            s->fixed_s *= median / base;
+            s->layer_s *= median / base;
+        }
+        for (size_t v = 0; v < ws->count; v++)
+            if (!isnan(t[v]))
+                s->excess_s[v] =
+                    isfinite(t[v]) && t[v] > SUBNORMAL_EXCESS * median ? t[v] - median : 0.0;
+    }
+    free(t);
+    free(sorted);
+}
+
+/* A scale's excess at the probed depth: measured, or the smaller of its
+ * nearest measured neighbours' in the grid's list (probing follows a slow
+ * range to its edge, so an unprobed scale between a slow and a normal one
+ * is past the edge); 0 if none was measured. */
 static double excess_at(const shape *s, size_t n_scales, size_t w) {
     if (!isnan(s->excess_s[w])) return s->excess_s[w];
-    long below = -1, above = -1;
-    for (long k = (long)w - 1; k >= 0 && below < 0; k--)
-        if (!isnan(s->excess_s[k])) below = k;
-    for (size_t k = w + 1; k < n_scales && above < 0; k++)
-        if (!isnan(s->excess_s[k])) above = (long)k;
-    if (below < 0 && above < 0) return 0;
-    if (below < 0) return s->excess_s[above];
-    if (above < 0) return s->excess_s[below];
-    double f = (double)((long)w - below) / (double)(above - below);
-    return (1 - f) * s->excess_s[below] + f * s->excess_s[above];
+    double below = NAN, above = NAN;
+    for (size_t k = w; k-- > 0 && isnan(below);)
+        below = s->excess_s[k];
+    for (size_t k = w + 1; k < n_scales && isnan(above); k++)
+        above = s->excess_s[k];
+    if (isnan(below) && isnan(above)) return 0;
+    if (isnan(below)) return above;
+    if (isnan(above)) return below;
+    return fmin(below, above);
 }
 
 static const shape *shape_of(const shape *shapes, int count, const gs_config *cfg) {
@@ -200,9 +248,9 @@ static double draw_seconds(void) {
     double *out = gs_malloc(COUNT * sizeof *out), best = INFINITY;
     gs_stream st = rng_stream(0, 0, 1, 0, 1, GS_DRAW_WEIGHT);
     for (int run = 0; run < 3; run++) {
-        double start = gs_now();
+        double start = gs_cpu_now();
         rng_normal(&st, 0, COUNT, out);
-        best = fmin(best, (gs_now() - start) / COUNT);
+        best = fmin(best, (gs_cpu_now() - start) / COUNT);
     }
     free(out);
     return best;
@@ -262,9 +310,9 @@ static void time_theory(const gs_grid *g, double *theory_s) {
             cfg.depth = g->max_depth;
             gs_result res = {.layers = stats, .theory = layers};
             gs_theory *theory = theory_create(); /* fresh: nothing remembered */
-            double t0 = gs_now();
+            double t0 = gs_cpu_now();
             theory_predict(theory, &cfg, &res, NULL, NULL);
-            total += gs_now() - t0;
+            total += gs_cpu_now() - t0;
             samples++;
             theory_destroy(&theory);
             if (gs_now() - start > THEORY_BUDGET_S) break;
@@ -295,7 +343,7 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
     double start = gs_now();
     for (int k = 0; k < count && gs_now() - start < PROBE_BUDGET_S; k++)
         probe(net, &shapes[k]);
-    probe_scales(net, shapes, count, &spec->axis[GS_AXIS_SIGMA_W], start + PROBE_BUDGET_S);
+    probe_scales(net, shapes, count, &spec->axis[GS_AXIS_SIGMA_W], gs_cpu_now() + SCALES_BUDGET_S);
     net_destroy(&net);
     double gemm_rate =
         blas_measure_flops(spec->precision == GS_FLOAT32, g->max_width, g->max_batch, 0.1);

@@ -55,6 +55,10 @@ const char *gs_closest(const char *word, const char *const *candidates, int coun
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC); only differences mean anything. */
 double gs_now(void);
+/* Seconds of CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID):
+ * what a core spent on it, without the time it waited for one on a machine
+ * shared with other work. For measurements that must hold under load. */
+double gs_cpu_now(void);
 
 /* Formats a byte count as "12.3 MiB" into buf; returns buf. */
 char *gs_format_bytes(double bytes, char *buf, size_t size);
