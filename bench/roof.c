@@ -28,22 +28,13 @@
     *sink += out[0];                                                                               \
     return 2.0 * ACC * LANES * (double)rounds
 
-__attribute__((target("avx512f"))) static double avx512_f32(long rounds, double *sink) {
-    FMA_LOOP(__m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps, 16,
-             float);
-}
-__attribute__((target("avx512f"))) static double avx512_f64(long rounds, double *sink) {
-    FMA_LOOP(__m512d, 16, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_storeu_pd, 8,
-             double);
-}
-__attribute__((target("avx2,fma"))) static double avx2_f32(long rounds, double *sink) {
-    FMA_LOOP(__m256, 12, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps, 8,
-             float);
-}
-__attribute__((target("avx2,fma"))) static double avx2_f64(long rounds, double *sink) {
-    FMA_LOOP(__m256d, 12, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd, 4,
-             double);
-}
+/* One loop per instruction set and precision: NAME(rounds, sink) returns its
+ * flops. ATTRIBUTES: the target the intrinsics need. */
+#define FMA_FUNCTION(NAME, ATTRIBUTES, ...)                                                        \
+    ATTRIBUTES static double NAME(long rounds, double *sink) { FMA_LOOP(__VA_ARGS__); }
+
+#define AVX512 __attribute__((target("avx512f")))
+#define AVX2   __attribute__((target("avx2,fma")))
 /* SSE2 has no FMA: a multiply and an add per update, on separate ports */
 static inline __m128 sse_fma_ps(__m128 a, __m128 b, __m128 c) {
     return _mm_add_ps(_mm_mul_ps(a, b), c);
@@ -51,12 +42,14 @@ static inline __m128 sse_fma_ps(__m128 a, __m128 b, __m128 c) {
 static inline __m128d sse_fma_pd(__m128d a, __m128d b, __m128d c) {
     return _mm_add_pd(_mm_mul_pd(a, b), c);
 }
-static double sse_f32(long rounds, double *sink) {
-    FMA_LOOP(__m128, 12, _mm_set1_ps, sse_fma_ps, _mm_add_ps, _mm_storeu_ps, 4, float);
-}
-static double sse_f64(long rounds, double *sink) {
-    FMA_LOOP(__m128d, 12, _mm_set1_pd, sse_fma_pd, _mm_add_pd, _mm_storeu_pd, 2, double);
-}
+/* clang-format off */
+FMA_FUNCTION(avx512_f32, AVX512, __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps, 16, float)
+FMA_FUNCTION(avx512_f64, AVX512, __m512d, 16, _mm512_set1_pd, _mm512_fmadd_pd, _mm512_add_pd, _mm512_storeu_pd, 8, double)
+FMA_FUNCTION(avx2_f32, AVX2, __m256, 12, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps, 8, float)
+FMA_FUNCTION(avx2_f64, AVX2, __m256d, 12, _mm256_set1_pd, _mm256_fmadd_pd, _mm256_add_pd, _mm256_storeu_pd, 4, double)
+FMA_FUNCTION(sse_f32, , __m128, 12, _mm_set1_ps, sse_fma_ps, _mm_add_ps, _mm_storeu_ps, 4, float)
+FMA_FUNCTION(sse_f64, , __m128d, 12, _mm_set1_pd, sse_fma_pd, _mm_add_pd, _mm_storeu_pd, 2, double)
+/* clang-format on */
 
 typedef double (*loop)(long, double *);
 
