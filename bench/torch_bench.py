@@ -14,7 +14,9 @@ delta_sq, grad_w_norm, grad_b_norm.
 
     torch_bench.py --shapes 64x128,1024x256 [--quick] [--csv FILE]
 Prints one line per shape: seconds for the block, the best of at least 3
-runs and of as many as fill half a second (--quick: a tenth)."""
+runs and of as many as fill half a second (--quick: a tenth). Seconds of
+CPU time (time.process_time), as bench_net counts its own: on a machine
+shared with other work the wall clock counts time spent waiting for a core."""
 import argparse
 import csv
 import os
@@ -32,6 +34,18 @@ import torch  # noqa: E402  (after the thread caps above)
 import torch.nn.functional as F  # noqa: E402
 
 SIGMAS = 8
+
+
+def blas_kernel():
+    """The OpenBLAS kernel this process runs (PyTorch loaded the library; a
+    second load by name returns the same one), or "unknown"."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "unknown"
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z,
                "sigmoid": torch.sigmoid, "silu": F.silu, "gelu": F.gelu, "elu": F.elu,
                "selu": F.selu}
@@ -59,7 +73,7 @@ def run_block(width, batch, depth, seeds, act, dtype, sigma_b=0.05):
     phi, dphi = ACTIVATIONS[act], DERIVATIVES.get(act)
     gen = torch.Generator().manual_seed(1)
     sigmas = [0.5 + 1.5 * k / (SIGMAS - 1) for k in range(SIGMAS)]
-    start = time.perf_counter()
+    start = time.process_time()
     for seed in range(seeds):
         units = [torch.randn(width, width, generator=gen, dtype=dtype) / width ** 0.5
                  for _ in range(depth)]
@@ -89,7 +103,7 @@ def run_block(width, batch, depth, seeds, act, dtype, sigma_b=0.05):
                                          b.grad.norm()])
                             for z, w, b in zip(zs, weights, biases)]
             torch.stack(rows), torch.stack(backward)  # the per-layer table
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def main():
@@ -112,8 +126,9 @@ def main():
             best, spent, runs = min(best, t), spent + t, runs + 1
         rows.append({"width": width, "batch": batch, "precision": args.precision,
                      "activation": args.activation, "depth": depth,
-                     "configs": seeds * SIGMAS, "torch_s": f"{best:.6f}"})
-        print(f"torch {width:6d} {batch:6d} {best:10.4f} s", flush=True)
+                     "configs": seeds * SIGMAS, "torch_s": f"{best:.6f}",
+                     "kernel": blas_kernel()})
+        print(f"torch {width:6d} {batch:6d} {best:10.4f} s ({blas_kernel()})", flush=True)
     if args.csv:
         with open(args.csv, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))

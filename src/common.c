@@ -58,11 +58,15 @@ char *gs_strdup_check(const char *s, const char *file, int line) {
     return p;
 }
 
-double gs_now(void) {
+static double clock_seconds(clockid_t clock) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+double gs_now(void) { return clock_seconds(CLOCK_MONOTONIC); }
+
+double gs_cpu_now(void) { return clock_seconds(CLOCK_THREAD_CPUTIME_ID); }
 
 char *gs_format_bytes(double bytes, char *buf, size_t size) {
     static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

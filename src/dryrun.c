@@ -1,16 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /* dryrun.c — what --dry-run prints: the grid, the largest configuration, the
- * memory a rank needs, and a time estimate from this machine.
+ * memory a rank needs, and a time estimate from this machine, for one rank
+ * and for the ranks it runs on.
  *
- * The estimate runs real two-layer networks of every distinct shape
- * (activation, init, width, batch), because at small widths drawing weights,
- * activations and statistics cost as much as the GEMMs and a flop count alone
- * would be off several-fold. Each shape runs at depths 1 and 3, which gives a
- * fixed cost (inputs, probe vectors) and a cost per layer; a configuration
- * takes fixed + depth × per-layer. Shapes too costly to probe, or left when
- * the time budget runs out, are estimated from their two main costs measured
- * apart: the GEMMs (at this machine's GEMM rate) and the random draws (at
- * this machine's rate of normal draws). */
+ * A configuration's time is the sum of what a rank spends on it:
+ *   - its forward and backward passes: real networks of every distinct
+ *     shape (activation, init, width, batch) run at the smallest and the
+ *     largest depth the grid has for that shape (a deep network's workspace
+ *     falls out of the caches that hold a shallow one's: probing at depths 1
+ *     and 3 alone underestimated deep sweeps), giving a fixed cost and a cost
+ *     per layer, interpolated linearly in depth. The probes run on drawn,
+ *     reused weights, as a sweep's configurations mostly do;
+ *   - the random draws, measured apart (this machine's rate of normal
+ *     draws) and shared by the configurations of a draw group (seed, width,
+ *     init), which a rank draws once for its deepest member;
+ *   - the mean-field theory every configuration carries (theory.h): computed
+ *     once per (activation, sigma_w, sigma_b) at the deepest depth by each
+ *     rank that meets it. A few such predictions per activation are timed;
+ *     on one rank it was a fifth of jobs/example.yaml's time, missing from
+ *     the old estimate;
+ *   - what a memory plan adds (redrawn weights, recomputed segments).
+ * Shapes too costly to probe, or left when the time budget runs out, are
+ * estimated from their GEMMs at this machine's GEMM rate. The time on N ranks
+ * is the scheduler's own hand-out replayed over these times (simulate.h),
+ * with the theory recomputed by every rank that takes a draw group.
+ *
+ * Every probe is timed with the thread's CPU clock: the estimate is what the
+ * sweep costs a core, which is its wall time on an allocation of its own,
+ * and it does not grow when the dry run itself shares a login node or a
+ * workstation with other work. */
 #include "gradsweep/dryrun.h"
 
 #include <math.h>
@@ -21,15 +39,24 @@
 #include "gradsweep/blas.h"
 #include "gradsweep/net.h"
 #include "gradsweep/rng.h"
+#include "gradsweep/simulate.h"
+#include "gradsweep/theory.h"
 
-#define PROBE_DEPTH     3
-#define PROBE_BUDGET_S  2.0 /* total time spent probing */
-#define PROBE_MAX_FLOPS 2e9 /* a probe costing more is estimated from the GEMM rate */
+#define PROBE_BUDGET_S   2.0 /* time spent probing networks at their depths */
+#define SCALES_BUDGET_S  4.0 /* CPU time spent probing them at the grid's scales */
+#define THEORY_BUDGET_S  1.0 /* total time spent timing the theory */
+#define PROBE_MAX_FLOPS  2e9 /* a probe costing more is estimated from the GEMM rate */
+#define THEORY_SAMPLES   3   /* sigma_w values timed per activation */
+#define SUBNORMAL_EXCESS 1.3 /* a scale slower than this × the typical one has an excess */
 
 typedef struct shape {
-    gs_config example; /* a configuration of this shape, at PROBE_DEPTH */
-    double fixed_s;    /* measured seconds per configuration, besides the layers */
-    double layer_s;    /* measured seconds per layer; NAN if not probed */
+    gs_config example;      /* a configuration of this shape, at the median sigma_w */
+    int depth_lo, depth_hi; /* the grid's depths for it */
+    int probed_depth;       /* the depth the sigma_w probes ran at */
+    double fixed_s;         /* measured seconds per configuration, besides the layers */
+    double layer_s;         /* measured seconds per layer; NAN if not probed */
+    double *excess_s;       /* [sigma_w position]: seconds beyond fixed + layers at
+                             * probed_depth, NAN where not probed */
 } shape;
 
 static bool same_shape(const gs_config *a, const gs_config *b) {
@@ -38,11 +65,17 @@ static bool same_shape(const gs_config *a, const gs_config *b) {
 }
 
 /* The distinct shapes of the grid (configurations differ in shape only along
- * the activation, init, width and batch axes, so walk those). */
+ * the activation, init, width and batch axes) and each one's depth range. */
 static shape *distinct_shapes(const gs_grid *g, int *count) {
     const gs_spec *spec = g->spec;
     size_t n = spec->axis[GS_AXIS_ACTIVATION].count * spec->axis[GS_AXIS_INIT].count *
                spec->axis[GS_AXIS_WIDTH].count * spec->axis[GS_AXIS_BATCH].count;
+    const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH];
+    int lo = (int)depth->integer[0], hi = lo;
+    for (size_t k = 1; k < depth->count; k++) {
+        lo = depth->integer[k] < lo ? (int)depth->integer[k] : lo;
+        hi = depth->integer[k] > hi ? (int)depth->integer[k] : hi;
+    }
     shape *shapes = gs_calloc(n, sizeof *shapes);
     int m = 0;
     for (int64_t i = 0; i < g->count && (size_t)m < n; i++) {
@@ -52,32 +85,156 @@ static shape *distinct_shapes(const gs_grid *g, int *count) {
         for (int k = 0; k < m && !seen; k++)
             seen = same_shape(&shapes[k].example, &cfg);
         if (seen) continue;
-        cfg.depth = PROBE_DEPTH;
-        shapes[m++] = (shape){cfg, NAN, NAN};
+        const gs_axis *ws = &spec->axis[GS_AXIS_SIGMA_W];
+        cfg.sigma_w = ws->real[ws->count / 2]; /* a typical scale: see probe_scales */
+        shapes[m] = (shape){cfg, lo, hi, 0, NAN, NAN, gs_malloc(ws->count * sizeof(double))};
+        for (size_t w = 0; w < ws->count; w++)
+            shapes[m].excess_s[w] = NAN;
+        m++;
     }
     *count = m;
     return shapes;
 }
 
-/* Seconds a real network of this shape and depth takes: best of two runs. */
-static double time_run(gs_net *net, gs_config cfg, int depth) {
-    gs_layer_stats layers[PROBE_DEPTH];
+/* Seconds a real network of this shape and depth takes: best of `runs`. */
+static double time_run(gs_net *net, gs_config cfg, int depth, int runs) {
+    gs_layer_stats *layers = gs_calloc((size_t)depth, sizeof *layers);
     gs_result res = {.layers = layers};
     gs_error err = {0};
     double best = INFINITY;
     cfg.depth = depth;
-    for (int run = 0; run < 2; run++) {
-        if (net_run(net, &cfg, &res, NULL, &err)) return NAN;
-        if (res.elapsed_s < best) best = res.elapsed_s;
+    for (int run = 0; run < runs; run++) {
+        double start = gs_cpu_now();
+        if (net_run(net, &cfg, &res, NULL, &err)) {
+            best = NAN;
+            break;
+        }
+        best = fmin(best, gs_cpu_now() - start);
+    }
+    free(layers);
+    return best;
+}
+
+/* The deepest depth ≤ want whose configuration costs at most PROBE_MAX_FLOPS. */
+static int affordable_depth(const gs_config *example, int want) {
+    gs_config one = *example;
+    one.depth = 1;
+    double per_layer = net_flops(&one);
+    int cap = per_layer > 0 ? (int)(PROBE_MAX_FLOPS / per_layer) : want;
+    return want < cap ? want : cap;
+}
+
+/* Fixed and per-layer cost of a shape at a typical scale, from its smallest
+ * and largest depth (the largest affordable one); the weights are drawn by a
+ * first run at the larger depth, so the timed runs reuse them. */
+static void probe(gs_net *net, shape *s) {
+    int hi = affordable_depth(&s->example, s->depth_hi);
+    if (hi < 1) return;
+    int lo = s->depth_lo < hi ? s->depth_lo : (hi > 1 ? hi / 2 : 1);
+    time_run(net, s->example, hi, 1); /* draws U[1 … hi] */
+    double deep = time_run(net, s->example, hi, 2);
+    s->probed_depth = hi;
+    if (lo == hi) {
+        s->layer_s = deep / hi;
+        s->fixed_s = 0;
+        return;
+    }
+    double shallow = time_run(net, s->example, lo, 2);
+    s->layer_s = fmax((deep - shallow) / (hi - lo), 0.0);
+    s->fixed_s = fmax(shallow - s->layer_s * lo, 0.0);
+}
+
+/* The scale matters to the time where it drives values into the subnormal
+ * range (below 1e-38 in float32, 1e-308 in float64): a network in the
+ * ordered phase whose signal vanishes over the depth passes through it, and
+ * a layer of subnormal arithmetic costs tens of times a normal one
+ * (jobs/example.yaml: relu, sigma_w 0.5, depth 100 took 40× as long as at
+ * sigma_w 1). So each shape is also run at the other scales of the grid, the
+ * extremes first, then halving the gaps, while the budget lasts; what a run
+ * takes beyond fixed + layers is that scale's excess. */
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The next scale to probe, given those probed (t[w] finite): first the two
+ * ends; then an unprobed neighbour of a scale slower than SUBNORMAL_EXCESS ×
+ * the fastest so far, so that the edge of a slow range is found; else the
+ * middle of the widest gap between probed scales. count when none is left. */
+static size_t next_scale(const double *t, size_t count) {
+    if (isnan(t[0])) return 0;
+    if (isnan(t[count - 1])) return count - 1;
+    double fastest = INFINITY;
+    for (size_t w = 0; w < count; w++)
+        if (!isnan(t[w])) fastest = fmin(fastest, t[w]);
+    for (size_t w = 0; w < count; w++) {
+        if (isnan(t[w]) || !(t[w] > SUBNORMAL_EXCESS * fastest)) continue;
+        if (w > 0 && isnan(t[w - 1])) return w - 1;
+        if (w + 1 < count && isnan(t[w + 1])) return w + 1;
+    }
+    size_t best = count, widest = 1, last = 0;
+    for (size_t w = 1; w < count; w++) {
+        if (isnan(t[w])) continue;
+        if (w - last > widest) widest = w - last, best = (last + w) / 2;
+        last = w;
     }
     return best;
 }
 
-/* Fixed and per-layer cost of a shape, from depths 1 and PROBE_DEPTH. */
-static void probe(gs_net *net, shape *s) {
-    double shallow = time_run(net, s->example, 1), deep = time_run(net, s->example, PROBE_DEPTH);
-    s->layer_s = fmax((deep - shallow) / (PROBE_DEPTH - 1), 0.0);
-    s->fixed_s = fmax(shallow - s->layer_s, 0.0);
+/* Each shape at the grid's scales, one run each at the probed depth, one
+ * scale after another as a sweep runs them, within the shape's share of the
+ * budget (at least three). A scale's excess is what its run takes beyond the
+ * median run; runs within SUBNORMAL_EXCESS of the median differ by noise
+ * only (which, clipped at 0, would only ever add). The median also rescales
+ * the shape's fixed and per-layer cost: a run after another configuration is
+ * slower than a repeat of the same one, whose best probe() takes. */
+static void probe_scales(gs_net *net, shape *shapes, int count, const gs_axis *ws, double until) {
+    double *t = gs_malloc(ws->count * sizeof *t), *sorted = gs_malloc(ws->count * sizeof *sorted);
+    for (int k = 0; k < count; k++) {
+        shape *s = &shapes[k];
+        if (!isfinite(s->layer_s) || s->probed_depth < 1) continue;
+        double stop = gs_cpu_now() + (until - gs_cpu_now()) / (count - k); /* its share */
+        for (size_t w = 0; w < ws->count; w++)
+            t[w] = NAN;
+        size_t m = 0, w;
+        while ((m < 3 || gs_cpu_now() < stop) && (w = next_scale(t, ws->count)) < ws->count) {
+            gs_config cfg = s->example;
+            cfg.sigma_w = ws->real[w];
+            double run = time_run(net, cfg, s->probed_depth, 1);
+            t[w] = isfinite(run) ? run : INFINITY; /* failed: probed, no excess */
+            if (isfinite(run)) sorted[m++] = run;
+        }
+        if (m == 0) continue;
+        qsort(sorted, m, sizeof *sorted, compare_doubles);
+        double median = sorted[m / 2], base = s->fixed_s + s->layer_s * s->probed_depth;
+        if (base > 0) {
+            s->fixed_s *= median / base;
+            s->layer_s *= median / base;
+        }
+        for (size_t v = 0; v < ws->count; v++)
+            if (!isnan(t[v]))
+                s->excess_s[v] =
+                    isfinite(t[v]) && t[v] > SUBNORMAL_EXCESS * median ? t[v] - median : 0.0;
+    }
+    free(t);
+    free(sorted);
+}
+
+/* A scale's excess at the probed depth: measured, or the smaller of its
+ * nearest measured neighbours' in the grid's list (probing follows a slow
+ * range to its edge, so an unprobed scale between a slow and a normal one
+ * is past the edge); 0 if none was measured. */
+static double excess_at(const shape *s, size_t n_scales, size_t w) {
+    if (!isnan(s->excess_s[w])) return s->excess_s[w];
+    double below = NAN, above = NAN;
+    for (size_t k = w; k-- > 0 && isnan(below);)
+        below = s->excess_s[k];
+    for (size_t k = w + 1; k < n_scales && isnan(above); k++)
+        above = s->excess_s[k];
+    if (isnan(below) && isnan(above)) return 0;
+    if (isnan(below)) return above;
+    if (isnan(above)) return below;
+    return fmin(below, above);
 }
 
 static const shape *shape_of(const shape *shapes, int count, const gs_config *cfg) {
@@ -92,19 +249,20 @@ static double draw_seconds(void) {
     double *out = gs_malloc(COUNT * sizeof *out), best = INFINITY;
     gs_stream st = rng_stream(0, 0, 1, 0, 1, GS_DRAW_WEIGHT);
     for (int run = 0; run < 3; run++) {
-        double start = gs_now();
+        double start = gs_cpu_now();
         rng_normal(&st, 0, COUNT, out);
-        best = fmin(best, (gs_now() - start) / COUNT);
+        best = fmin(best, (gs_cpu_now() - start) / COUNT);
     }
     free(out);
     return best;
 }
 
-/* Seconds a configuration of an unprobed shape should take: its GEMMs (and
- * QR) at the GEMM rate, plus its weight, input and probe draws. */
-static double modelled_seconds(const gs_config *cfg, double gemm_rate, double draw_s) {
-    double n = cfg->width, draws = cfg->depth * (n * n + n) + 2.0 * cfg->batch * n;
-    return net_flops(cfg) / gemm_rate + draws * draw_s;
+/* Seconds a configuration of an unprobed shape should take: its GEMMs at the
+ * GEMM rate (its draws are counted apart). */
+static double modelled_seconds(const gs_config *cfg, double gemm_rate) {
+    double n = cfg->width,
+           qr = cfg->init == GS_INIT_ORTHOGONAL ? cfg->depth * (8.0 / 3.0) * n * n * n : 0;
+    return (net_flops(cfg) - qr) / gemm_rate;
 }
 
 /* What a memory plan adds to a configuration's time: redrawing weights
@@ -124,34 +282,147 @@ static double plan_seconds(const gs_config *cfg, const gs_memory_plan *plan, dou
     return 0;
 }
 
-double dry_run_estimate(const gs_grid *g, size_t limit, double *seconds, double *total_flops) {
+/* Seconds the theory of one (activation, sigma_w, sigma_b) takes at the
+ * grid's largest depth, averaged over up to THEORY_SAMPLES sigma_w values of
+ * the grid, per activation of the grid (theory_s[position on the activation
+ * axis]); unmeasured activations (budget spent) take the mean of the others. */
+static void time_theory(const gs_grid *g, double *theory_s) {
+    const gs_spec *spec = g->spec;
+    const gs_axis *acts = &spec->axis[GS_AXIS_ACTIVATION], *ws = &spec->axis[GS_AXIS_SIGMA_W];
+    const gs_axis *bs = &spec->axis[GS_AXIS_SIGMA_B];
+    gs_layer_theory *layers = gs_calloc((size_t)g->max_depth, sizeof *layers);
+    gs_layer_stats *stats = gs_calloc((size_t)g->max_depth, sizeof *stats);
+    double start = gs_now(), known = 0;
+    int measured = 0;
+    for (size_t a = 0; a < acts->count; a++) {
+        theory_s[a] = NAN;
+        if (gs_now() - start > THEORY_BUDGET_S) continue;
+        double total = 0;
+        int samples = 0;
+        for (int k = 0; k < THEORY_SAMPLES && k < (int)ws->count; k++) {
+            size_t w = ws->count <= THEORY_SAMPLES
+                           ? (size_t)k
+                           : (size_t)k * (ws->count - 1) / (THEORY_SAMPLES - 1);
+            gs_config cfg;
+            grid_config(g, 0, &cfg);
+            cfg.act = (gs_activation){(gs_activation_kind)acts->integer[a], spec->leaky_relu_slope};
+            cfg.sigma_w = ws->real[w];
+            cfg.sigma_b = bs->real[0];
+            cfg.depth = g->max_depth;
+            gs_result res = {.layers = stats, .theory = layers};
+            gs_theory *theory = theory_create(); /* fresh: nothing remembered */
+            double t0 = gs_cpu_now();
+            theory_predict(theory, &cfg, &res, NULL, NULL);
+            total += gs_cpu_now() - t0;
+            samples++;
+            theory_destroy(&theory);
+            if (gs_now() - start > THEORY_BUDGET_S) break;
+        }
+        theory_s[a] = total / samples;
+        known += theory_s[a];
+        measured++;
+    }
+    for (size_t a = 0; a < acts->count; a++)
+        if (isnan(theory_s[a])) theory_s[a] = measured ? known / measured : 0;
+    free(layers);
+    free(stats);
+}
+
+/* The draw groups of the grid: configurations with the same (seed, width,
+ * init) draw the same weights, once per rank for the deepest of them. */
+static int64_t groups_of(const gs_grid *g) {
+    const gs_spec *spec = g->spec;
+    return (int64_t)(spec->axis[GS_AXIS_SEED].count * spec->axis[GS_AXIS_WIDTH].count *
+                     spec->axis[GS_AXIS_INIT].count);
+}
+
+static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *seconds) {
+    const gs_spec *spec = g->spec;
     int count;
     shape *shapes = distinct_shapes(g, &count);
     gs_net *net = net_create();
     double start = gs_now();
     for (int k = 0; k < count && gs_now() - start < PROBE_BUDGET_S; k++)
-        if (net_flops(&shapes[k].example) <= PROBE_MAX_FLOPS) probe(net, &shapes[k]);
+        probe(net, &shapes[k]);
+    probe_scales(net, shapes, count, &spec->axis[GS_AXIS_SIGMA_W], gs_cpu_now() + SCALES_BUDGET_S);
     net_destroy(&net);
     double gemm_rate =
-        blas_measure_flops(g->spec->precision == GS_FLOAT32, g->max_width, g->max_batch, 0.1);
+        blas_measure_flops(spec->precision == GS_FLOAT32, g->max_width, g->max_batch, 0.1);
     double draw_s = draw_seconds();
-    double core_s = 0;
-    *total_flops = 0;
+    size_t n_acts = spec->axis[GS_AXIS_ACTIVATION].count;
+    double *theory_s = gs_calloc(n_acts, sizeof *theory_s);
+    time_theory(g, theory_s);
+
+    /* Per (activation, sigma_w, sigma_b): computed once per rank at the
+     * deepest depth, so each of its configurations carries a share. */
+    int64_t combos_per_act =
+        (int64_t)(spec->axis[GS_AXIS_SIGMA_W].count * spec->axis[GS_AXIS_SIGMA_B].count);
+    int64_t per_combo = g->count / ((int64_t)n_acts * combos_per_act);
+    /* Per draw group: U[1 … max depth] of its width (and its QR), and the data. */
+    int64_t groups = groups_of(g), per_group = g->count / groups;
+
+    *out = (gs_estimate){0};
     for (int64_t i = 0; i < g->count; i++) {
         gs_config cfg;
         grid_config(g, i, &cfg);
         const shape *s = shape_of(shapes, count, &cfg);
         gs_memory_plan plan;
         net_memory_plan(&cfg, limit, &plan);
-        double t = s && isfinite(s->layer_s) ? s->fixed_s + s->layer_s * cfg.depth
-                                             : modelled_seconds(&cfg, gemm_rate, draw_s);
-        t += plan_seconds(&cfg, &plan, gemm_rate, draw_s);
-        if (seconds) seconds[i] = t;
-        core_s += t;
-        *total_flops += net_flops(&cfg);
+        double net_s = modelled_seconds(&cfg, gemm_rate);
+        if (s && isfinite(s->layer_s)) {
+            /* the scale's excess spread over the layers: a shallower network
+             * has a share of it in proportion */
+            size_t w = (size_t)grid_position(g, i, GS_AXIS_SIGMA_W);
+            double excess = excess_at(s, spec->axis[GS_AXIS_SIGMA_W].count, w);
+            net_s = s->fixed_s + (s->layer_s + excess / s->probed_depth) * cfg.depth;
+        }
+        net_s += plan_seconds(&cfg, &plan, gemm_rate, draw_s);
+        double n = cfg.width, deepest = g->max_depth;
+        double qr = cfg.init == GS_INIT_ORTHOGONAL ? deepest * (8.0 / 3.0) * n * n * n : 0;
+        double draws = (deepest * (n * n + n) * draw_s + qr / gemm_rate +
+                        2.0 * cfg.batch * n * draw_s * (double)spec->axis[GS_AXIS_BATCH].count) /
+                       (double)per_group;
+        double theory = theory_s[grid_position(g, i, GS_AXIS_ACTIVATION)] / (double)per_combo;
+        if (seconds) seconds[i] = net_s + draws + theory;
+        out->net_s += net_s;
+        out->draw_s += draws;
+        out->theory_s += theory;
+        out->flops += net_flops(&cfg);
     }
+    out->core_s = out->net_s + out->draw_s + out->theory_s;
+    out->groups = groups;
+    free(theory_s);
+    for (int k = 0; k < count; k++)
+        free(shapes[k].excess_s);
     free(shapes);
-    return core_s;
+}
+
+double dry_run_estimate(const gs_grid *g, size_t limit, double *seconds, double *total_flops) {
+    gs_estimate e;
+    estimate(g, limit, &e, seconds);
+    *total_flops = e.flops;
+    return e.core_s;
+}
+
+double dry_run_wall(const gs_grid *g, const double *seconds, const gs_estimate *e, int ranks) {
+    if (ranks <= 1) return e->core_s;
+    /* every rank that takes a draw group computes the theory of its
+     * configurations again (each rank remembers only its own) */
+    double again = (fmin((double)ranks, (double)e->groups) - 1) * e->theory_s / (double)g->count;
+    double *each = gs_malloc((size_t)g->count * sizeof *each);
+    int *layers = gs_malloc((size_t)g->count * sizeof *layers);
+    for (int64_t i = 0; i < g->count; i++) {
+        gs_config cfg;
+        grid_config(g, i, &cfg);
+        each[i] = seconds[i] + again;
+        layers[i] = cfg.depth;
+    }
+    gs_sim_model model = {5e-6, 20e-6, false}; /* as gradsweep simulate's defaults */
+    gs_sim_result res;
+    simulate_sweep(g->count, each, layers, NULL, ranks, &model, &res);
+    free(each);
+    free(layers);
+    return res.wall_s;
 }
 
 void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const char *output,
@@ -202,11 +473,19 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
         fprintf(out, "; %lld configuration%s too large even checkpointed: a run refuses to start",
                 (long long)misfits, misfits == 1 ? " is" : "s are");
     fprintf(out, "\n");
-    double flops, core_s = dry_run_estimate(g, limit, NULL, &flops);
-    fprintf(out, "work: %.3g GFLOP, about %s of one core here", flops / 1e9,
-            gs_format_seconds(core_s, b1, sizeof b1));
+    double *seconds = gs_malloc((size_t)g->count * sizeof *seconds);
+    gs_estimate e;
+    estimate(g, limit, &e, seconds);
+    char b3[64], b4[64];
+    fprintf(out,
+            "work: %.3g GFLOP, about %s of one core here (networks %s, random draws %s, "
+            "mean-field theory %s; measured on this machine)\n",
+            e.flops / 1e9, gs_format_seconds(e.core_s, b1, sizeof b1),
+            gs_format_seconds(e.net_s, b2, sizeof b2), gs_format_seconds(e.draw_s, b3, sizeof b3),
+            gs_format_seconds(e.theory_s, b4, sizeof b4));
     if (ranks > 1)
-        fprintf(out, ", %s on %d ranks", gs_format_seconds(core_s / ranks, b2, sizeof b2), ranks);
-    fprintf(out, " (measured on this machine)\n");
+        fprintf(out, "on %d ranks: about %s (the hand-out replayed over these times)\n", ranks,
+                gs_format_seconds(dry_run_wall(g, seconds, &e, ranks), b1, sizeof b1));
+    free(seconds);
     fprintf(out, "output: %s\n", output);
 }

@@ -259,6 +259,8 @@ static int open_results(run *r, sweep *s, bool **pending, gs_error *err) {
         .command_line = r->command_line,
         .sweep_file = r->spec.source_text,
         .blas = blas_config(),
+        .blas_kernel = blas_kernel(),
+        .blas_kernel_choice = blas_kernel_choice(),
         .mpi_ranks = r->size,
         .blas_threads = blas_threads(),
         .lock = {.break_lock = r->cli.break_lock,
@@ -549,6 +551,16 @@ int main(int argc, char **argv) {
         }
         return GS_EXIT_LAUNCH;
     }
+    /* The GEMM kernel: chosen before anything calls the BLAS (blas.h), then
+     * checked; a kernel that computes wrong products stops this process
+     * before MPI starts (mpirun then ends the job). */
+    gs_error blas_err = {0};
+    int blas_rc = blas_choose_kernel(&blas_err);
+    if (!blas_rc) blas_rc = blas_self_check(&blas_err);
+    if (blas_rc) {
+        fprintf(stderr, "gradsweep: %s\n", blas_err.msg);
+        return blas_rc;
+    }
     MPI_Init(&argc, &argv);
     run r = {.comm = MPI_COMM_WORLD};
     MPI_Comm_rank(r.comm, &r.rank);
@@ -569,7 +581,10 @@ int main(int argc, char **argv) {
     } else if (!rc && r.cli.command == GS_CMD_HELP) {
         if (r.rank == 0) cli_print_help(stdout, r.cli.help_topic);
     } else if (!rc && r.cli.command == GS_CMD_VERSION) {
-        if (r.rank == 0) cli_print_version(stdout, blas_config());
+        if (r.rank == 0) {
+            cli_print_version(stdout, blas_config());
+            printf("GEMM kernel %s (self-check passed); %s\n", blas_kernel(), blas_kernel_choice());
+        }
     } else if (!rc && r.cli.command == GS_CMD_THEORY) {
         rc = run_theory(&r, &err);
     } else if (!rc) {

@@ -735,6 +735,9 @@ static int put_root_attributes(gs_store *s, const gs_spec *spec, const gs_run_in
                              sizeof base_seed, err);
     if (rc == 0) rc = put_root_int32(s, "mpi_ranks", info->mpi_ranks, err);
     if (rc == 0) rc = put_root_string(s, "blas", or_empty(info->blas), err);
+    if (rc == 0) rc = put_root_string(s, "blas_kernel", or_empty(info->blas_kernel), err);
+    if (rc == 0)
+        rc = put_root_string(s, "blas_kernel_choice", or_empty(info->blas_kernel_choice), err);
     if (rc == 0) rc = put_root_int32(s, "blas_threads", info->blas_threads, err);
     if (rc == 0) rc = put_root_string(s, "sweep_name", or_empty(spec->name), err);
     if (rc == 0) rc = put_root_double(s, "leaky_relu_slope", spec->leaky_relu_slope, err);
@@ -1348,6 +1351,9 @@ static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
     if (rc == 0) rc = put_root_string(s, "command_line", or_empty(info->command_line), err);
     if (rc == 0) rc = put_root_int32(s, "mpi_ranks", info->mpi_ranks, err);
     if (rc == 0) rc = put_root_string(s, "blas", or_empty(info->blas), err);
+    if (rc == 0) rc = put_root_string(s, "blas_kernel", or_empty(info->blas_kernel), err);
+    if (rc == 0)
+        rc = put_root_string(s, "blas_kernel_choice", or_empty(info->blas_kernel_choice), err);
     if (rc == 0) rc = put_root_int32(s, "blas_threads", info->blas_threads, err);
     return rc;
 }

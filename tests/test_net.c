@@ -3,6 +3,7 @@
  * its forward pass (float64, every activation, init and loss), and the
  * properties the design promises: common random numbers, prefix networks,
  * the weight distributions, inf/NaN handling and float32 vs float64. */
+#include <float.h>
 #include <stdlib.h>
 
 #include "gradsweep/net.h"
@@ -279,6 +280,60 @@ static void test_stats_by_hand(void) {
     CHECK_NEAR(stats_norm_f64(big, 2), sqrt(2.0) * 1e200, 1e186);
     z[3] = INFINITY;
     CHECK(!stats_forward_f64(z, a, d, 2, 2, scratch, &st));
+    /* double input whose squares overflow is still finite input */
+    double huge[4] = {1e200, 1e200, 1e200, 1e200}, one[4] = {1, 1, 1, 1};
+    CHECK(stats_forward_f64(huge, one, one, 2, 2, scratch, &st));
+}
+
+/* Float input: an inf or NaN anywhere in z or a is reported (the float
+ * kernel sees it through its sums), saturation counts |φ'| < 1e-3 exactly
+ * as the double comparison does at the float threshold's neighbours. */
+static void test_stats_float_edges(void) {
+    enum { B = 5, N = 9 };
+    float z[B * N], a[B * N], d[B * N];
+    double scratch[STATS_SCRATCH_DOUBLES(N)];
+    gs_layer_stats st;
+    const float just_below = nextafterf(0.001f, 0.0f); /* < 1e-3 */
+    for (int k = 0; k < B * N; k++) {
+        z[k] = a[k] = (float)(k % 7) - 3.0f;
+        d[k] = k % 3 == 0 ? just_below : (k % 3 == 1 ? 0.001f : 0.5f);
+    }
+    CHECK(stats_forward_f32(z, a, d, B, N, scratch, &st));
+    int below = 0;
+    for (int k = 0; k < B * N; k++)
+        below += fabs((double)d[k]) < 1e-3;
+    CHECK_NEAR(st.saturated_frac, (double)below / (B * N), 0);
+    CHECK((double)just_below < 1e-3 && (double)0.001f > 1e-3);
+    for (int at = 0; at < B * N; at += 11) {
+        float *where[2] = {z, a};
+        for (int which = 0; which < 2; which++)
+            for (int kind = 0; kind < 3; kind++) {
+                float keep = where[which][at];
+                where[which][at] = kind == 0 ? INFINITY : kind == 1 ? -INFINITY : NAN;
+                CHECK_MSG(!stats_forward_f32(z, a, d, B, N, scratch, &st),
+                          "%s[%d] = %g not reported", which ? "a" : "z", at,
+                          (double)where[which][at]);
+                where[which][at] = keep;
+            }
+    }
+    /* the largest floats are finite, and so are their statistics */
+    for (int k = 0; k < B * N; k++)
+        z[k] = a[k] = k % 2 ? FLT_MAX : -FLT_MAX;
+    CHECK(stats_forward_f32(z, a, d, B, N, scratch, &st));
+    /* δ: the same through stats_delta, scaled or not */
+    double unit_sum[N];
+    CHECK(stats_delta_f32(z, NULL, B, N, unit_sum, scratch, &st));
+    for (int at = 0; at < B * N; at += 13) {
+        float keep = z[at];
+        z[at] = NAN;
+        CHECK(!stats_delta_f32(z, NULL, B, N, unit_sum, scratch, &st));
+        z[at] = keep;
+        d[at] = INFINITY; /* FLT_MAX · inf */
+        CHECK(!stats_delta_f32(z, d, B, N, unit_sum, scratch, &st));
+        d[at] = 0.5f;
+        for (int k = 0; k < B * N; k++)
+            z[k] = k % 2 ? FLT_MAX : -FLT_MAX;
+    }
 }
 
 /* A workspace reuses draws across configurations that share them (same
@@ -387,5 +442,6 @@ int main(void) {
     RUN(test_nonfinite);
     RUN(test_precisions_agree);
     RUN(test_stats_by_hand);
+    RUN(test_stats_float_edges);
     TEST_MAIN_END();
 }

@@ -25,6 +25,7 @@ enum gs_exit {
     GS_EXIT_RESOURCES = 6,   /* the sweep needs more memory than allowed */
     GS_EXIT_LAUNCH = 7,      /* launched wrong (e.g. MPI ranks started as singletons) */
     GS_EXIT_LOCKED = 8,      /* another run is writing the results file (lock.h) */
+    GS_EXIT_BLAS = 9,        /* the BLAS computes wrong products (start-up self-check) */
 };
 
 typedef struct gs_error {
@@ -56,6 +57,10 @@ const char *gs_closest(const char *word, const char *const *candidates, int coun
 
 /* Seconds on a monotonic clock (CLOCK_MONOTONIC); only differences mean anything. */
 double gs_now(void);
+/* Seconds of CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID):
+ * what a core spent on it, without the time it waited for one on a machine
+ * shared with other work. For measurements that must hold under load. */
+double gs_cpu_now(void);
 
 /* Formats a byte count as "12.3 MiB" into buf; returns buf. */
 char *gs_format_bytes(double bytes, char *buf, size_t size);

@@ -34,10 +34,12 @@ typedef struct gs_store gs_store;
 
 /* What the root attributes record about the run. */
 typedef struct gs_run_info {
-    const char *command_line; /* argv joined by spaces */
-    const char *sweep_spec;   /* canonical YAML of the effective sweep (spec_to_yaml) */
-    const char *sweep_file;   /* the sweep file's text as the user wrote it, or NULL */
-    const char *blas;         /* openblas_get_config() */
+    const char *command_line;       /* argv joined by spaces */
+    const char *sweep_spec;         /* canonical YAML of the effective sweep (spec_to_yaml) */
+    const char *sweep_file;         /* the sweep file's text as the user wrote it, or NULL */
+    const char *blas;               /* openblas_get_config() */
+    const char *blas_kernel;        /* the GEMM kernel that ran (blas_kernel()) */
+    const char *blas_kernel_choice; /* how it was chosen (blas_kernel_choice()) */
     int mpi_ranks;
     int blas_threads;
     gs_lock_options lock; /* rank 0 takes the file's lock with these (lock.h) */
