@@ -279,17 +279,14 @@ static int open_results(run *r, sweep *s, bool **pending, gs_error *err) {
 static void print_summary(const run *r, const gs_run_summary *summary,
                           const gs_schedule_report *report, int64_t computed) {
     const int64_t *file = summary->file_by_status;
-    char wall[32];
+    char wall[32], counts[256];
     double use = report->wall_s > 0 ? report->busy_s / (report->wall_s * r->size) : 0;
     fprintf(stderr,
-            "gradsweep: %s: %lld configurations: %lld done, %lld nonfinite, %lld failed, %lld "
-            "pending; this run computed %lld in %s on %d rank%s (ranks busy %.0f%% of the "
-            "time)\n",
-            r->output, (long long)r->grid.count, (long long)file[GS_STATUS_DONE],
-            (long long)file[GS_STATUS_NONFINITE], (long long)file[GS_STATUS_FAILED],
-            (long long)file[GS_STATUS_PENDING], (long long)computed,
-            gs_format_seconds(report->wall_s, wall, sizeof wall), r->size, r->size > 1 ? "s" : "",
-            100 * use);
+            "gradsweep: %s: %lld configurations: %s; this run computed %lld in %s on %d rank%s "
+            "(ranks busy %.0f%% of the time)\n",
+            r->output, (long long)r->grid.count, status_counts(file, counts, sizeof counts),
+            (long long)computed, gs_format_seconds(report->wall_s, wall, sizeof wall), r->size,
+            r->size > 1 ? "s" : "", 100 * use);
     if (report->stop_signal && file[GS_STATUS_PENDING])
         fprintf(stderr,
                 "gradsweep: stopped by %s; the same command with --resume computes the "
@@ -361,8 +358,9 @@ static int run_sweep(run *r, gs_error *err) {
         *err = close_err;
         rc = close_rc;
     }
-    int64_t computed = report.by_status[GS_STATUS_DONE] + report.by_status[GS_STATUS_NONFINITE] +
-                       report.by_status[GS_STATUS_FAILED];
+    int64_t computed = 0; /* every outcome but pending */
+    for (int k = GS_STATUS_PENDING + 1; k < GS_STATUS_COUNT; k++)
+        computed += report.by_status[k];
     if (r->rank == 0 && !close_rc) print_summary(r, &summary, &report, computed);
     if (!rc && report.stop_signal && summary.file_by_status[GS_STATUS_PENDING])
         rc = GS_EXIT_INTERRUPTED;

@@ -82,8 +82,6 @@ struct gs_net {
     buffer draw;    /* doubles: unit draws before rounding to the precision; QR workspace */
 };
 
-static size_t real_size(gs_precision p) { return p == GS_FLOAT32 ? sizeof(float) : sizeof(double); }
-
 /* Grows b to hold at least bytes, keeping its contents when keep is set.
  * Sets *moved when the contents are gone. Returns false when memory runs out
  * (the configuration fails, the rank goes on). */
@@ -167,7 +165,7 @@ static sizes sizes_of(const gs_config *cfg, const gs_memory_plan *plan) {
 static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
     sizes s = sizes_of(cfg, plan);
     size_t reals = s.weights + s.biases + s.acts + s.derivs + 4 * s.act + s.grad_w + s.grad_b;
-    return reals * real_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
+    return reals * precision_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
 }
 
 size_t net_memory_bytes(const gs_config *cfg) {
@@ -296,7 +294,7 @@ static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t cou
 
 static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
     sizes s = sizes_of(cfg, &net->plan);
-    size_t es = real_size(cfg->precision);
+    size_t es = precision_size(cfg->precision);
     bool data_moved = false;
     bool ok = reserve_buffer(&net->weights, s.weights * es, true, &data_moved) &&
               reserve_buffer(&net->biases, s.biases * es, true, &data_moved) &&
@@ -336,7 +334,7 @@ static void draw_biases(gs_net *net, int l) {
     const uint32_t n = (uint32_t)cfg->width;
     gs_stream bias =
         rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l, GS_DRAW_BIAS);
-    draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
+    draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * precision_size(cfg->precision),
                  &bias, n);
 }
 
@@ -421,19 +419,20 @@ static size_t slot_of(const gs_net *net, int l) {
 /* a[l], 0 ≤ l ≤ L (a[0] = x) and φ'(z[l]), 1 ≤ l ≤ L. */
 static void *act_at(gs_net *net, int l) {
     return (char *)net->acts.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
-                                     real_size(net->cfg.precision);
+                                     precision_size(net->cfg.precision);
 }
 
 static void *deriv_at(gs_net *net, int l) {
     return (char *)net->derivs.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
-                                       real_size(net->cfg.precision);
+                                       precision_size(net->cfg.precision);
 }
 
 /* U[l]: stored, or drawn now into the one-layer buffer. A failed draw (LAPACK)
  * leaves NaN weights, so the configuration reads as nonfinite, and is
  * reported as failed by net_run. */
 static const void *weights_at(gs_net *net, int l) {
-    size_t layer_bytes = (size_t)net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
+    size_t layer_bytes =
+        (size_t)net->cfg.width * net->cfg.width * precision_size(net->cfg.precision);
     if (net->plan.mode == GS_MEMORY_STORE_ALL)
         return (char *)net->weights.p + (size_t)(l - 1) * layer_bytes;
     if (net->loaded_layer != l) {
@@ -489,22 +488,10 @@ void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
     if (!net->abandoned) stats_finish(res, net->cfg.depth);
 }
 
-static void result_reset(gs_result *res, int depth) {
-    res->status = GS_STATUS_PENDING;
-    res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
-    res->first_nonfinite_backward_layer = 0;
-    res->log10_delta_ratio = res->log10_grad_ratio = res->log10_q_ratio = NAN;
-    res->elapsed_s = NAN;
-    for (int l = 0; l < depth; l++) {
-        gs_layer_stats nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-        res->layers[l] = nan;
-    }
-}
-
 int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_observer *obs,
             gs_error *err) {
     double start = gs_now();
-    result_reset(res, cfg->depth);
+    result_clear(res, cfg->depth);
     int rc = net_prepare(net, cfg, obs, err);
     if (rc == 0 && !net->abandoned) net_forward(net, res, obs);
     if (rc == 0 && !net->abandoned) net_backward(net, res, obs);
@@ -531,7 +518,7 @@ void *net_unit_weights(gs_net *net, int layer) {
 void *net_unit_biases(gs_net *net, int layer) {
     net->weights_drawn.valid = false;
     return (char *)net->biases.p +
-           (size_t)(layer - 1) * net->cfg.width * real_size(net->cfg.precision);
+           (size_t)(layer - 1) * net->cfg.width * precision_size(net->cfg.precision);
 }
 
 void *net_input(gs_net *net) {

@@ -36,7 +36,7 @@ struct gs_schedule {
 
     /* rank 0 */
     gs_dispatch *dispatch; /* who holds what, and what to hand out next */
-    int64_t by_status[4];
+    int64_t by_status[GS_STATUS_COUNT];
     gs_progress progress;
 
     /* workers */
@@ -128,7 +128,7 @@ static void record_outcome(gs_schedule *s, int64_t index, int outcome) {
         dispatch_halt(s->dispatch);
         return;
     }
-    if (outcome < 4) s->by_status[outcome]++;
+    if (outcome < GS_STATUS_COUNT) s->by_status[outcome]++;
     if (outcome != GS_STATUS_PENDING)
         progress_count(&s->progress, taskpool_cost(dispatch_pool(s->dispatch), index), outcome);
 }
@@ -292,7 +292,7 @@ int schedule_run(MPI_Comm comm, int64_t n_tasks, const double *cost, const int64
                             .busy_s = busy_total,
                             .tasks_on_rank0 = s.own_tasks,
                             .stop_signal = stopped};
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < GS_STATUS_COUNT; k++)
         r.by_status[k] = s.by_status[k];
     MPI_Bcast(&r, (int)sizeof r, MPI_BYTE, 0, comm);
     r.stop_signal = stopped;

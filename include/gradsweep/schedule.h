@@ -46,11 +46,11 @@ typedef struct gs_schedule_options {
 } gs_schedule_options;
 
 typedef struct gs_schedule_report {
-    double wall_s;          /* from start to the last task's end, on rank 0 */
-    int64_t by_status[4];   /* tasks by outcome, indexed by gs_status */
-    double busy_s;          /* seconds spent inside task functions, summed over ranks */
-    int64_t tasks_on_rank0; /* how many tasks rank 0 computed itself */
-    int stop_signal;        /* a stop signal ended the sweep early (interrupt.h), or 0 */
+    double wall_s;                      /* from start to the last task's end, on rank 0 */
+    int64_t by_status[GS_STATUS_COUNT]; /* tasks by outcome, indexed by gs_status */
+    double busy_s;                      /* seconds spent inside task functions, summed over ranks */
+    int64_t tasks_on_rank0;             /* how many tasks rank 0 computed itself */
+    int stop_signal; /* a stop signal ended the sweep early (interrupt.h), or 0 */
 } gs_schedule_report;
 
 /* Runs tasks 0 … n_tasks-1 (collective). cost[i] orders the hand-out and

@@ -60,10 +60,10 @@ int store_write(gs_store *store, const gs_config *cfg, const gs_result *res, gs_
  * earlier runs left), which it also returns in file_by_status; then closes
  * the file and frees *store. Rank 0's summary is the one recorded. */
 typedef struct gs_run_summary {
-    double wall_s;             /* this run's scheduling wall time */
-    double busy_s, write_s;    /* summed over ranks: in tasks, of which writing results */
-    int64_t by_status[4];      /* this run's outcomes, indexed by gs_status */
-    int64_t file_by_status[4]; /* out: the file's rows by status after this run */
+    double wall_s;                      /* this run's scheduling wall time */
+    double busy_s, write_s;             /* summed over ranks: in tasks, of which writing results */
+    int64_t by_status[GS_STATUS_COUNT]; /* this run's outcomes, indexed by gs_status */
+    int64_t file_by_status[GS_STATUS_COUNT]; /* out: the file's rows by status after this run */
 } gs_run_summary;
 
 /* The elapsed_s of every configuration of a results file of grid's size
