@@ -34,7 +34,7 @@ typedef struct gs_cli {
     const char *axis_value[GS_AXIS_COUNT]; /* --depth … as typed, or NULL */
     bool resume, retry_failed;             /* continue the results file; redo failed ones too */
     double grace_s;                        /* < 0: default (60 s) */
-    size_t max_memory;                     /* bytes per rank; 0: default (see main.c) */
+    size_t max_memory;                     /* bytes per rank; 0: default (launch.h) */
     bool dedicated_master;                 /* rank 0 only hands out */
     int ranks[16], n_ranks;                /* simulate: rank counts */
     double message_s, latency_s;           /* simulate: < 0: defaults */
