@@ -127,84 +127,7 @@ static bool keep_going(gs_net *net, const gs_net_observer *obs) {
     return !net->abandoned;
 }
 
-/* ---- sizes ------------------------------------------------------------------ */
-
-typedef struct sizes {
-    size_t weights, biases, acts, derivs, act, grad_w, grad_b; /* in elements */
-    size_t scratch, draw;                                      /* in doubles */
-} sizes;
-
-static size_t qr_workspace_doubles(int n) { return (size_t)n * n + 2 * (size_t)n + 64 * (size_t)n; }
-
-/* Slots for a[l] and φ'(z[l]) when checkpointing every k layers: one per
- * multiple of k in 0 … L, plus k - 1 for the layers of one segment. */
-static size_t checkpoint_slots(int depth, int k) {
-    return (size_t)(depth / k + 1) + (size_t)(k - 1);
-}
-
-static sizes sizes_of(const gs_config *cfg, const gs_memory_plan *plan) {
-    size_t L = (size_t)cfg->depth, B = (size_t)cfg->batch, n = (size_t)cfg->width;
-    size_t layers_held = plan->mode == GS_MEMORY_STORE_ALL ? L : 1;
-    size_t slots = plan->mode == GS_MEMORY_CHECKPOINT
-                       ? checkpoint_slots(cfg->depth, plan->checkpoint_every)
-                       : L + 1;
-    sizes s = {
-        .weights = layers_held * n * n,
-        .biases = L * n,
-        .acts = slots * B * n,
-        .derivs = slots * B * n,
-        .act = B * n,
-        .grad_w = n * n,
-        .grad_b = n,
-        .scratch = STATS_SCRATCH_DOUBLES(n),
-        .draw = cfg->init == GS_INIT_ORTHOGONAL ? qr_workspace_doubles(cfg->width) : n,
-    };
-    return s;
-}
-
-static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
-    sizes s = sizes_of(cfg, plan);
-    size_t reals = s.weights + s.biases + s.acts + s.derivs + 4 * s.act + s.grad_w + s.grad_b;
-    return reals * precision_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
-}
-
-size_t net_memory_bytes(const gs_config *cfg) {
-    gs_memory_plan all = {GS_MEMORY_STORE_ALL, 0, 0};
-    return bytes_of(cfg, &all);
-}
-
-const char *memory_mode_name(gs_memory_mode mode) {
-    static const char *const names[] = {"store all", "redraw weights", "checkpoint"};
-    return (unsigned)mode < 3 ? names[mode] : NULL;
-}
-
-bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan) {
-    *plan = (gs_memory_plan){GS_MEMORY_STORE_ALL, 0, 0};
-    plan->bytes = bytes_of(cfg, plan);
-    if (limit == 0 || plan->bytes <= limit) return true;
-    *plan = (gs_memory_plan){GS_MEMORY_REDRAW_WEIGHTS, 0, 0};
-    plan->bytes = bytes_of(cfg, plan);
-    if (plan->bytes <= limit) return true;
-    /* Every layer is recomputed once whatever k is, so take the k that needs
-     * the least memory (about sqrt(L)). */
-    gs_memory_plan best = {GS_MEMORY_CHECKPOINT, 1, SIZE_MAX};
-    for (int k = 1; k <= cfg->depth; k++) {
-        gs_memory_plan candidate = {GS_MEMORY_CHECKPOINT, k, 0};
-        candidate.bytes = bytes_of(cfg, &candidate);
-        if (candidate.bytes < best.bytes) best = candidate;
-    }
-    *plan = best;
-    return best.bytes <= limit;
-}
-
 void net_set_memory_limit(gs_net *net, size_t bytes) { net->memory_limit = bytes; }
-
-double net_flops(const gs_config *cfg) {
-    double L = cfg->depth, B = cfg->batch, n = cfg->width;
-    double gemms = 6.0 * L * n * n * B; /* forward a·Wᵀ, backward δ·W and δᵀ·a */
-    double qr = cfg->init == GS_INIT_ORTHOGONAL ? L * (8.0 / 3.0) * n * n * n : 0.0;
-    return gemms + qr;
-}
 
 /* ---- drawing ---------------------------------------------------------------- */
 
@@ -293,18 +216,18 @@ static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t cou
 }
 
 static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
-    sizes s = sizes_of(cfg, &net->plan);
+    gs_workspace w = plan_workspace(cfg, &net->plan);
     size_t es = precision_size(cfg->precision);
     bool data_moved = false;
-    bool ok = reserve_buffer(&net->weights, s.weights * es, true, &data_moved) &&
-              reserve_buffer(&net->biases, s.biases * es, true, &data_moved) &&
-              reserve_buffer(&net->acts, s.acts * es, false, &data_moved) &&
-              reserve_buffer(&net->loss_vectors, s.act * es, false, &data_moved) &&
-              reserve(&net->derivs, s.derivs * es) && reserve(&net->z, s.act * es) &&
-              reserve(&net->delta, s.act * es) && reserve(&net->delta_prev, s.act * es) &&
-              reserve(&net->grad_w, s.grad_w * es) && reserve(&net->grad_b, s.grad_b * es) &&
-              reserve(&net->scratch, s.scratch * sizeof(double)) &&
-              reserve(&net->draw, s.draw * sizeof(double));
+    bool ok = reserve_buffer(&net->weights, w.unit_weights * es, true, &data_moved) &&
+              reserve_buffer(&net->biases, w.unit_biases * es, true, &data_moved) &&
+              reserve_buffer(&net->acts, w.acts * es, false, &data_moved) &&
+              reserve_buffer(&net->loss_vectors, w.loss_vectors * es, false, &data_moved) &&
+              reserve(&net->derivs, w.derivs * es) && reserve(&net->z, w.layer_io * es) &&
+              reserve(&net->delta, w.layer_io * es) && reserve(&net->delta_prev, w.layer_io * es) &&
+              reserve(&net->grad_w, w.grad_w * es) && reserve(&net->grad_b, w.grad_b * es) &&
+              reserve(&net->scratch, w.stats_scratch * sizeof(double)) &&
+              reserve(&net->draw, w.draw_scratch * sizeof(double));
     if (data_moved) net->data_drawn.valid = false;
     if (!ok) {
         net->weights_drawn.valid = net->data_drawn.valid = false;
@@ -409,21 +332,15 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
 
 /* ---- where each layer's buffers are, whatever the plan -------------------------- */
 
-static size_t slot_of(const gs_net *net, int l) {
-    int k = net->plan.checkpoint_every;
-    if (net->plan.mode != GS_MEMORY_CHECKPOINT) return (size_t)l;
-    if (l % k == 0) return (size_t)(l / k);                        /* a checkpoint */
-    return (size_t)(net->cfg.depth / k + 1) + (size_t)(l % k - 1); /* the segment's slots */
-}
-
 /* a[l], 0 ≤ l ≤ L (a[0] = x) and φ'(z[l]), 1 ≤ l ≤ L. */
 static void *act_at(gs_net *net, int l) {
-    return (char *)net->acts.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
-                                     precision_size(net->cfg.precision);
+    return (char *)net->acts.p + plan_slot(&net->plan, net->cfg.depth, l) * (size_t)net->cfg.batch *
+                                     net->cfg.width * precision_size(net->cfg.precision);
 }
 
 static void *deriv_at(gs_net *net, int l) {
-    return (char *)net->derivs.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
+    return (char *)net->derivs.p + plan_slot(&net->plan, net->cfg.depth, l) *
+                                       (size_t)net->cfg.batch * net->cfg.width *
                                        precision_size(net->cfg.precision);
 }
 
@@ -448,13 +365,6 @@ static const void *weights_at(gs_net *net, int l) {
         net->loaded_layer = l;
     }
     return net->weights.p;
-}
-
-/* Checkpointing: the segment whose slots hold layer l, 0 < l, l not a
- * multiple of k. */
-static int segment_base(const gs_net *net, int l) {
-    int k = net->plan.checkpoint_every;
-    return l / k * k;
 }
 
 /* ---- the passes, once per precision ---------------------------------------------- */

@@ -1,0 +1,33 @@
+/* arch.h — the network a configuration describes: what it needs and costs.
+ * Arithmetic on the configuration alone: no buffers, no draws.
+ *
+ * Today every configuration builds L dense layers of n units, the input
+ * having n features too:
+ *     layer l = 1 … L:  z[l] = a[l-1] W[l]ᵀ + b[l],  a[l] = φ(z[l]),  W[l] (n, n)
+ * Layers of other kinds or widths change net_shape and net_flops here; the
+ * memory plans follow. */
+#ifndef GRADSWEEP_ARCH_H
+#define GRADSWEEP_ARCH_H
+
+#include <stddef.h>
+
+#include "gradsweep/config.h"
+
+/* The sizes that set a network's workspace (plan.h), summed over its layers. */
+typedef struct gs_net_shape {
+    int depth, batch;
+    int inputs, outputs;    /* units of x = a[0] and of z[L] */
+    int widest;             /* the most units any layer takes in or puts out */
+    size_t unit_weights;    /* elements of every U[l] */
+    size_t largest_weights; /* elements of the largest U[l] */
+    size_t unit_biases;     /* elements of every β[l] */
+} gs_net_shape;
+
+gs_net_shape net_shape(const gs_config *cfg);
+
+/* Floating-point operations of forward + backward (the GEMMs: 6·L·n²·B),
+ * plus the orthogonal draws' QR when init is orthogonal. The scheduler's
+ * cost and the --dry-run time estimate. */
+double net_flops(const gs_config *cfg);
+
+#endif
