@@ -180,9 +180,9 @@ static void plan_tasks(const run *r, const bool *pending, double **cost, int64_t
         gs_config cfg;
         grid_config(&r->grid, i, &cfg);
         (*cost)[i] = net_flops(&cfg);
-        (*group)[i] = workload_group(&r->grid, i);
         todo += !pending || pending[i];
     }
+    workload_groups(&r->grid, *group);
     fprintf(stderr,
             "gradsweep: sweep \"%s\": %lld of %lld configurations to compute on %d "
             "rank%s -> %s\n",

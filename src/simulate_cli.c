@@ -29,12 +29,12 @@ static int gather_tasks(const gs_cli *cli, const gs_grid *g, size_t memory_limit
         gs_config cfg;
         grid_config(g, i, &cfg);
         t->layers[i] = cfg.depth;
-        t->group[i] = workload_group(g, i);
         bool have = cli->times_path && isfinite(t->seconds[i]) && t->seconds[i] > 0;
         t->measured += have;
         if (!have) t->seconds[i] = modelled[i];
     }
     free(modelled);
+    if (rc == 0) workload_groups(g, t->group);
     return rc;
 }
 

@@ -1,20 +1,40 @@
 /* workload.c — the sweep as work for the ranks (see workload.h). */
 #include "gradsweep/workload.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "gradsweep/draw.h"
 #include "gradsweep/net.h"
 
-/* Configurations with the same seed, width and init draw the same random
- * weights (net.h). */
-int64_t workload_group(const gs_grid *g, int64_t index) {
-    const gs_spec *spec = g->spec;
-    int64_t init = grid_position(g, index, GS_AXIS_INIT);
-    int64_t width = grid_position(g, index, GS_AXIS_WIDTH);
-    int64_t seed = grid_position(g, index, GS_AXIS_SEED);
-    return (init * (int64_t)spec->axis[GS_AXIS_WIDTH].count + width) *
-               (int64_t)spec->axis[GS_AXIS_SEED].count +
-           seed;
+/* Whether moving along axis a (from position 0) changes the weights' draw
+ * key: the axes that do are the ones a group is numbered by. */
+static bool axis_changes_weights(const gs_grid *g, gs_axis_id a) {
+    gs_config origin, moved;
+    grid_config(g, 0, &origin);
+    gs_draw_key key = draw_key(&origin, GS_DRAWS_WEIGHTS);
+    for (int64_t p = 1; p < (int64_t)g->spec->axis[a].count; p++) {
+        grid_config(g, p * g->stride[a], &moved);
+        gs_draw_key other = draw_key(&moved, GS_DRAWS_WEIGHTS);
+        if (!draw_key_equal(&key, &other)) return true;
+    }
+    return false;
+}
+
+/* The draw key (draw.h) decides which configurations share their weights;
+ * each key field comes from one axis, so a group is numbered by the
+ * positions along the axes that change the key, slowest axis first. */
+void workload_groups(const gs_grid *g, int64_t *group) {
+    bool keyed[GS_AXIS_COUNT];
+    for (int a = 0; a < GS_AXIS_COUNT; a++)
+        keyed[a] = axis_changes_weights(g, (gs_axis_id)a);
+    for (int64_t i = 0; i < g->count; i++) {
+        group[i] = 0;
+        for (int a = 0; a < GS_AXIS_COUNT; a++)
+            if (keyed[a])
+                group[i] =
+                    group[i] * (int64_t)g->spec->axis[a].count + grid_position(g, i, (gs_axis_id)a);
+    }
 }
 
 /* The workspace depends on depth, width, batch and init only: each such

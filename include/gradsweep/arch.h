@@ -1,17 +1,23 @@
-/* arch.h — the network a configuration describes: what it needs and costs.
- * Arithmetic on the configuration alone: no buffers, no draws.
+/* arch.h — the network a configuration describes: its layers in order
+ * (layer.h), and what the whole needs and costs. Arithmetic on the
+ * configuration alone: no buffers, no draws.
  *
  * Today every configuration builds L dense layers of n units, the input
  * having n features too:
  *     layer l = 1 … L:  z[l] = a[l-1] W[l]ᵀ + b[l],  a[l] = φ(z[l]),  W[l] (n, n)
- * Layers of other kinds or widths change net_shape and net_flops here; the
- * memory plans follow. */
+ * Layers of other kinds or widths change net_layers, net_shape and net_flops
+ * here; the passes, the memory plans and the draws follow the descriptors. */
 #ifndef GRADSWEEP_ARCH_H
 #define GRADSWEEP_ARCH_H
 
 #include <stddef.h>
 
 #include "gradsweep/config.h"
+#include "gradsweep/layer.h"
+
+/* cfg's layers, l = 1 … L at layers[l-1] (room for cfg->depth), with the
+ * offsets of their unit draws in a store that holds every layer's. */
+void net_layers(const gs_config *cfg, gs_layer *layers);
 
 /* The sizes that set a network's workspace (plan.h), summed over its layers. */
 typedef struct gs_net_shape {

@@ -1,8 +1,10 @@
-/* net.h — one fully-connected network at random initialization: build it,
- * run the forward pass over a batch and the backward pass of the batch-mean
- * loss, with OpenBLAS GEMMs, and measure every layer on the way.
+/* net.h — one network at random initialization, run: build it from its
+ * configuration, run the forward pass over a batch and the backward pass of
+ * the batch-mean loss, with OpenBLAS GEMMs, and measure every layer on the
+ * way.
  *
- * The maths (row-major, B samples, n units, layers l = 1 … L):
+ * The maths (row-major, B samples, layers l = 1 … L; arch.h builds the
+ * layers, layer.h says what they are):
  *     a[0] = x                                   x ~ N(0, 1), (B, n)
  *     z[l] = a[l-1] W[l]ᵀ + b[l]                 W[l] = sigma_w · U[l], b[l] = sigma_b · β[l]
  *     a[l] = φ(z[l])
@@ -10,9 +12,9 @@
  *     δ[L] = ∂ℓ/∂z[L] = r  or  z[L] - y
  *     δ[l-1] = (δ[l] W[l]) ⊙ φ'(z[l-1])
  *     ∂loss/∂W[l] = (1/B) δ[l]ᵀ a[l-1],   ∂loss/∂b[l] = (1/B) Σ_samples δ[l]
- * U[l] holds unit draws with Var(U_ij) = 1/n (gaussian, uniform) or is
- * orthogonal; sigma_w enters every GEMM as its alpha, so the unit draws are
- * shared by every scale (common random numbers, and no scaling pass).
+ * U[l] holds unit draws (draw.h) with Var(U_ij) = 1/n (gaussian, uniform) or
+ * is orthogonal; sigma_w enters every GEMM as its alpha, so the unit draws
+ * are shared by every scale (common random numbers, and no scaling pass).
  *
  * The network is a reusable workspace: buffers grow to the largest
  * configuration seen and are reused, held the way the memory plan says

@@ -12,11 +12,11 @@
 #include "gradsweep/grid.h"
 #include "gradsweep/spec.h"
 
-/* The group of configuration index: configurations of one group draw the
- * same random weights, so the scheduler keeps a rank on one group and the
- * rank draws them once (taskpool.h). Groups are numbered in the grid's
- * canonical order. */
-int64_t workload_group(const gs_grid *grid, int64_t index);
+/* The group of every configuration into group[0 … N-1]: configurations of
+ * one group draw the same random weights (their draw keys are equal,
+ * draw.h), so the scheduler keeps a rank on one group and the rank draws them
+ * once (taskpool.h). Groups are numbered in the grid's canonical order. */
+void workload_groups(const gs_grid *grid, int64_t *group);
 
 /* Every configuration of spec must fit limit bytes (0: no limit), if need be
  * by redrawing weights and checkpointing activations (net.h); otherwise
