@@ -1,7 +1,8 @@
 /* net.c — a network of a configuration, run: its layers (arch.h) and draws
  * (draw.h) in a workspace held the way its memory plan says (plan.h), and
  * the forward and backward passes over the layers (net_kernels.inc, once per
- * precision).
+ * precision), each layer's maths in its kind's file (layer.h) and the loss's
+ * in loss.c.
  *
  * What the workspace holds besides the draws, for a configuration of L
  * layers, B samples and layers of at most n units, in its precision:
@@ -14,16 +15,15 @@
  * checkpointing (plan_slot). */
 #include "gradsweep/net.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "buffer.h"
 #include "gradsweep/arch.h"
 #include "gradsweep/draw.h"
 #include "gradsweep/layer.h"
+#include "gradsweep/loss.h"
 #include "gradsweep/stats.h"
 
 struct gs_net {
@@ -160,19 +160,15 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
 
 #define REAL         float
 #define SUFFIX(name) name##_f32
-#define GEMM         cblas_sgemm
 #include "net_kernels.inc"
 #undef REAL
 #undef SUFFIX
-#undef GEMM
 
 #define REAL         double
 #define SUFFIX(name) name##_f64
-#define GEMM         cblas_dgemm
 #include "net_kernels.inc"
 #undef REAL
 #undef SUFFIX
-#undef GEMM
 
 double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
     return net->cfg.precision == GS_FLOAT32 ? forward_f32(net, res, obs)

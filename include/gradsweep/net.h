@@ -3,8 +3,8 @@
  * the batch-mean loss, with OpenBLAS GEMMs, and measure every layer on the
  * way.
  *
- * The maths (row-major, B samples, layers l = 1 … L; arch.h builds the
- * layers, layer.h says what they are):
+ * The maths (row-major, B samples, layers l = 1 … L; arch.h builds the layers,
+ * layer.h says what each kind computes, loss.h the loss):
  *     a[0] = x                                   x ~ N(0, 1), (B, n)
  *     z[l] = a[l-1] W[l]ᵀ + b[l]                 W[l] = sigma_w · U[l], b[l] = sigma_b · β[l]
  *     a[l] = φ(z[l])
