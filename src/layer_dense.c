@@ -6,18 +6,5 @@
 #include "gradsweep/layer.h"
 #include "gradsweep/stats.h"
 
-#define REAL         float
-#define SUFFIX(name) name##_f32
-#define GEMM         cblas_sgemm
-#include "layer_dense_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef GEMM
-
-#define REAL         double
-#define SUFFIX(name) name##_f64
-#define GEMM         cblas_dgemm
-#include "layer_dense_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef GEMM
+#define KERNELS "layer_dense_kernels.inc"
+#include "each_precision.h"

@@ -4,14 +4,5 @@
 
 #include <string.h>
 
-#define REAL         float
-#define SUFFIX(name) name##_f32
-#include "loss_kernels.inc"
-#undef REAL
-#undef SUFFIX
-
-#define REAL         double
-#define SUFFIX(name) name##_f64
-#include "loss_kernels.inc"
-#undef REAL
-#undef SUFFIX
+#define KERNELS "loss_kernels.inc"
+#include "each_precision.h"

@@ -158,17 +158,8 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
 
 /* ---- the passes, once per precision ---------------------------------------------- */
 
-#define REAL         float
-#define SUFFIX(name) name##_f32
-#include "net_kernels.inc"
-#undef REAL
-#undef SUFFIX
-
-#define REAL         double
-#define SUFFIX(name) name##_f64
-#include "net_kernels.inc"
-#undef REAL
-#undef SUFFIX
+#define KERNELS "net_kernels.inc"
+#include "each_precision.h"
 
 double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
     return net->cfg.precision == GS_FLOAT32 ? forward_f32(net, res, obs)

@@ -10,17 +10,8 @@
  * registers of doubles, and a fixed summation order on every machine. */
 #define LANES 8
 
-#define REAL         float
-#define SUFFIX(name) name##_f32
-#include "stats_kernels.inc"
-#undef REAL
-#undef SUFFIX
-
-#define REAL         double
-#define SUFFIX(name) name##_f64
-#include "stats_kernels.inc"
-#undef REAL
-#undef SUFFIX
+#define KERNELS "stats_kernels.inc"
+#include "each_precision.h"
 
 void stats_finish(gs_result *res, int depth) {
     const gs_layer_stats *first = &res->layers[0], *last = &res->layers[depth - 1];
