@@ -30,8 +30,8 @@ int activation_parse(const char *name, gs_activation_kind *kind) {
     return -1;
 }
 
-/* The compiler joins the words; the pointer skips the first space. */
-const char *activation_flag_meanings(void) { return GS_ACTIVATION_LIST(FLAG_WORD) + 1; }
+/* The compiler joins the words; the indexing skips the first space. */
+const char *activation_flag_meanings(void) { return &(GS_ACTIVATION_LIST(FLAG_WORD))[1]; }
 
 /* ---- scalar φ / φ' pairs --------------------------------------------------------
  * Comparisons are written so that NaN falls through to NaN: `z > 0` and

@@ -53,8 +53,8 @@ int loss_parse(const char *name, gs_loss *loss) {
     return i < 0 ? -1 : 0;
 }
 
-const char *status_flag_meanings(void) { return GS_STATUS_LIST(GS_FLAG_WORD) + 1; }
-const char *init_flag_meanings(void) { return GS_INIT_LIST(GS_FLAG_WORD) + 1; }
+const char *status_flag_meanings(void) { return GS_LIST_FLAGS(GS_STATUS_LIST); }
+const char *init_flag_meanings(void) { return GS_LIST_FLAGS(GS_INIT_LIST); }
 
 const char *loss_definition(gs_loss loss) {
     const char *text = name_of(loss_definitions, GS_LOSS_COUNT, (int)loss);

@@ -139,7 +139,7 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
 
 /* "pending: not computed (yet); done: …", with when status is written. */
 #define STATUS_DESCRIPTION                                                                         \
-    (GS_STATUS_LIST(GS_MEANING_ITEM) ". Written after the configuration's other values." + 2)
+    GS_LIST_MEANINGS(GS_STATUS_LIST, ". Written after the configuration's other values.")
 
 /* Every variable of the file besides the two dimension coordinates, in file
  * order. Texts follow docs/schema.md; ASCII only, for every reader's sake. */
@@ -151,7 +151,7 @@ static const var_def variables[] = {
     CONFIG_REAL(sigma_w, "weight scale sigma_w", "1", "Var(W_ij) = sigma_w^2 / fan_in"),
     CONFIG_REAL(sigma_b, "bias standard deviation sigma_b", "1", "b_i ~ N(0, sigma_b^2)"),
     CONFIG_INT(init, VT_INT32, INIT_FLAGS, "weight distribution", NULL,
-               GS_INIT_LIST(GS_MEANING_ITEM) + 2),
+               GS_LIST_MEANINGS(GS_INIT_LIST, "")),
     CONFIG_INT(seed, VT_INT64, NO_FLAGS, "replicate seed", NULL,
                "with the root attribute base_seed it fixes every random number of this "
                "configuration"),

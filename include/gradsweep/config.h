@@ -75,12 +75,15 @@ const char *status_flag_meanings(void);
 const char *init_flag_meanings(void);
 
 /* Texts made from a code list by the compiler, as constants (for static
- * tables): each entry puts its separator in front, and the pointer skips the
- * first one.
- *   LIST(GS_FLAG_WORD) + 1      "pending done nonfinite failed"
- *   LIST(GS_MEANING_ITEM) + 2   "pending: not computed (yet); done: …" */
+ * tables): each entry puts its separator in front, and the indexing skips
+ * the first one.
+ *   GS_LIST_FLAGS(GS_STATUS_LIST)          "pending done nonfinite failed"
+ *   GS_LIST_MEANINGS(GS_STATUS_LIST, "")   "pending: not computed (yet); done: …" */
 #define GS_FLAG_WORD(enumerator, name, meaning)    " " name
 #define GS_MEANING_ITEM(enumerator, name, meaning) "; " name ": " meaning
+#define GS_LIST_FLAGS(LIST)                        (&(LIST(GS_FLAG_WORD))[1])
+#define GS_LIST_MEANINGS(LIST, tail)               (&(LIST(GS_MEANING_ITEM) tail)[2])
+
 /* "probe: l = <r, z[L]>, …": the loss_definition attribute. */
 const char *loss_definition(gs_loss loss);
 
