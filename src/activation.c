@@ -13,10 +13,9 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const names[GS_ACT_COUNT] = {
-    "linear", "relu", "leaky_relu", "tanh",     "sigmoid", "selu",
-    "gelu",   "silu", "elu",        "softplus", "erf",
-};
+#define NAME(enumerator, name)      [enumerator] = name,
+#define FLAG_WORD(enumerator, name) " " name
+static const char *const names[GS_ACT_COUNT] = {GS_ACTIVATION_LIST(NAME)};
 
 const char *activation_name(gs_activation_kind kind) {
     return (unsigned)kind < GS_ACT_COUNT ? names[kind] : NULL;
@@ -32,9 +31,8 @@ int activation_parse(const char *name, gs_activation_kind *kind) {
     return -1;
 }
 
-const char *activation_flag_meanings(void) {
-    return "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf";
-}
+/* The compiler joins the words; the indexing skips the first space. */
+const char *activation_flag_meanings(void) { return &(GS_ACTIVATION_LIST(FLAG_WORD))[1]; }
 
 /* ---- scalar φ / φ' pairs --------------------------------------------------------
  * Comparisons are written so that NaN falls through to NaN: `z > 0` and

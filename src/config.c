@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* config.c — names of the codes stored in results files. The order of each
- * table is the code: entries are only ever appended. */
+/* config.c — names, flag meanings and descriptions of the codes stored in
+ * results files, all made from the lists of config.h (so each is written
+ * once), and the per-configuration bookkeeping those lists drive. */
 #include "gradsweep/config.h"
 
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
-static const char *const init_names[GS_INIT_COUNT] = {"gaussian", "uniform", "orthogonal"};
-static const char *const status_names[GS_STATUS_COUNT] = {"pending", "done", "nonfinite", "failed",
-                                                          "underflow"};
-static const char *const precision_names[] = {"float32", "float64"};
-static const char *const loss_names[] = {"probe", "mse"};
+#define CODE_NAME(enumerator, name, meaning) [enumerator] = name,
+#define NAME(enumerator, name)               [enumerator] = name,
+const char *const gs_status_names[GS_STATUS_COUNT] = {GS_STATUS_LIST(CODE_NAME)};
+const char *const gs_init_names[GS_INIT_COUNT] = {GS_INIT_LIST(CODE_NAME)};
+const char *const gs_precision_names[GS_PRECISION_COUNT] = {GS_PRECISION_LIST(NAME)};
+const char *const gs_loss_names[GS_LOSS_COUNT] = {GS_LOSS_LIST(CODE_NAME)};
+
+#define LOSS_DEFINITION(enumerator, name, meaning) [enumerator] = name ": " meaning,
+static const char *const loss_definitions[GS_LOSS_COUNT] = {GS_LOSS_LIST(LOSS_DEFINITION)};
+
+static const char *name_of(const char *const *names, int count, int code) {
+    return code >= 0 && code < count ? names[code] : NULL;
+}
 
 static int parse_name(const char *const *names, int count, const char *name) {
     for (int i = 0; i < count; i++)
@@ -17,46 +29,70 @@ static int parse_name(const char *const *names, int count, const char *name) {
     return -1;
 }
 
-const char *init_name(gs_init init) {
-    return (unsigned)init < GS_INIT_COUNT ? init_names[init] : NULL;
+const char *status_name(gs_status s) { return name_of(gs_status_names, GS_STATUS_COUNT, (int)s); }
+const char *init_name(gs_init init) { return name_of(gs_init_names, GS_INIT_COUNT, (int)init); }
+const char *precision_name(gs_precision p) {
+    return name_of(gs_precision_names, GS_PRECISION_COUNT, (int)p);
 }
+const char *loss_name(gs_loss loss) { return name_of(gs_loss_names, GS_LOSS_COUNT, (int)loss); }
 
 int init_parse(const char *name, gs_init *init) {
-    int i = parse_name(init_names, GS_INIT_COUNT, name);
-    if (i < 0) return -1;
-    *init = (gs_init)i;
-    return 0;
+    int i = parse_name(gs_init_names, GS_INIT_COUNT, name);
+    if (i >= 0) *init = (gs_init)i;
+    return i < 0 ? -1 : 0;
 }
-
-const char *init_flag_meanings(void) { return "gaussian uniform orthogonal"; }
-const char *status_flag_meanings(void) { return "pending done nonfinite failed underflow"; }
-
-const char *status_name(gs_status status) {
-    return (unsigned)status < GS_STATUS_COUNT ? status_names[status] : NULL;
-}
-
-const char *precision_name(gs_precision p) { return (unsigned)p < 2 ? precision_names[p] : NULL; }
 
 int precision_parse(const char *name, gs_precision *p) {
-    int i = parse_name(precision_names, 2, name);
-    if (i < 0) return -1;
-    *p = (gs_precision)i;
-    return 0;
+    int i = parse_name(gs_precision_names, GS_PRECISION_COUNT, name);
+    if (i >= 0) *p = (gs_precision)i;
+    return i < 0 ? -1 : 0;
 }
-
-const char *loss_name(gs_loss loss) { return (unsigned)loss < 2 ? loss_names[loss] : NULL; }
 
 int loss_parse(const char *name, gs_loss *loss) {
-    int i = parse_name(loss_names, 2, name);
-    if (i < 0) return -1;
-    *loss = (gs_loss)i;
-    return 0;
+    int i = parse_name(gs_loss_names, GS_LOSS_COUNT, name);
+    if (i >= 0) *loss = (gs_loss)i;
+    return i < 0 ? -1 : 0;
 }
 
-#define FIELD(name)                                                                                \
-    { #name, offsetof(gs_layer_stats, name) }
-const gs_layer_field gs_layer_fields[GS_LAYER_FIELD_COUNT] = {
-    FIELD(q),           FIELD(preact_mean),    FIELD(c),         FIELD(act_ch_sq_mean),
-    FIELD(act_ch_var),  FIELD(saturated_frac), FIELD(dead_frac), FIELD(delta_sq),
-    FIELD(grad_w_norm), FIELD(grad_b_norm),
-};
+const char *status_flag_meanings(void) { return GS_LIST_FLAGS(GS_STATUS_LIST); }
+const char *init_flag_meanings(void) { return GS_LIST_FLAGS(GS_INIT_LIST); }
+
+const char *loss_definition(gs_loss loss) {
+    const char *text = name_of(loss_definitions, GS_LOSS_COUNT, (int)loss);
+    return text ? text : "";
+}
+
+const char *names_or(const char *const *names, int count, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && used < size; i++) {
+        const char *separator = i == 0 ? "" : i == count - 1 ? " or " : ", ";
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", separator, names[i]);
+    }
+    return buf;
+}
+
+#define FIELD(name, long_name, units, description) {#name, offsetof(gs_layer_stats, name)},
+const gs_layer_field gs_layer_fields[GS_LAYER_FIELD_COUNT] = {GS_LAYER_STATS_LIST(FIELD)};
+
+void result_clear(gs_result *res, int depth) {
+    res->status = GS_STATUS_PENDING;
+#define CLEAR(type, name, fill, long_name, units, description) res->name = fill;
+    GS_RESULT_LIST(CLEAR)
+#undef CLEAR
+    res->elapsed_s = NAN;
+    for (int l = 0; l < depth; l++)
+        for (size_t f = 0; f < GS_LAYER_FIELD_COUNT; f++)
+            *(double *)((char *)&res->layers[l] + gs_layer_fields[f].offset) = NAN;
+}
+
+const char *status_counts(const int64_t by_status[GS_STATUS_COUNT], char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 1; k <= GS_STATUS_COUNT && used < size; k++) {
+        int s = k % GS_STATUS_COUNT; /* pending (0) last */
+        used += (size_t)snprintf(buf + used, size - used, "%s%lld %s", k > 1 ? ", " : "",
+                                 (long long)by_status[s], gs_status_names[s]);
+    }
+    return buf;
+}

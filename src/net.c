@@ -1,125 +1,67 @@
 /* SPDX-License-Identifier: MIT */
-/* net.c — building a network from the counter-based generator, and the
- * dispatch of the forward/backward kernels (net_kernels.inc) by precision.
+/* net.c — a network of a configuration, run: its layers (arch.h) and draws
+ * (draw.h) in a workspace held the way its memory plan says (plan.h), and
+ * the forward and backward passes over the layers (net_kernels.inc, once per
+ * precision), each layer's maths in its kind's file (layer.h) and the loss's
+ * in loss.c.
  *
- * What the workspace holds for a configuration (L layers, B samples, n units,
- * in its precision):
- *     weights      (L, n, n)     U[l], unit draws
- *     biases       (L, n)        β[l], unit draws
- *     acts         (L+1, B, n)   a[0] = x, a[1] … a[L]: kept for ∂loss/∂W
- *     derivs       (L, B, n)     φ'(z[l]): kept for the backward pass
- *     z            (B, n)        z[l] of the layer in hand; z[L] after forward
- *     loss_vectors (B, n)        r (probe) or y (mse)
- *     delta, delta_prev (B, n)   δ[l] and δ[l-1]
- *     grad_w (n, n), grad_b (n)  ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
- * plus double scratch for the statistics and for drawing.
- *
- * When that does not fit in the memory limit, two fallbacks trade time for
- * memory, giving the same numbers bit for bit (net.h, gs_memory_mode):
- *     redraw       weights (1, n, n): U[l] is drawn again from its stream
- *                  whenever it is needed (forward, then backward)
- *     checkpoint   redraw, and a[l], φ'(z[l]) kept only at every k-th layer
- *                  (plus k - 1 slots for one segment); the backward pass
- *                  recomputes each segment from its checkpoint. */
+ * What the workspace holds besides the draws, for a configuration of L
+ * layers, B samples and layers of at most n units, in its precision:
+ *     acts         (slots, B, n)   a[0] = x, a[1] … a[L]: kept for ∂loss/∂W
+ *     derivs       (slots, B, n)   φ'(z[l]): kept for the backward pass
+ *     z            (B, n)          z[l] of the layer in hand; z[L] after forward
+ *     delta, delta_prev (B, n)     δ[l] and δ[l-1]
+ *     grad_w, grad_b               ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
+ * plus double scratch for the statistics. A slot per layer (L + 1) unless
+ * checkpointing (plan_slot). */
 #include "gradsweep/net.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "gradsweep/rng.h"
+#include "buffer.h"
+#include "gradsweep/arch.h"
+#include "gradsweep/draw.h"
+#include "gradsweep/layer.h"
+#include "gradsweep/loss.h"
 #include "gradsweep/stats.h"
-
-/* LAPACK (OpenBLAS ships it; Debian has no LAPACKE for it): QR factorisation
- * and the explicit Q, for orthogonal draws. */
-void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
-             const int *lwork, int *info);
-void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
-             double *work, const int *lwork, int *info);
-
-typedef struct buffer {
-    void *p;
-    size_t cap; /* bytes */
-} buffer;
-
-/* Which draws the buffers hold. Configurations that differ only in sigma_w,
- * sigma_b, activation or depth share their unit draws (that is what the
- * keyed streams promise), so a rank that computes them one after another
- * draws once: the weights for as many layers as the deepest so far, the data
- * for the (seed, width, batch). */
-typedef struct drawn_weights {
-    bool valid;
-    uint64_t base_seed;
-    int64_t seed;
-    int width;
-    gs_init init;
-    gs_precision precision;
-    int layers; /* U[1 … layers] and β[1 … layers] are drawn */
-} drawn_weights;
-
-typedef struct drawn_data {
-    bool valid;
-    uint64_t base_seed;
-    int64_t seed;
-    int width, batch;
-    gs_loss loss;
-    gs_precision precision;
-} drawn_data;
 
 struct gs_net {
     gs_config cfg;
+    gs_layer *layers;    /* cfg's network, layer l at index l-1 */
+    int layers_room;     /* entries layers has room for */
     size_t memory_limit; /* bytes; 0: none */
     gs_memory_plan plan; /* how cfg is held */
-    int loaded_layer;    /* redraw, checkpoint: the layer whose U is in `weights`; 0: none */
     int valid_segment;   /* checkpoint: the segment base whose slots hold a and φ'; -1: none */
-    gs_error draw_error; /* a weight draw that failed in the middle of a pass */
+    int widest;          /* the most units of any layer's input or output */
+    size_t slot_bytes;   /* one slot of acts or derivs: (B, widest) reals */
     bool abandoned;      /* the observer asked to stop this configuration */
-    drawn_weights weights_drawn;
-    drawn_data data_drawn;
-    buffer weights, biases, acts, derivs, z, loss_vectors, delta, delta_prev, grad_w, grad_b;
-    buffer scratch; /* doubles: statistics, bias sums */
-    buffer draw;    /* doubles: unit draws before rounding to the precision; QR workspace */
+    gs_draws *draws;     /* U[l], β[l], x (into acts' slot 0), r or y */
+    gs_buffer acts, derivs, z, delta, delta_prev, grad_w, grad_b;
+    gs_buffer scratch; /* doubles: statistics, bias sums */
 };
 
-static size_t real_size(gs_precision p) { return p == GS_FLOAT32 ? sizeof(float) : sizeof(double); }
-
-/* Grows b to hold at least bytes, keeping its contents when keep is set.
- * Sets *moved when the contents are gone. Returns false when memory runs out
- * (the configuration fails, the rank goes on). */
-static bool reserve_buffer(buffer *b, size_t bytes, bool keep, bool *moved) {
-    if (b->cap >= bytes) return true;
-    if (keep) {
-        void *p = realloc(b->p, bytes);
-        if (!p) return false;
-        b->p = p;
-    } else {
-        free(b->p);
-        b->p = malloc(bytes);
-        *moved = true;
-    }
-    b->cap = b->p ? bytes : 0;
-    return b->p != NULL;
+gs_net *net_create(void) {
+    gs_net *net = gs_calloc(1, sizeof(gs_net));
+    net->draws = draws_create();
+    return net;
 }
-
-static bool reserve(buffer *b, size_t bytes) {
-    bool moved = false;
-    return reserve_buffer(b, bytes, false, &moved);
-}
-
-gs_net *net_create(void) { return gs_calloc(1, sizeof(gs_net)); }
 
 void net_destroy(gs_net **net) {
     if (!net || !*net) return;
-    buffer *all[] = {&(*net)->weights, &(*net)->biases,       &(*net)->acts,    &(*net)->derivs,
-                     &(*net)->z,       &(*net)->loss_vectors, &(*net)->delta,   &(*net)->delta_prev,
-                     &(*net)->grad_w,  &(*net)->grad_b,       &(*net)->scratch, &(*net)->draw};
+    gs_net *n = *net;
+    gs_buffer *all[] = {&n->acts,       &n->derivs, &n->z,      &n->delta,
+                        &n->delta_prev, &n->grad_w, &n->grad_b, &n->scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        free(all[i]->p);
-    free(*net);
+        buffer_free(all[i]);
+    draws_destroy(&n->draws);
+    free(n->layers);
+    free(n);
     *net = NULL;
 }
+
+void net_set_memory_limit(gs_net *net, size_t bytes) { net->memory_limit = bytes; }
 
 /* The observer's hook between layers; once it answers false (the sweep is
  * being stopped and this configuration abandoned), every later call does too
@@ -130,261 +72,68 @@ static bool keep_going(gs_net *net, const gs_net_observer *obs) {
     return !net->abandoned;
 }
 
-/* ---- sizes ------------------------------------------------------------------ */
+/* The same for the draws, which see only a context. */
+typedef struct drawing {
+    gs_net *net;
+    const gs_net_observer *obs;
+} drawing;
 
-typedef struct sizes {
-    size_t weights, biases, acts, derivs, act, grad_w, grad_b; /* in elements */
-    size_t scratch, draw;                                      /* in doubles */
-} sizes;
-
-static size_t qr_workspace_doubles(int n) { return (size_t)n * n + 2 * (size_t)n + 64 * (size_t)n; }
-
-/* Slots for a[l] and φ'(z[l]) when checkpointing every k layers: one per
- * multiple of k in 0 … L, plus k - 1 for the layers of one segment. */
-static size_t checkpoint_slots(int depth, int k) {
-    return (size_t)(depth / k + 1) + (size_t)(k - 1);
+static bool keep_drawing(void *ctx) {
+    drawing *d = ctx;
+    return keep_going(d->net, d->obs);
 }
 
-static sizes sizes_of(const gs_config *cfg, const gs_memory_plan *plan) {
-    size_t L = (size_t)cfg->depth, B = (size_t)cfg->batch, n = (size_t)cfg->width;
-    size_t layers_held = plan->mode == GS_MEMORY_STORE_ALL ? L : 1;
-    size_t slots = plan->mode == GS_MEMORY_CHECKPOINT
-                       ? checkpoint_slots(cfg->depth, plan->checkpoint_every)
-                       : L + 1;
-    sizes s = {
-        .weights = layers_held * n * n,
-        .biases = L * n,
-        .acts = slots * B * n,
-        .derivs = slots * B * n,
-        .act = B * n,
-        .grad_w = n * n,
-        .grad_b = n,
-        .scratch = STATS_SCRATCH_DOUBLES(n),
-        .draw = cfg->init == GS_INIT_ORTHOGONAL ? qr_workspace_doubles(cfg->width) : n,
-    };
-    return s;
-}
+/* ---- the workspace ---------------------------------------------------------------- */
 
-static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
-    sizes s = sizes_of(cfg, plan);
-    size_t reals = s.weights + s.biases + s.acts + s.derivs + 4 * s.act + s.grad_w + s.grad_b;
-    return reals * real_size(cfg->precision) + (s.scratch + s.draw) * sizeof(double);
-}
-
-size_t net_memory_bytes(const gs_config *cfg) {
-    gs_memory_plan all = {GS_MEMORY_STORE_ALL, 0, 0};
-    return bytes_of(cfg, &all);
-}
-
-const char *memory_mode_name(gs_memory_mode mode) {
-    static const char *const names[] = {"store all", "redraw weights", "checkpoint"};
-    return (unsigned)mode < 3 ? names[mode] : NULL;
-}
-
-bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan) {
-    *plan = (gs_memory_plan){GS_MEMORY_STORE_ALL, 0, 0};
-    plan->bytes = bytes_of(cfg, plan);
-    if (limit == 0 || plan->bytes <= limit) return true;
-    *plan = (gs_memory_plan){GS_MEMORY_REDRAW_WEIGHTS, 0, 0};
-    plan->bytes = bytes_of(cfg, plan);
-    if (plan->bytes <= limit) return true;
-    /* Every layer is recomputed once whatever k is, so take the k that needs
-     * the least memory (about sqrt(L)). */
-    gs_memory_plan best = {GS_MEMORY_CHECKPOINT, 1, SIZE_MAX};
-    for (int k = 1; k <= cfg->depth; k++) {
-        gs_memory_plan candidate = {GS_MEMORY_CHECKPOINT, k, 0};
-        candidate.bytes = bytes_of(cfg, &candidate);
-        if (candidate.bytes < best.bytes) best = candidate;
-    }
-    *plan = best;
-    return best.bytes <= limit;
-}
-
-void net_set_memory_limit(gs_net *net, size_t bytes) { net->memory_limit = bytes; }
-
-double net_flops(const gs_config *cfg) {
-    double L = cfg->depth, B = cfg->batch, n = cfg->width;
-    double gemms = 6.0 * L * n * n * B; /* forward a·Wᵀ, backward δ·W and δᵀ·a */
-    double qr = cfg->init == GS_INIT_ORTHOGONAL ? L * (8.0 / 3.0) * n * n * n : 0.0;
-    return gemms + qr;
-}
-
-/* ---- drawing ---------------------------------------------------------------- */
-
-/* Rounds count doubles into dst in the network's precision. */
-static void store_reals(void *dst, gs_precision p, size_t offset, const double *src, size_t count) {
-    if (p == GS_FLOAT32) {
-        float *d = (float *)dst + offset;
-        for (size_t k = 0; k < count; k++)
-            d[k] = (float)src[k];
-    } else {
-        memcpy((double *)dst + offset, src, count * sizeof(double));
-    }
-}
-
-/* A Haar-random orthogonal n×n matrix into q (Mezzadri 2007): QR of a
- * Gaussian matrix, with each column of Q multiplied by the sign of R's
- * diagonal entry (without that the distribution is not uniform). */
-static int draw_orthogonal(double *q, double *work, int n, const gs_stream *st, gs_error *err) {
-    double *tau = work, *sign = work + n, *lapack = work + 2 * (size_t)n;
-    int lwork = 64 * n, info = 0;
-    rng_normal(st, 0, (size_t)n * n, q); /* column-major view for LAPACK */
-    dgeqrf_(&n, &n, q, &n, tau, lapack, &lwork, &info);
-    if (info != 0)
-        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dgeqrf failed (info %d) for width %d", info,
-                       n);
-    for (int j = 0; j < n; j++)
-        sign[j] = q[(size_t)j * n + j] < 0 ? -1.0 : 1.0;
-    dorgqr_(&n, &n, &n, q, &n, tau, lapack, &lwork, &info);
-    if (info != 0)
-        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dorgqr failed (info %d) for width %d", info,
-                       n);
-    for (int j = 0; j < n; j++)
-        if (sign[j] < 0)
-            for (int i = 0; i < n; i++)
-                q[(size_t)j * n + i] = -q[(size_t)j * n + i];
-    return 0;
-}
-
-/* U[l] into slot `slot` of the weights buffer: unit weights with Var(U_ij) =
- * 1/n, so that W = sigma_w·U has Var(W_ij) = sigma_w²/fan_in. Element (i, j)
- * is draw i·n + j of the layer's stream. (For orthogonal draws U is Qᵀ,
- * equally Haar-distributed.) */
-static int draw_unit_weights(gs_net *net, int layer, size_t slot, gs_error *err) {
-    const gs_config *cfg = &net->cfg;
-    const int n = cfg->width;
-    const size_t nn = (size_t)n * n, offset = slot * nn;
-    gs_stream st = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)n, cfg->init,
-                              (uint32_t)layer, GS_DRAW_WEIGHT);
-    double *row = net->draw.p;
-    switch (cfg->init) {
-    case GS_INIT_ORTHOGONAL: {
-        int rc = draw_orthogonal(row, row + nn, n, &st, err);
-        if (rc) return rc;
-        store_reals(net->weights.p, cfg->precision, offset, row, nn);
-        return 0;
-    }
-    case GS_INIT_UNIFORM:
-    case GS_INIT_GAUSSIAN:
-    default: {
-        /* U(-1, 1) has variance 1/3: scale by sqrt(3/n); N(0, 1) by sqrt(1/n). */
-        double scale = sqrt((cfg->init == GS_INIT_UNIFORM ? 3.0 : 1.0) / n);
-        for (int i = 0; i < n; i++) {
-            if (cfg->init == GS_INIT_UNIFORM)
-                rng_uniform_pm1(&st, (uint64_t)i * n, (size_t)n, row);
-            else
-                rng_normal(&st, (uint64_t)i * n, (size_t)n, row);
-            for (int j = 0; j < n; j++)
-                row[j] *= scale;
-            store_reals(net->weights.p, cfg->precision, offset + (size_t)i * n, row, (size_t)n);
-        }
-        return 0;
-    }
-    }
-}
-
-/* count standard normals of a stream into dst (in the precision), a row of
- * n at a time through the double draw buffer. */
-static void draw_normals(gs_net *net, void *dst, const gs_stream *st, size_t count) {
-    const size_t n = (size_t)net->cfg.width;
-    double *row = net->draw.p;
-    for (size_t first = 0; first < count; first += n) {
-        size_t m = count - first < n ? count - first : n;
-        rng_normal(st, first, m, row);
-        store_reals(dst, net->cfg.precision, first, row, m);
-    }
+static int out_of_memory(const gs_net *net, const gs_config *cfg, gs_error *err) {
+    char need[32];
+    return gs_fail(err, GS_EXIT_RESOURCES,
+                   "configuration %lld (depth %d, width %d, batch %d) needs %s and memory "
+                   "ran out; lower the largest configuration or run fewer ranks per node",
+                   (long long)cfg->index, cfg->depth, cfg->width, cfg->batch,
+                   gs_format_bytes((double)net->plan.bytes, need, sizeof need));
 }
 
 static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
-    sizes s = sizes_of(cfg, &net->plan);
-    size_t es = real_size(cfg->precision);
-    bool data_moved = false;
-    bool ok = reserve_buffer(&net->weights, s.weights * es, true, &data_moved) &&
-              reserve_buffer(&net->biases, s.biases * es, true, &data_moved) &&
-              reserve_buffer(&net->acts, s.acts * es, false, &data_moved) &&
-              reserve_buffer(&net->loss_vectors, s.act * es, false, &data_moved) &&
-              reserve(&net->derivs, s.derivs * es) && reserve(&net->z, s.act * es) &&
-              reserve(&net->delta, s.act * es) && reserve(&net->delta_prev, s.act * es) &&
-              reserve(&net->grad_w, s.grad_w * es) && reserve(&net->grad_b, s.grad_b * es) &&
-              reserve(&net->scratch, s.scratch * sizeof(double)) &&
-              reserve(&net->draw, s.draw * sizeof(double));
-    if (data_moved) net->data_drawn.valid = false;
+    gs_workspace w = plan_workspace(cfg, &net->plan);
+    size_t es = precision_size(cfg->precision);
+    bool input_moved = false;
+    bool ok = draws_reserve(net->draws, &w, cfg->precision) &&
+              buffer_reserve(&net->acts, w.acts * es, false, &input_moved) &&
+              buffer_grow(&net->derivs, w.derivs * es) && buffer_grow(&net->z, w.layer_io * es) &&
+              buffer_grow(&net->delta, w.layer_io * es) &&
+              buffer_grow(&net->delta_prev, w.layer_io * es) &&
+              buffer_grow(&net->grad_w, w.grad_w * es) &&
+              buffer_grow(&net->grad_b, w.grad_b * es) &&
+              buffer_grow(&net->scratch, w.stats_scratch * sizeof(double));
+    if (input_moved) draws_forget(net->draws, GS_DRAWS_DATA); /* x lived in acts */
     if (!ok) {
-        net->weights_drawn.valid = net->data_drawn.valid = false;
-        char need[32];
-        return gs_fail(err, GS_EXIT_RESOURCES,
-                       "configuration %lld (depth %d, width %d, batch %d) needs %s and memory "
-                       "ran out; lower the largest configuration or run fewer ranks per node",
-                       (long long)cfg->index, cfg->depth, cfg->width, cfg->batch,
-                       gs_format_bytes((double)net->plan.bytes, need, sizeof need));
+        draws_forget(net->draws, GS_DRAWS_WEIGHTS);
+        draws_forget(net->draws, GS_DRAWS_DATA);
+        return out_of_memory(net, cfg, err);
+    }
+    if (cfg->depth > net->layers_room) {
+        gs_layer *layers = realloc(net->layers, (size_t)cfg->depth * sizeof *layers);
+        if (!layers) return out_of_memory(net, cfg, err);
+        net->layers = layers;
+        net->layers_room = cfg->depth;
     }
     return 0;
 }
 
-static bool same_weights(const drawn_weights *w, const gs_config *cfg) {
-    return w->valid && w->base_seed == cfg->base_seed && w->seed == cfg->seed &&
-           w->width == cfg->width && w->init == cfg->init && w->precision == cfg->precision;
+/* ---- where each layer's buffers are, whatever the plan -------------------------- */
+
+/* a[l], 0 ≤ l ≤ L (a[0] = x) and φ'(z[l]), 1 ≤ l ≤ L. */
+static void *act_at(gs_net *net, int l) {
+    return (char *)net->acts.p + plan_slot(&net->plan, net->cfg.depth, l) * net->slot_bytes;
 }
 
-static bool same_data(const drawn_data *d, const gs_config *cfg) {
-    return d->valid && d->base_seed == cfg->base_seed && d->seed == cfg->seed &&
-           d->width == cfg->width && d->batch == cfg->batch && d->loss == cfg->loss &&
-           d->precision == cfg->precision;
+static void *deriv_at(gs_net *net, int l) {
+    return (char *)net->derivs.p + plan_slot(&net->plan, net->cfg.depth, l) * net->slot_bytes;
 }
 
-static void draw_biases(gs_net *net, int l) {
-    const gs_config *cfg = &net->cfg;
-    const uint32_t n = (uint32_t)cfg->width;
-    gs_stream bias =
-        rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, cfg->init, (uint32_t)l, GS_DRAW_BIAS);
-    draw_normals(net, (char *)net->biases.p + (size_t)(l - 1) * n * real_size(cfg->precision),
-                 &bias, n);
-}
-
-/* Without room for every U[l]: all β[l] now, each U[l] when a pass needs it. */
-static void draw_biases_only(gs_net *net, const gs_net_observer *obs) {
-    net->weights_drawn.valid = false; /* the weights buffer holds one layer from now on */
-    net->loaded_layer = 0;
-    for (int l = 1; l <= net->cfg.depth; l++) {
-        draw_biases(net, l);
-        if (l % 64 == 0 && !keep_going(net, obs)) return;
-    }
-}
-
-/* U[l] and β[l] for the layers not drawn yet. */
-static int draw_layers(gs_net *net, const gs_net_observer *obs, gs_error *err) {
-    const gs_config *cfg = &net->cfg;
-    drawn_weights *w = &net->weights_drawn;
-    if (!same_weights(w, cfg)) {
-        *w = (drawn_weights){false,     cfg->base_seed, cfg->seed, cfg->width,
-                             cfg->init, cfg->precision, 0};
-    }
-    for (int l = w->layers + 1; l <= cfg->depth; l++) {
-        w->valid = false; /* until layer l is complete */
-        int rc = draw_unit_weights(net, l, (size_t)(l - 1), err);
-        if (rc) return rc;
-        draw_biases(net, l);
-        w->layers = l;
-        w->valid = true;
-        if (!keep_going(net, obs)) return 0; /* what is drawn stays valid for later */
-    }
-    return 0;
-}
-
-/* The input x = a[0] and the probe vectors r (or targets y). */
-static void draw_data(gs_net *net) {
-    const gs_config *cfg = &net->cfg;
-    if (same_data(&net->data_drawn, cfg)) return;
-    const uint32_t n = (uint32_t)cfg->width;
-    const size_t bn = (size_t)cfg->batch * n;
-    gs_stream input = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT);
-    gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0,
-                                   cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
-    draw_normals(net, net->acts.p, &input, bn);
-    draw_normals(net, net->loss_vectors.p, &vectors, bn);
-    net->data_drawn = (drawn_data){true,       cfg->base_seed, cfg->seed,     cfg->width,
-                                   cfg->batch, cfg->loss,      cfg->precision};
-}
+/* U[l]: stored, or drawn now (draw.h). */
+static const void *weights_at(gs_net *net, int l) { return draws_unit_weights(net->draws, l); }
 
 int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err) {
     if (!net_memory_plan(cfg, net->memory_limit, &net->plan)) {
@@ -399,83 +148,19 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
     int rc = reserve_all(net, cfg, err);
     if (rc) return rc;
     net->cfg = *cfg;
-    net->draw_error = (gs_error){0};
+    net_layers(cfg, net->layers);
+    net->widest = net_shape(cfg).widest;
+    net->slot_bytes = (size_t)cfg->batch * (size_t)net->widest * precision_size(cfg->precision);
     net->abandoned = false;
-    if (net->plan.mode == GS_MEMORY_STORE_ALL) {
-        if ((rc = draw_layers(net, obs, err))) return rc;
-    } else {
-        draw_biases_only(net, obs);
-    }
-    draw_data(net);
-    return 0;
-}
-
-/* ---- where each layer's buffers are, whatever the plan -------------------------- */
-
-static size_t slot_of(const gs_net *net, int l) {
-    int k = net->plan.checkpoint_every;
-    if (net->plan.mode != GS_MEMORY_CHECKPOINT) return (size_t)l;
-    if (l % k == 0) return (size_t)(l / k);                        /* a checkpoint */
-    return (size_t)(net->cfg.depth / k + 1) + (size_t)(l % k - 1); /* the segment's slots */
-}
-
-/* a[l], 0 ≤ l ≤ L (a[0] = x) and φ'(z[l]), 1 ≤ l ≤ L. */
-static void *act_at(gs_net *net, int l) {
-    return (char *)net->acts.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
-                                     real_size(net->cfg.precision);
-}
-
-static void *deriv_at(gs_net *net, int l) {
-    return (char *)net->derivs.p + slot_of(net, l) * (size_t)net->cfg.batch * net->cfg.width *
-                                       real_size(net->cfg.precision);
-}
-
-/* U[l]: stored, or drawn now into the one-layer buffer. A failed draw (LAPACK)
- * leaves NaN weights, so the configuration reads as nonfinite, and is
- * reported as failed by net_run. */
-static const void *weights_at(gs_net *net, int l) {
-    size_t layer_bytes = (size_t)net->cfg.width * net->cfg.width * real_size(net->cfg.precision);
-    if (net->plan.mode == GS_MEMORY_STORE_ALL)
-        return (char *)net->weights.p + (size_t)(l - 1) * layer_bytes;
-    if (net->loaded_layer != l) {
-        if (draw_unit_weights(net, l, 0, &net->draw_error)) {
-            size_t count = (size_t)net->cfg.width * net->cfg.width;
-            for (size_t k = 0; k < count; k++) {
-                if (net->cfg.precision == GS_FLOAT32)
-                    ((float *)net->weights.p)[k] = NAN;
-                else
-                    ((double *)net->weights.p)[k] = NAN;
-            }
-        }
-        net->loaded_layer = l;
-    }
-    return net->weights.p;
-}
-
-/* Checkpointing: the segment whose slots hold layer l, 0 < l, l not a
- * multiple of k. */
-static int segment_base(const gs_net *net, int l) {
-    int k = net->plan.checkpoint_every;
-    return l / k * k;
+    drawing ctx = {net, obs};
+    return draws_prepare(net->draws, cfg, net->layers, net->plan.mode == GS_MEMORY_STORE_ALL,
+                         act_at(net, 0), keep_drawing, &ctx, err);
 }
 
 /* ---- the passes, once per precision ---------------------------------------------- */
 
-#define REAL         float
-#define SUFFIX(name) name##_f32
-#define GEMM         cblas_sgemm
-#include "net_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef GEMM
-
-#define REAL         double
-#define SUFFIX(name) name##_f64
-#define GEMM         cblas_dgemm
-#include "net_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef GEMM
+#define KERNELS "net_kernels.inc"
+#include "each_precision.h"
 
 double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
     return net->cfg.precision == GS_FLOAT32 ? forward_f32(net, res, obs)
@@ -490,28 +175,15 @@ void net_backward(gs_net *net, gs_result *res, const gs_net_observer *obs) {
     if (!net->abandoned) stats_finish(res, net->cfg.depth);
 }
 
-static void result_reset(gs_result *res, int depth) {
-    res->status = GS_STATUS_PENDING;
-    res->first_nonfinite_layer = res->first_nonfinite_forward_layer = 0;
-    res->first_nonfinite_backward_layer = 0;
-    res->first_underflow_layer = 0;
-    res->log10_delta_ratio = res->log10_grad_ratio = res->log10_q_ratio = NAN;
-    res->elapsed_s = NAN;
-    for (int l = 0; l < depth; l++) {
-        gs_layer_stats nan = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-        res->layers[l] = nan;
-    }
-}
-
 int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_observer *obs,
             gs_error *err) {
     double start = gs_now();
-    result_reset(res, cfg->depth);
+    result_clear(res, cfg->depth);
     int rc = net_prepare(net, cfg, obs, err);
     if (rc == 0 && !net->abandoned) net_forward(net, res, obs);
     if (rc == 0 && !net->abandoned) net_backward(net, res, obs);
-    if (rc == 0 && net->draw_error.code)
-        rc = gs_fail(err, net->draw_error.code, "%s", net->draw_error.msg);
+    const gs_error *failure = draws_failure(net->draws);
+    if (rc == 0 && failure->code) rc = gs_fail(err, failure->code, "%s", failure->msg);
     if (rc == 0 && net->abandoned) {
         res->status = GS_STATUS_PENDING; /* nothing of it is kept */
         rc = gs_fail(err, GS_EXIT_INTERRUPTED,
@@ -526,22 +198,21 @@ int net_run(gs_net *net, const gs_config *cfg, gs_result *res, const gs_net_obse
 /* The accessors hand out writable buffers: whatever the caller does to them,
  * the next net_prepare draws afresh. */
 void *net_unit_weights(gs_net *net, int layer) {
-    net->weights_drawn.valid = false;
+    draws_forget(net->draws, GS_DRAWS_WEIGHTS);
     return (void *)weights_at(net, layer);
 }
 
 void *net_unit_biases(gs_net *net, int layer) {
-    net->weights_drawn.valid = false;
-    return (char *)net->biases.p +
-           (size_t)(layer - 1) * net->cfg.width * real_size(net->cfg.precision);
+    draws_forget(net->draws, GS_DRAWS_WEIGHTS);
+    return (void *)draws_unit_biases(net->draws, layer);
 }
 
 void *net_input(gs_net *net) {
-    net->data_drawn.valid = false;
+    draws_forget(net->draws, GS_DRAWS_DATA);
     return act_at(net, 0);
 }
 
 void *net_loss_vectors(gs_net *net) {
-    net->data_drawn.valid = false;
-    return net->loss_vectors.p;
+    draws_forget(net->draws, GS_DRAWS_DATA);
+    return (void *)draws_loss_vectors(net->draws);
 }

@@ -3,7 +3,6 @@
 #include "gradsweep/progress.h"
 
 #include "gradsweep/common.h"
-#include "gradsweep/config.h"
 
 void progress_start(gs_progress *p, FILE *out, bool tty, double interval_s, int64_t total,
                     double total_cost) {
@@ -18,9 +17,7 @@ void progress_start(gs_progress *p, FILE *out, bool tty, double interval_s, int6
 void progress_count(gs_progress *p, double cost, int status) {
     p->done++;
     p->done_cost += cost;
-    if (status == GS_STATUS_NONFINITE) p->nonfinite++;
-    if (status == GS_STATUS_FAILED) p->failed++;
-    if (status == GS_STATUS_UNDERFLOW) p->underflow++;
+    if (status >= 0 && status < GS_STATUS_COUNT) p->by_status[status]++;
 }
 
 static void print_report(gs_progress *p, double now) {
@@ -34,10 +31,14 @@ static void print_report(gs_progress *p, double now) {
     char line[256];
     int len = snprintf(line, sizeof line,
                        "gradsweep: %lld/%lld configs (%.1f%% of the work), %.2f configs/s, "
-                       "elapsed %s, ETA %s, nonfinite %lld, underflow %lld, failed %lld",
+                       "elapsed %s, ETA %s",
                        (long long)p->done, (long long)p->total, 100.0 * work,
-                       elapsed > 0 ? p->done / elapsed : 0.0, el, eta, (long long)p->nonfinite,
-                       (long long)p->underflow, (long long)p->failed);
+                       elapsed > 0 ? p->done / elapsed : 0.0, el, eta);
+    /* the outcomes worth watching: every status after done */
+    for (int s = GS_STATUS_DONE + 1; s < GS_STATUS_COUNT && len < (int)sizeof line; s++)
+        len += snprintf(line + len, sizeof line - (size_t)len, ", %s %lld", gs_status_names[s],
+                        (long long)p->by_status[s]);
+    if (len >= (int)sizeof line) len = (int)sizeof line - 1;
     if (p->tty) {
         /* Rewrite the line in place; pad with spaces over a longer old one. */
         int pad = p->line_length > len ? p->line_length - len : 0;

@@ -467,7 +467,10 @@ static int axis_push_real(axis_input *in, double value, int line, const char *na
 static const char *expected_value(const axis_input *in) {
     switch (in->rule->kind) {
     case VALUES_ACTIVATION: return "an activation name (e.g. relu)";
-    case VALUES_INIT: return "gaussian, uniform or orthogonal";
+    case VALUES_INIT: {
+        static char inits[128]; /* "gaussian, uniform or orthogonal" */
+        return names_or(gs_init_names, GS_INIT_COUNT, inits, sizeof inits);
+    }
     case VALUES_INTEGER: return "an integer";
     case VALUES_REAL: break;
     }
@@ -494,13 +497,11 @@ static int add_activation(axis_input *in, const char *text, int line) {
 static int add_init(axis_input *in, const char *text, int line) {
     gs_init init;
     if (init_parse(text, &init) == 0) return axis_push_integer(in, init, line, NULL);
-    const char *names[GS_INIT_COUNT];
-    for (int k = 0; k < GS_INIT_COUNT; k++)
-        names[k] = init_name((gs_init)k);
     char shown[SPEC_SHOWN_BYTES], hint[256];
-    return fail_at(in->err, axis_at(in, line), "unknown init %s%s; %s",
-                   show(text, shown, sizeof shown), list_hint(text),
-                   suggestion(text, names, GS_INIT_COUNT, "choose from", hint, sizeof hint));
+    return fail_at(
+        in->err, axis_at(in, line), "unknown init %s%s; %s", show(text, shown, sizeof shown),
+        list_hint(text),
+        suggestion(text, gs_init_names, GS_INIT_COUNT, "choose from", hint, sizeof hint));
 }
 
 /* A number written in quotes is a string in YAML (and in Python's reading of
@@ -869,19 +870,16 @@ static int set_slope(gs_spec *spec, const char *text, int quoted, where at, gs_e
 
 static int set_setting(gs_spec *spec, setting_id id, const char *text, int quoted, where at,
                        gs_error *err) {
-    static const char *const precisions[] = {"float32", "float64"};
-    static const char *const losses[] = {"probe", "mse"};
     int code, rc;
     switch (id) {
     case SETTING_NAME: return set_name(spec, text, at, err);
     case SETTING_BASE_SEED: return set_base_seed(spec, text, quoted, at, err);
     case SETTING_PRECISION:
-        /* precision_parse's names are precision_name's, listed here for the suggestion. */
-        rc = set_code(text, "precision", precisions, 2, &code, at, err);
+        rc = set_code(text, "precision", gs_precision_names, GS_PRECISION_COUNT, &code, at, err);
         if (rc == 0 && precision_parse(text, &spec->precision) != 0) rc = GS_EXIT_INTERNAL;
         return rc;
     case SETTING_LOSS:
-        rc = set_code(text, "loss", losses, 2, &code, at, err);
+        rc = set_code(text, "loss", gs_loss_names, GS_LOSS_COUNT, &code, at, err);
         if (rc == 0 && loss_parse(text, &spec->loss) != 0) rc = GS_EXIT_INTERNAL;
         return rc;
     case SETTING_SLOPE: return set_slope(spec, text, quoted, at, err);
@@ -1127,12 +1125,17 @@ static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, 
     static const char *const expected[KEY_COUNT] = {
         [KEY_NAME] = "a name",
         [KEY_BASE_SEED] = "a non-negative integer",
-        [KEY_PRECISION] = "float32 or float64",
-        [KEY_LOSS] = "probe or mse",
         [KEY_SLOPE] = "a number",
         [KEY_OUTPUT] = "a file path",
     };
-    if (!is_text(node)) return fail_node(r, node, top_keys[id], expected[id]);
+    if (!is_text(node)) {
+        char names[128]; /* the codes' names: "float32 or float64" */
+        const char *what = expected[id];
+        if (id == KEY_PRECISION)
+            what = names_or(gs_precision_names, GS_PRECISION_COUNT, names, sizeof names);
+        if (id == KEY_LOSS) what = names_or(gs_loss_names, GS_LOSS_COUNT, names, sizeof names);
+        return fail_node(r, node, top_keys[id], what);
+    }
     *text = scalar_text(node);
     return 0;
 }

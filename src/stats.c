@@ -13,31 +13,8 @@
  * registers of doubles, and a fixed summation order on every machine. */
 #define LANES 8
 
-/* SUMS_SHOW_NONFINITE: whether the sums of z, z² and a alone reveal an inf
- * or NaN in z or a (float input, whose squares cannot overflow a double), so
- * that no separate marker is summed. SATURATED(d): |φ'| below
- * GS_SATURATION_THRESHOLD as 0 or 1. For float d it compares in float with
- * 0.001f, the float just above 1e-3: no float lies in [1e-3, 0.001f), so the
- * count is exactly that of the double comparison, at half the cost. */
-#define REAL                float
-#define SUFFIX(name)        name##_f32
-#define SUMS_SHOW_NONFINITE 1
-#define SATURATED(d)        (fabsf(d) < 0.001f)
-#include "stats_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef SUMS_SHOW_NONFINITE
-#undef SATURATED
-
-#define REAL                double
-#define SUFFIX(name)        name##_f64
-#define SUMS_SHOW_NONFINITE 0
-#define SATURATED(d)        (fabs(d) < GS_SATURATION_THRESHOLD)
-#include "stats_kernels.inc"
-#undef REAL
-#undef SUFFIX
-#undef SUMS_SHOW_NONFINITE
-#undef SATURATED
+#define KERNELS "stats_kernels.inc"
+#include "each_precision.h"
 
 /* Where a signal died: the first layer whose z is exactly zero everywhere
  * (q = 0: the forward signal underflowed), else the first layer met on the

@@ -103,11 +103,11 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
         .fill = FILL_NONE, .long_name = long_name_, .units = units_, .description = description_,  \
         .config_real = config_##name_                                                              \
     }
-#define SCALAR_INT(source_, name_, fill_, long_name_, description_)                                \
+#define SCALAR_INT(source_, name_, fill_, long_name_, units_, description_)                        \
     {                                                                                              \
         .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = source_,                  \
-        .fill = FILL_INT, .fill_int = fill_, .long_name = long_name_, .description = description_, \
-        .offset = FIELD(gs_result, name_, int)                                                     \
+        .fill = FILL_INT, .fill_int = fill_, .long_name = long_name_, .units = units_,             \
+        .description = description_, .offset = FIELD(gs_result, name_, int)                        \
     }
 #define SCALAR_REAL(source_, name_, long_name_, units_, description_)                              \
     {                                                                                              \
@@ -115,8 +115,13 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
         .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
         .offset = FIELD(gs_result, name_, double)                                                  \
     }
-#define RESULT_INT(...)  SCALAR_INT(FROM_RESULT, __VA_ARGS__)
-#define RESULT_REAL(...) SCALAR_REAL(FROM_RESULT, __VA_ARGS__)
+/* The measured results of config.h's GS_RESULT_LIST, by C type (doubles fill NaN). */
+#define RESULT_int(name_, fill_, long_name_, units_, description_)                                 \
+    SCALAR_INT(FROM_RESULT, name_, fill_, long_name_, units_, description_)
+#define RESULT_double(name_, fill_, long_name_, units_, description_)                              \
+    SCALAR_REAL(FROM_RESULT, name_, long_name_, units_, description_)
+#define RESULT_VARIABLE(type, name_, fill_, long_name_, units_, description_)                      \
+    RESULT_##type(name_, fill_, long_name_, units_, description_),
 #define RUN_INT(...)     SCALAR_INT(FROM_RUN, __VA_ARGS__)
 #define RUN_REAL(...)    SCALAR_REAL(FROM_RUN, __VA_ARGS__)
 #define THEORY_REAL(...) SCALAR_REAL(FROM_THEORY, __VA_ARGS__)
@@ -132,6 +137,12 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
         .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
         .offset = FIELD(gs_layer_stats, name_, double)                                             \
     }
+#define LAYER_VARIABLE(name_, long_name_, units_, description_)                                    \
+    LAYER(name_, long_name_, units_, description_),
+
+/* "pending: not computed (yet); done: …", with when status is written. */
+#define STATUS_DESCRIPTION                                                                         \
+    GS_LIST_MEANINGS(GS_STATUS_LIST, ". Written after the configuration's other values.")
 
 /* Every variable of the file besides the two dimension coordinates, in file
  * order. Texts follow docs/schema.md; ASCII only, for every reader's sake. */
@@ -143,8 +154,7 @@ static const var_def variables[] = {
     CONFIG_REAL(sigma_w, "weight scale sigma_w", "1", "Var(W_ij) = sigma_w^2 / fan_in"),
     CONFIG_REAL(sigma_b, "bias standard deviation sigma_b", "1", "b_i ~ N(0, sigma_b^2)"),
     CONFIG_INT(init, VT_INT32, INIT_FLAGS, "weight distribution", NULL,
-               "gaussian: W_ij ~ N(0, sigma_w^2 / fan_in); uniform: W_ij ~ U(-a, a) with the "
-               "same variance; orthogonal: sigma_w times a Haar-random orthogonal matrix"),
+               GS_LIST_MEANINGS(GS_INIT_LIST, "")),
     CONFIG_INT(seed, VT_INT64, NO_FLAGS, "replicate seed", NULL,
                "with the root attribute base_seed it fixes every random number of this "
                "configuration"),
@@ -158,57 +168,11 @@ static const var_def variables[] = {
      .fill_int = GS_STATUS_PENDING,
      .flags = STATUS_FLAGS,
      .long_name = "outcome of the configuration",
-     .description = "pending: not computed (yet); done: computed, every value finite and no "
-                    "signal exactly zero; nonfinite: inf or NaN appeared (see "
-                    "first_nonfinite_layer); failed: could not be computed; underflow: computed "
-                    "and finite, but the forward or backward signal became exactly zero (see "
-                    "first_underflow_layer), so the log10 ratios are +-inf. Written after the "
-                    "configuration's other values."},
-    RESULT_INT(first_nonfinite_layer, 0,
-               "first layer whose forward or backward values were not finite", "0 if none"),
-    RESULT_INT(first_underflow_layer, 0,
-               "first layer where the forward or backward signal became exactly zero",
-               "0 if none; the first layer whose z is zero for every unit and sample, else the "
-               "first layer met on the way back whose delta is (underflow, or every unit dead)"),
-    RESULT_INT(first_nonfinite_forward_layer, 0, "first layer whose z or a was not finite",
-               "0 if none"),
-    RESULT_INT(first_nonfinite_backward_layer, 0,
-               "first layer whose delta or a gradient was not finite", "0 if none"),
-    RESULT_REAL(log10_delta_ratio, "growth of the backward signal from the last layer to the first",
-                "1",
-                "1/2 log10(delta_sq[1] / delta_sq[L]): how much the backward signal dl/dz grows "
-                "(> 0, exploding) or shrinks (< 0, vanishing) from the last layer to the first"),
-    RESULT_REAL(log10_grad_ratio, "ratio of the first to the last layer's weight gradient", "1",
-                "log10(grad_w_norm[1] / grad_w_norm[L]). For linear and relu nets without bias "
-                "the forward and backward growth cancel here, so it complements, not replaces, "
-                "log10_delta_ratio"),
-    RESULT_REAL(log10_q_ratio, "ratio of the last to the first layer's q", "1",
-                "log10(q[L] / q[1])"),
+     .description = STATUS_DESCRIPTION},
+    GS_RESULT_LIST(RESULT_VARIABLE) /* first_nonfinite_layer, log10_delta_ratio, … */
     RUN_REAL(elapsed_s, "time the configuration took on its rank", "s", NULL),
-    RUN_INT(rank, -1, "MPI rank that computed the configuration", "-1 if not computed"),
-    LAYER(q, "mean squared pre-activation (mean-field length q[l])", "1",
-          "mean of z[l]^2 over units and samples, z[l] = W[l] a[l-1] + b[l], a[l] = phi(z[l]), "
-          "a[0] = x"),
-    LAYER(preact_mean, "mean pre-activation", "1", "mean of z[l] over units and samples"),
-    LAYER(c, "mean cosine similarity of pre-activations between samples", "1",
-          "mean over pairs of distinct batch samples of the cosine similarity of their z[l] "
-          "(the mean-field correlation c[l])"),
-    LAYER(act_ch_sq_mean, "mean squared channel mean of the activations", "1",
-          "mean over units of (batch mean of a[l])^2, a signal propagation plot quantity"),
-    LAYER(act_ch_var, "mean channel variance of the activations", "1",
-          "mean over units of the batch variance of a[l], a signal propagation plot quantity"),
-    LAYER(saturated_frac, "fraction of saturated entries", "1",
-          "fraction of (unit, sample) entries with abs(phi'(z)) < 1e-3 (dead ReLU, saturated "
-          "tanh or sigmoid)"),
-    LAYER(dead_frac, "fraction of dead units", "1",
-          "fraction of units whose abs(phi'(z)) < 1e-3 for every sample of the batch"),
-    LAYER(delta_sq, "mean squared backward signal (mean-field q-tilde[l])", "1",
-          "mean of delta[l]^2, delta[l] = dl/dz[l] per sample, l the per-sample loss (root "
-          "attribute loss_definition)"),
-    LAYER(grad_w_norm, "Frobenius norm of the loss gradient with respect to W[l]", "1",
-          "loss = batch mean of the per-sample loss"),
-    LAYER(grad_b_norm, "Euclidean norm of the loss gradient with respect to b[l]", "1",
-          "loss = batch mean of the per-sample loss"),
+    RUN_INT(rank, -1, "MPI rank that computed the configuration", NULL, "-1 if not computed"),
+    GS_LAYER_STATS_LIST(LAYER_VARIABLE) /* q, preact_mean, c, … */
     /* Mean-field predictions (theory.h, docs/theory.md): functions of the
      * configuration alone, written for every computed or failed configuration. */
     THEORY_LAYER(q_theory, q, "mean-field prediction of q",
@@ -239,24 +203,6 @@ static const var_def variables[] = {
                 "depth scales and stability); NaN if none exists"),
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
-
-/* gs_layer_fields (config.c) lists the statistics the maths produces: each
- * needs its variable here, or its numbers would silently go unstored. */
-static int check_layer_variables(gs_error *err) {
-    for (int f = 0; f < GS_LAYER_FIELD_COUNT; f++) {
-        bool found = false;
-        for (size_t i = 0; i < N_VARIABLES; i++)
-            found |= variables[i].source == FROM_LAYERS &&
-                     variables[i].offset == gs_layer_fields[f].offset &&
-                     strcmp(variables[i].name, gs_layer_fields[f].name) == 0;
-        if (!found)
-            return gs_fail(err, GS_EXIT_INTERNAL,
-                           "store.c has no variable for the layer "
-                           "statistic %s",
-                           gs_layer_fields[f].name);
-    }
-    return 0;
-}
 
 static const char *flag_meanings(var_flags flags) {
     switch (flags) {
@@ -693,16 +639,6 @@ static void utc_now(char *buf, size_t size) {
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
-static const char *loss_definition(gs_loss loss) {
-    switch (loss) {
-    case GS_LOSS_PROBE:
-        return "probe: l = <r, z[L]>, r ~ N(0, I) per sample, loss = batch mean of l";
-    case GS_LOSS_MSE:
-        return "mse: l = 1/2 ||z[L] - y||^2, y ~ N(0, I) per sample, loss = batch mean of l";
-    }
-    return "";
-}
-
 /* "activation init width depth …": the axes, slowest first. */
 static void canonical_order(char *buf, size_t size) {
     size_t used = 0;
@@ -1001,7 +937,6 @@ int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid 
                        "store_create: empty grid (%lld configurations, %d "
                        "layers)",
                        (long long)grid->count, grid->max_depth);
-    if (check_layer_variables(err)) return GS_EXIT_INTERNAL;
     gs_store *s = store_new(path, comm, grid);
     double needed = file_bytes(grid->count, grid->max_depth);
     int rc = agree_outcome(
@@ -1093,11 +1028,11 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
     /* A failed configuration has no numbers, only whatever its buffers held
      * when it failed: its layers and results get their fill values (written,
      * not just kept: a resumed row may hold parts of an interrupted attempt). */
-    bool computed = status_is_computed(res->status);
+    bool computed = res->status != GS_STATUS_FAILED && res->status != GS_STATUS_PENDING;
     gs_result blank;
     if (!computed) {
-        blank = (gs_result){.status = res->status};
-        blank.log10_delta_ratio = blank.log10_grad_ratio = blank.log10_q_ratio = NAN;
+        result_clear(&blank, 0); /* every measured result at its fill */
+        blank.status = res->status;
     }
     const gs_result *numbers = computed ? res : &blank;
     int rc = computed ? write_layer_rows(s, index, cfg->depth, FROM_LAYERS, res->layers,
@@ -1133,10 +1068,11 @@ static int put_summary(gs_store *s, gs_run_summary *summary, gs_error *err) {
     gs_run_summary shared = *summary; /* rank 0's wins, as for every root attribute */
     MPI_Bcast(&shared, (int)sizeof shared, MPI_BYTE, 0, s->comm);
     int64_t pending = s->count;
-    for (int k = 1; k < GS_STATUS_COUNT; k++) {
+    for (int k = 0; k < GS_STATUS_COUNT; k++)
         shared.by_status[k] += s->kept[k]; /* rows of earlier runs */
-        pending -= shared.by_status[k];
+    for (int k = 1; k < GS_STATUS_COUNT; k++) {
         summary->file_by_status[k] = shared.by_status[k];
+        pending -= shared.by_status[k];
     }
     summary->file_by_status[GS_STATUS_PENDING] = pending > 0 ? pending : 0;
     char completed[32];
@@ -1145,13 +1081,13 @@ static int put_summary(gs_store *s, gs_run_summary *summary, gs_error *err) {
     if (rc == 0) rc = put_root_double(s, "wall_time_s", shared.wall_s, err);
     if (rc == 0) rc = put_root_double(s, "busy_time_s", shared.busy_s, err);
     if (rc == 0) rc = put_root_double(s, "write_time_s", shared.write_s, err);
-    if (rc == 0) rc = put_root_int64(s, "configs_done", shared.by_status[GS_STATUS_DONE], err);
-    if (rc == 0)
-        rc = put_root_int64(s, "configs_nonfinite", shared.by_status[GS_STATUS_NONFINITE], err);
-    if (rc == 0) rc = put_root_int64(s, "configs_failed", shared.by_status[GS_STATUS_FAILED], err);
-    if (rc == 0)
-        rc = put_root_int64(s, "configs_underflow", shared.by_status[GS_STATUS_UNDERFLOW], err);
-    if (rc == 0) rc = put_root_int64(s, "configs_pending", pending > 0 ? pending : 0, err);
+    /* configs_done, configs_nonfinite, …, configs_pending last */
+    for (int k = 1; rc == 0 && k <= GS_STATUS_COUNT; k++) {
+        int status = k % GS_STATUS_COUNT;
+        char name[64];
+        snprintf(name, sizeof name, "configs_%s", gs_status_names[status]);
+        rc = put_root_int64(s, name, summary->file_by_status[status], err);
+    }
     return rc;
 }
 

@@ -141,7 +141,7 @@ def test_progress_in_a_log_file_has_no_terminal_tricks(gradsweep, tmp_path):
                         '-> r.h5')
     assert any(line.startswith("gradsweep: 12/12 configs (100.0% of the work)") for line in lines)
     assert lines[-1].startswith("gradsweep: r.h5: 12 configurations: 12 done, 0 nonfinite, "
-                                "0 underflow, 0 failed, 0 pending; this run computed 12 in ")
+                                "0 failed, 0 underflow, 0 pending; this run computed 12 in ")
 
 
 def test_blas_threads_recorded(gradsweep, tmp_path):

@@ -431,7 +431,41 @@ static void test_checkpoint_saving(void) {
     CHECK_NEAR((double)plan.bytes, expected, 0);
 }
 
+/* The workspace is sized from net_shape, the passes walk net_layers: the
+ * shape must be what the layers add up to, each layer must take what the one
+ * before puts out, and the unit draws of the layers must lie end to end. */
+static void test_shape_matches_layers(void) {
+    const int depths[] = {1, 3, 17}, widths[] = {1, 6, 33};
+    for (int d = 0; d < 3; d++)
+        for (int w = 0; w < 3; w++) {
+            gs_config cfg = small_config(GS_ACT_TANH, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
+            cfg.depth = depths[d], cfg.width = widths[w];
+            gs_layer *layers = malloc((size_t)cfg.depth * sizeof *layers);
+            net_layers(&cfg, layers);
+            gs_net_shape shape = net_shape(&cfg);
+            size_t weights = 0, biases = 0, largest = 0;
+            int widest = 0;
+            for (int l = 0; l < cfg.depth; l++) {
+                const gs_layer *layer = &layers[l];
+                CHECK(layer->unit_weights_at == weights && layer->unit_biases_at == biases);
+                CHECK(l == 0 || layer->fan_in == layers[l - 1].fan_out);
+                size_t count = (size_t)layer->fan_out * layer->fan_in;
+                weights += count, biases += (size_t)layer->fan_out;
+                largest = count > largest ? count : largest;
+                widest = layer->fan_in > widest ? layer->fan_in : widest;
+                widest = layer->fan_out > widest ? layer->fan_out : widest;
+            }
+            CHECK(shape.depth == cfg.depth && shape.batch == cfg.batch);
+            CHECK(shape.inputs == layers[0].fan_in &&
+                  shape.outputs == layers[cfg.depth - 1].fan_out);
+            CHECK(shape.unit_weights == weights && shape.unit_biases == biases);
+            CHECK(shape.largest_weights == largest && shape.widest == widest);
+            free(layers);
+        }
+}
+
 int main(void) {
+    RUN(test_shape_matches_layers);
     RUN(test_backward_matches_central_differences);
     RUN(test_common_random_numbers);
     RUN(test_prefix);

@@ -12,19 +12,35 @@
 
 #include <stddef.h>
 
+/* X(enumerator, name): the activations in code order, named as files and
+ * sweep files spell them.
+ *   linear      φ(z) = z
+ *   relu        max(z, 0)
+ *   leaky_relu  z if z > 0 else slope·z
+ *   tanh        tanh(z)
+ *   sigmoid     1 / (1 + e^-z)
+ *   selu        λ·z if z > 0 else λα(e^z - 1) (Klambauer et al. 2017)
+ *   gelu        z·Φ(z), Φ the standard normal CDF (exact, not the tanh fit)
+ *   silu        z·sigmoid(z) (a.k.a. swish)
+ *   elu         z if z > 0 else e^z - 1
+ *   softplus    log(1 + e^z)
+ *   erf         erf(z): tanh-like, with closed-form mean-field kernels */
+#define GS_ACTIVATION_LIST(X)                                                                      \
+    X(GS_ACT_LINEAR, "linear")                                                                     \
+    X(GS_ACT_RELU, "relu")                                                                         \
+    X(GS_ACT_LEAKY_RELU, "leaky_relu")                                                             \
+    X(GS_ACT_TANH, "tanh")                                                                         \
+    X(GS_ACT_SIGMOID, "sigmoid")                                                                   \
+    X(GS_ACT_SELU, "selu")                                                                         \
+    X(GS_ACT_GELU, "gelu")                                                                         \
+    X(GS_ACT_SILU, "silu")                                                                         \
+    X(GS_ACT_ELU, "elu")                                                                           \
+    X(GS_ACT_SOFTPLUS, "softplus")                                                                 \
+    X(GS_ACT_ERF, "erf")
+
+#define GS_ACTIVATION_ENUMERATOR(enumerator, name) enumerator,
 typedef enum gs_activation_kind {
-    GS_ACT_LINEAR = 0,     /* φ(z) = z */
-    GS_ACT_RELU = 1,       /* max(z, 0) */
-    GS_ACT_LEAKY_RELU = 2, /* z if z > 0 else slope·z */
-    GS_ACT_TANH = 3,       /* tanh(z) */
-    GS_ACT_SIGMOID = 4,    /* 1 / (1 + e^-z) */
-    GS_ACT_SELU = 5,       /* λ·z if z > 0 else λα(e^z - 1) (Klambauer et al. 2017) */
-    GS_ACT_GELU = 6,       /* z·Φ(z), Φ the standard normal CDF (exact, not the tanh fit) */
-    GS_ACT_SILU = 7,       /* z·sigmoid(z) (a.k.a. swish) */
-    GS_ACT_ELU = 8,        /* z if z > 0 else e^z - 1 */
-    GS_ACT_SOFTPLUS = 9,   /* log(1 + e^z) */
-    GS_ACT_ERF = 10,       /* erf(z): tanh-like, with closed-form mean-field kernels */
-    GS_ACT_COUNT
+    GS_ACTIVATION_LIST(GS_ACTIVATION_ENUMERATOR) GS_ACT_COUNT
 } gs_activation_kind;
 
 #define GS_LEAKY_RELU_DEFAULT_SLOPE 0.01 /* PyTorch's default negative_slope */

@@ -37,7 +37,7 @@ typedef struct gs_cli {
     double grace_s;                        /* < 0: default (60 s) */
     bool break_lock;                       /* break the results file's lock (lock.h) */
     double lock_stale_s;                   /* < 0: default (GS_LOCK_STALE_DEFAULT_S) */
-    size_t max_memory;                     /* bytes per rank; 0: default (see main.c) */
+    size_t max_memory;                     /* bytes per rank; 0: default (launch.h) */
     bool dedicated_master;                 /* rank 0 only hands out */
     int ranks[16], n_ranks;                /* simulate: rank counts */
     double message_s, latency_s;           /* simulate: < 0: defaults */

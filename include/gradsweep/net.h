@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* net.h — one fully-connected network at random initialization: build it,
- * run the forward pass over a batch and the backward pass of the batch-mean
- * loss, with OpenBLAS GEMMs, and measure every layer on the way.
+/* net.h — one network at random initialization, run: build it from its
+ * configuration, run the forward pass over a batch and the backward pass of
+ * the batch-mean loss, with OpenBLAS GEMMs, and measure every layer on the
+ * way.
  *
- * The maths (row-major, B samples, n units, layers l = 1 … L):
+ * The maths (row-major, B samples, layers l = 1 … L; arch.h builds the layers,
+ * layer.h says what each kind computes, loss.h the loss):
  *     a[0] = x                                   x ~ N(0, 1), (B, n)
  *     z[l] = a[l-1] W[l]ᵀ + b[l]                 W[l] = sigma_w · U[l], b[l] = sigma_b · β[l]
  *     a[l] = φ(z[l])
@@ -11,47 +13,25 @@
  *     δ[L] = ∂ℓ/∂z[L] = r  or  z[L] - y
  *     δ[l-1] = (δ[l] W[l]) ⊙ φ'(z[l-1])
  *     ∂loss/∂W[l] = (1/B) δ[l]ᵀ a[l-1],   ∂loss/∂b[l] = (1/B) Σ_samples δ[l]
- * U[l] holds unit draws with Var(U_ij) = 1/n (gaussian, uniform) or is
- * orthogonal; sigma_w enters every GEMM as its alpha, so the unit draws are
- * shared by every scale (common random numbers, and no scaling pass).
+ * U[l] holds unit draws (draw.h) with Var(U_ij) = 1/n (gaussian, uniform) or
+ * is orthogonal; sigma_w enters every GEMM as its alpha, so the unit draws
+ * are shared by every scale (common random numbers, and no scaling pass).
  *
  * The network is a reusable workspace: buffers grow to the largest
- * configuration seen and are reused. It knows nothing of MPI or HDF5. */
+ * configuration seen and are reused, held the way the memory plan says
+ * (plan.h). It knows nothing of MPI or HDF5. */
 #ifndef GRADSWEEP_NET_H
 #define GRADSWEEP_NET_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gradsweep/arch.h"
 #include "gradsweep/common.h"
 #include "gradsweep/config.h"
+#include "gradsweep/plan.h"
 
 typedef struct gs_net gs_net;
-
-/* How a configuration is held in memory. All three give the same numbers,
- * bit for bit; each trades time for memory:
- *   store all       every U[l], a[l] and φ'(z[l]) (the fastest);
- *   redraw weights  one U[l] at a time, drawn again from its stream for the
- *                   backward pass (every layer drawn twice);
- *   checkpoint      also a[l], φ'(z[l]) only at every k-th layer; the backward
- *                   pass recomputes each segment (a second forward pass, and
- *                   every layer drawn three times). */
-typedef enum gs_memory_mode {
-    GS_MEMORY_STORE_ALL = 0,
-    GS_MEMORY_REDRAW_WEIGHTS = 1,
-    GS_MEMORY_CHECKPOINT = 2,
-} gs_memory_mode;
-
-typedef struct gs_memory_plan {
-    gs_memory_mode mode;
-    int checkpoint_every; /* k, for GS_MEMORY_CHECKPOINT */
-    size_t bytes;         /* the workspace this plan needs */
-} gs_memory_plan;
-
-/* The fastest plan for cfg within limit bytes (0: no limit). Returns false
- * when none fits; plan then holds the one that needs least. */
-bool net_memory_plan(const gs_config *cfg, size_t limit, gs_memory_plan *plan);
-const char *memory_mode_name(gs_memory_mode mode);
 
 /* Lets the caller act between the GEMMs of a long configuration (rank 0
  * serves work requests there; answering false abandons the configuration,
@@ -99,12 +79,5 @@ void *net_unit_weights(gs_net *net, int layer);
 void *net_unit_biases(gs_net *net, int layer);
 void *net_input(gs_net *net);
 void *net_loss_vectors(gs_net *net);
-
-/* Floating-point operations of forward + backward (the GEMMs: 6·L·n²·B),
- * plus the orthogonal draws' QR when init is orthogonal. The scheduler's
- * cost and the --dry-run time estimate. */
-double net_flops(const gs_config *cfg);
-/* Bytes the workspace needs for cfg under the store-all plan. */
-size_t net_memory_bytes(const gs_config *cfg);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gradsweep/config.h"
+
 typedef struct gs_progress {
     FILE *out; /* NULL: report nothing */
     bool tty;
@@ -20,8 +22,8 @@ typedef struct gs_progress {
     double total_cost;
     int64_t done; /* finished, any outcome */
     double done_cost;
-    int64_t nonfinite, underflow, failed;
-    int line_length; /* of the last in-place line, to blank it out */
+    int64_t by_status[GS_STATUS_COUNT]; /* finished tasks by outcome */
+    int line_length;                    /* of the last in-place line, to blank it out */
 } gs_progress;
 
 void progress_start(gs_progress *p, FILE *out, bool tty, double interval_s, int64_t total,

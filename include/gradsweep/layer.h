@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* layer.h — one layer of a network: what a layer is (its kind and shapes),
+ * and each kind's forward and backward pass, a pair in its own file as in
+ * llm.c, once per precision (_f32 with float buffers, _f64 with double).
+ *
+ * Shapes: B samples, a sample per row (row-major); a layer maps an input of
+ * fan_in units to an output of fan_out units; W is (fan_out, fan_in), as
+ * (out, in). Statistics accumulate in double whatever the precision (stats.h).
+ *
+ * The kinds:
+ *   dense   z = a_prev Wᵀ + b,  a = φ(z)                     (layer_dense.c)
+ * A new kind adds its enumerator, its pair in its own file, and its case in
+ * the network's passes (net_kernels.inc) and in net_layers (arch.c). */
+#ifndef GRADSWEEP_LAYER_H
+#define GRADSWEEP_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gradsweep/activation.h"
+#include "gradsweep/config.h"
+
+typedef enum gs_layer_kind {
+    GS_LAYER_DENSE = 0,
+} gs_layer_kind;
+
+/* One layer, as the configuration builds it (net_layers, arch.h). */
+typedef struct gs_layer {
+    gs_layer_kind kind;
+    int fan_in, fan_out;     /* units in, units out: W is (fan_out, fan_in) */
+    double sigma_w, sigma_b; /* W = sigma_w·U, b = sigma_b·β (U, β: unit draws, draw.h) */
+    gs_activation act;       /* φ */
+    size_t unit_weights_at;  /* where U of this layer starts among the stored draws (elements) */
+    size_t unit_biases_at;   /* where β starts */
+} gs_layer;
+
+/* ---- dense (layer_dense.c) -------------------------------------------------------
+ * Forward:  z = a_prev Wᵀ + b (B, fan_out), a = φ(z), d = φ'(z); the layer's
+ *           forward statistics into st unless st is NULL (a recomputation).
+ *           Returns false if a value of z or a was not finite.
+ *           scratch: STATS_SCRATCH_DOUBLES(fan_out) doubles.
+ * Backward: from δ = ∂ℓ/∂z (B, fan_out) per sample and delta_sum = Σ_s δ[s,:]:
+ *             grad_w = ∂loss/∂W = (1/B) δᵀ a_prev   (fan_out, fan_in)
+ *             grad_b = ∂loss/∂b = delta_sum / B     (fan_out)
+ *           (loss is the batch mean of ℓ, hence the 1/B), and unless
+ *           delta_prev is NULL (the first layer, whose input is the data):
+ *             δ_prev = (δ W) ⊙ d_prev               (B, fan_in), d_prev = φ'(z_prev)
+ *           measured into st_prev (delta_sq), its sums replacing delta_sum.
+ *           Returns false if a value of δ_prev was not finite.
+ *           scratch: 2·fan_in doubles. */
+bool dense_forward_f32(const gs_layer *layer, const float *a_prev, const float *unit_w,
+                       const float *unit_b, float *z, float *a, float *d, int B, double *scratch,
+                       gs_layer_stats *st);
+bool dense_forward_f64(const gs_layer *layer, const double *a_prev, const double *unit_w,
+                       const double *unit_b, double *z, double *a, double *d, int B,
+                       double *scratch, gs_layer_stats *st);
+bool dense_backward_f32(const gs_layer *layer, const float *delta, const float *a_prev,
+                        const float *d_prev, const float *unit_w, double *delta_sum, float *grad_w,
+                        float *grad_b, float *delta_prev, int B, double *scratch,
+                        gs_layer_stats *st_prev);
+bool dense_backward_f64(const gs_layer *layer, const double *delta, const double *a_prev,
+                        const double *d_prev, const double *unit_w, double *delta_sum,
+                        double *grad_w, double *grad_b, double *delta_prev, int B, double *scratch,
+                        gs_layer_stats *st_prev);
+
+#endif
