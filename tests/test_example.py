@@ -52,7 +52,16 @@ def delta_ratio(t, activation, sigma_w):
 
 
 def test_every_configuration_computed(example):
-    assert len(example["status"]) == 576 and (example["status"] == 1).all()
+    """All 576 computed. Most are done; a relu net at sigma_w 0.5 shrinks q by
+    sigma_w^2/2 = 1/8 a layer, 1e-90 over 100 layers: its z may become exactly
+    zero in float32, and such a row says underflow (not done), so that done
+    rows only ever hold finite ratios."""
+    status, t = example["status"], example
+    assert len(status) == 576 and np.isin(status, [1, 4]).all(), np.unique(status)
+    died = status == 4
+    assert (t["activation"][died] == "relu").all() and (t["sigma_w"][died] <= 0.6).all()
+    assert (t["depth"][died] == L).all()
+    assert np.isfinite(t["log10_delta_ratio"][status == 1]).all()
 
 
 @pytest.mark.parametrize("sigma_w", [0.9, 1.0, 1.1])
