@@ -2,7 +2,7 @@
  * section and the checks of its values. */
 #include "gradsweep/train_spec.h"
 
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,78 +79,116 @@ int standardize_parse(const char *name) {
     return parse_name(gs_standardize_names, GS_STANDARDIZE_COUNT, name);
 }
 
+#define KEY_NAME(enumerator, name) name,
+const char *const gs_train_key_names[GS_TRAIN_KEY_COUNT] = {GS_TRAIN_KEY_LIST(KEY_NAME)};
+
 void train_settings_init(gs_train_settings *t) {
     memset(t, 0, sizeof *t);
     t->optimizer = GS_OPT_SGD;
     t->loss = GS_TRAIN_CROSS_ENTROPY;
-    t->record_every = 10;
     t->momentum = 0.9;
     t->beta1 = 0.9; /* torch.optim.Adam's defaults */
     t->beta2 = 0.999;
     t->eps = 1e-8;
     t->base_width = 1;
-    t->n_stats_steps = 4;
-    for (int i = 0; i < 4; i++)
-        t->stats_steps[i] = i;
+    t->n_stats_steps = -1;
+}
+
+void train_settings_resolve(gs_train_settings *t) {
+    if (t->record_every == 0) t->record_every = t->steps < 10 ? t->steps : 10;
+    if (t->n_stats_steps >= 0) return;
+    t->n_stats_steps = 0;
+    for (int64_t s = 0; s <= 3 && s <= t->steps; s++)
+        t->stats_steps[t->n_stats_steps++] = s;
 }
 
 gs_standardize data_default_standardize(gs_data_kind kind) {
     return kind == GS_DATA_FASHION_MNIST ? GS_STANDARDIZE_FEATURE : GS_STANDARDIZE_NONE;
 }
 
-static int check_stats_steps(const gs_train_settings *t, char *why, int size) {
+/* A failed check: the message into why, the key into *key; returns −1. */
+static int fail_key(gs_train_key k, gs_train_key *key, char *why, int size, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail_key(gs_train_key k, gs_train_key *key, char *why, int size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, (size_t)size, fmt, ap);
+    va_end(ap);
+    *key = k;
+    return -1;
+}
+
+static int check_stats_steps(const gs_train_settings *t, char *why, int size, gs_train_key *key) {
     if (t->n_stats_steps < 0 || t->n_stats_steps > GS_MAX_STATS_STEPS)
-        return snprintf(why, size, "stats_steps: at most %d steps", GS_MAX_STATS_STEPS), -1;
+        return fail_key(GS_TRAIN_STATS_STEPS, key, why, size, "at most %d steps",
+                        GS_MAX_STATS_STEPS);
     for (int i = 0; i < t->n_stats_steps; i++) {
-        int64_t s = t->stats_steps[i];
+        long long s = t->stats_steps[i], previous = i ? t->stats_steps[i - 1] : -1;
         if (s < 0 || s > t->steps)
-            return snprintf(why, size,
-                            "stats_steps: step %lld is outside 0 … %lld (steps); per-layer "
-                            "statistics can be recorded before the first update (0) up to "
-                            "after the last",
-                            (long long)s, (long long)t->steps),
-                   -1;
-        if (i > 0 && s <= t->stats_steps[i - 1])
-            return snprintf(why, size,
-                            "stats_steps: steps must be listed in increasing order, each once "
-                            "(%lld follows %lld)",
-                            (long long)s, (long long)t->stats_steps[i - 1]),
-                   -1;
+            return fail_key(GS_TRAIN_STATS_STEPS, key, why, size,
+                            "step %lld is outside 0 to %lld (steps): per-layer statistics are "
+                            "recorded before the first update (0) up to after the last",
+                            s, (long long)t->steps);
+        if (s <= previous)
+            return fail_key(GS_TRAIN_STATS_STEPS, key, why, size,
+                            "steps must increase, each listed once (%lld follows %lld)", s,
+                            previous);
     }
     return 0;
 }
 
-/* 0 ≤ value < 1 for μ, β1 and β2. */
-static int check_unit(const char *key, double value, char *why, int size) {
+/* 0 ≤ value < 1, for μ, β1 and β2. */
+static int check_unit(gs_train_key k, double value, char *why, int size, gs_train_key *key) {
     if (value >= 0 && value < 1) return 0;
-    return snprintf(why, size, "%s: must be at least 0 and below 1, got %.17g", key, value), -1;
+    return fail_key(k, key, why, size, "must be at least 0 and below 1, got %.17g", value);
 }
 
-int train_settings_check(const gs_train_settings *t, char *why, int size) {
+/* An optimizer's setting given for another optimizer would be silently unused. */
+static int check_applies(const gs_train_settings *t, char *why, int size, gs_train_key *key) {
+    static const struct {
+        gs_train_key key;
+        gs_optimizer optimizer;
+    } owner[] = {{GS_TRAIN_MOMENTUM, GS_OPT_MOMENTUM},
+                 {GS_TRAIN_BETA1, GS_OPT_ADAM},
+                 {GS_TRAIN_BETA2, GS_OPT_ADAM},
+                 {GS_TRAIN_EPS, GS_OPT_ADAM}};
+    for (size_t i = 0; i < sizeof owner / sizeof owner[0]; i++)
+        if (t->key_line[owner[i].key] != 0 && t->optimizer != owner[i].optimizer)
+            return fail_key(owner[i].key, key, why, size,
+                            "applies to optimizer %s, but the optimizer is %s; remove it or "
+                            "choose optimizer: %s",
+                            optimizer_name(owner[i].optimizer), optimizer_name(t->optimizer),
+                            optimizer_name(owner[i].optimizer));
+    return 0;
+}
+
+int train_settings_check(const gs_train_settings *t, char *why, int size, gs_train_key *key) {
     if (t->steps < 1 || t->steps > GS_MAX_TRAIN_STEPS)
-        return snprintf(why, size, "steps: must be between 1 and %lld, got %lld",
-                        (long long)GS_MAX_TRAIN_STEPS, (long long)t->steps),
-               -1;
+        return fail_key(GS_TRAIN_STEPS, key, why, size,
+                        t->key_line[GS_TRAIN_STEPS] ? "must be between 1 and %lld, got %lld"
+                                                    : "is required: the number of updates, e.g. "
+                                                      "steps: 300 (1 to %lld)",
+                        (long long)GS_MAX_TRAIN_STEPS, (long long)t->steps);
     if (!optimizer_name(t->optimizer))
-        return snprintf(why, size, "optimizer: invalid code %d", (int)t->optimizer), -1;
+        return fail_key(GS_TRAIN_OPTIMIZER, key, why, size, "invalid code %d", (int)t->optimizer);
     if (!train_loss_name(t->loss))
-        return snprintf(why, size, "loss: invalid code %d", (int)t->loss), -1;
+        return fail_key(GS_TRAIN_LOSS, key, why, size, "invalid code %d", (int)t->loss);
     if (t->record_every < 1 || t->record_every > t->steps)
-        return snprintf(why, size, "record_every: must be between 1 and steps (%lld), got %lld",
-                        (long long)t->steps, (long long)t->record_every),
-               -1;
-    if (check_unit("momentum", t->momentum, why, size) ||
-        check_unit("beta1", t->beta1, why, size) || check_unit("beta2", t->beta2, why, size))
+        return fail_key(GS_TRAIN_RECORD_EVERY, key, why, size,
+                        "must be between 1 and steps (%lld), got %lld", (long long)t->steps,
+                        (long long)t->record_every);
+    if (check_unit(GS_TRAIN_MOMENTUM, t->momentum, why, size, key) ||
+        check_unit(GS_TRAIN_BETA1, t->beta1, why, size, key) ||
+        check_unit(GS_TRAIN_BETA2, t->beta2, why, size, key))
         return -1;
     if (!(t->eps > 0 && t->eps <= 1))
-        return snprintf(why, size, "eps: must be greater than 0 and at most 1, got %.17g", t->eps),
-               -1;
-    if (!(t->base_width >= 1 && t->base_width <= 1048576 && t->base_width == floor(t->base_width)))
-        return snprintf(why, size,
-                        "base_width: must be a whole number from 1 to 1048576, got %.17g",
-                        t->base_width),
-               -1;
-    return check_stats_steps(t, why, size);
+        return fail_key(GS_TRAIN_EPS, key, why, size,
+                        "must be greater than 0 and at most 1, got %.17g", t->eps);
+    if (t->base_width < 1 || t->base_width > 1048576)
+        return fail_key(GS_TRAIN_BASE_WIDTH, key, why, size,
+                        "must be a width from 1 to 1048576, got %d", t->base_width);
+    if (check_applies(t, why, size, key)) return -1;
+    return check_stats_steps(t, why, size, key);
 }
 
 int64_t train_record_count(const gs_train_settings *t) {

@@ -105,7 +105,8 @@ typedef struct gs_data_source {
                                    idx files (default GS_FASHION_MNIST_DIR); gaussian: NULL.
                                    Relative paths are relative to the working directory. */
     gs_standardize standardize; /* default: feature for fashion-mnist, none otherwise */
-    int line;                   /* sweep-file line of data:, 0 if not from a file */
+    int line;                   /* where data: was given: its sweep-file line, −1 on the
+                                   command line, 0 not given (gaussian) */
 } gs_data_source;
 
 /* A train section's steps, at most. */
@@ -113,32 +114,60 @@ typedef struct gs_data_source {
 /* Steps at which per-layer statistics are recorded, at most this many. */
 #define GS_MAX_STATS_STEPS 32
 
-/* The `train:` section. Defaults (train_settings_init): sgd, cross_entropy,
- * record_every 10, momentum 0.9, Adam's β1 0.9, β2 0.999, ε 1e-8 (PyTorch's),
- * base_width 1, stats_steps [0, 1, 2, 3]. */
+/* The keys of a train: section, in the order spec_to_yaml writes them. */
+#define GS_TRAIN_KEY_LIST(X)                                                                       \
+    X(GS_TRAIN_STEPS, "steps")                                                                     \
+    X(GS_TRAIN_OPTIMIZER, "optimizer")                                                             \
+    X(GS_TRAIN_LOSS, "loss")                                                                       \
+    X(GS_TRAIN_RECORD_EVERY, "record_every")                                                       \
+    X(GS_TRAIN_MOMENTUM, "momentum")                                                               \
+    X(GS_TRAIN_BETA1, "beta1")                                                                     \
+    X(GS_TRAIN_BETA2, "beta2")                                                                     \
+    X(GS_TRAIN_EPS, "eps")                                                                         \
+    X(GS_TRAIN_BASE_WIDTH, "base_width")                                                           \
+    X(GS_TRAIN_STATS_STEPS, "stats_steps")
+#define GS_TRAIN_KEY_ENUMERATOR(enumerator, name) enumerator,
+typedef enum gs_train_key {
+    GS_TRAIN_KEY_LIST(GS_TRAIN_KEY_ENUMERATOR) GS_TRAIN_KEY_COUNT
+} gs_train_key;
+#undef GS_TRAIN_KEY_ENUMERATOR
+extern const char *const gs_train_key_names[GS_TRAIN_KEY_COUNT];
+
+/* The `train:` section. Defaults (train_settings_init, then
+ * train_settings_resolve): sgd, cross_entropy, record_every min(10, steps),
+ * momentum 0.9, Adam's β1 0.9, β2 0.999 and ε 1e-8 (PyTorch's), base_width 1,
+ * stats_steps those of [0, 1, 2, 3] up to steps. */
 typedef struct gs_train_settings {
-    int64_t steps;          /* updates per configuration; 0: no training (no train: section) */
+    int64_t steps;          /* updates per configuration; 0 until given */
     gs_optimizer optimizer; /* sgd | momentum | adam */
     gs_train_loss loss;     /* cross_entropy | mse */
-    int64_t record_every;   /* train_loss/train_accuracy at steps 0, K, 2K, …, and the last */
+    int64_t record_every;   /* train_loss/train_accuracy at steps 0, K, 2K, …, and the last;
+                               0: the default */
     double momentum;        /* μ of the momentum optimizer, 0 ≤ μ < 1 */
     double beta1, beta2;    /* Adam's moment decay rates, 0 ≤ β < 1 */
     double eps;             /* Adam's ε > 0 */
-    double base_width;      /* width at which ntk and mup coincide with standard's scales
+    int base_width;         /* width at which ntk and mup coincide with standard's scales
                                (r = width / base_width in parametrization.h) */
-    int n_stats_steps;      /* per-layer statistics at these steps (ascending, ≤ steps) */
+    int n_stats_steps;      /* per-layer statistics at these steps (increasing, ≤ steps);
+                               −1: the default */
     int64_t stats_steps[GS_MAX_STATS_STEPS];
-    int line; /* sweep-file line of train:, 0 if not from a file */
+    int line;                         /* where train: was given: its sweep-file line, −1 on
+                                         the command line; 0: no training */
+    int key_line[GS_TRAIN_KEY_COUNT]; /* the same for each key; 0: not given */
 } gs_train_settings;
 
-/* The defaults above, with steps = 0 (no training). */
+/* No training (line 0), every key at its default. */
 void train_settings_init(gs_train_settings *t);
+/* Fills the defaults that depend on steps (record_every, stats_steps). */
+void train_settings_resolve(gs_train_settings *t);
 /* The default standardisation of a data source kind. */
 gs_standardize data_default_standardize(gs_data_kind kind);
 
-/* Checks a train section's values on their own (not against the grid): one
- * line into why (without a location) and -1 if one is out of range, else 0. */
-int train_settings_check(const gs_train_settings *t, char *why, int size);
+/* Checks a resolved train section on its own (not against the grid): every
+ * value in range, steps given, and no optimizer setting given for another
+ * optimizer (momentum with sgd, beta1 with momentum, …). Returns 0, or −1
+ * with one line in why (without a location) and the key at fault in *key. */
+int train_settings_check(const gs_train_settings *t, char *why, int size, gs_train_key *key);
 
 /* The recorded steps 0, K, 2K, …, and steps itself: their count, and step
  * number i (0 ≤ i < count). */
