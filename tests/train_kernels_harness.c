@@ -7,10 +7,12 @@
  *   sgd n lr steps  p[n] g[steps·n]
  *   momentum n lr mu steps  p[n] g[steps·n]
  *   adam n lr beta1 beta2 eps steps  p[n] g[steps·n]
+ *   scale PARAMETRIZATION KIND OPTIMIZER width base_width   (names as in files)
  *
  * Output lines "name v1 v2 …" with every value as %.17g: loss, correct,
  * losses, probs and delta for the losses; p_1 … p_steps (the parameters
- * after each step) for the optimizers. Exit 2 on malformed input. */
+ * after each step) for the optimizers; "scale m init_std lr bias_lr" for
+ * parametrization_scale. Exit 2 on malformed input. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 
 #include "gradsweep/loss.h"
 #include "gradsweep/optim.h"
+#include "gradsweep/parametrization.h"
 
 static void die(const char *what) {
     fprintf(stderr, "train_kernels_harness: cannot read %s\n", what);
@@ -103,14 +106,33 @@ static void run_optimizer(const char *kind) {
     free(p), free(g), free(m), free(v);
 }
 
+static void run_scale(void) {
+    char p[32], kind[32], opt[32];
+    double width, base;
+    if (scanf("%31s %31s %31s %lf %lf", p, kind, opt, &width, &base) != 5)
+        die("parametrization, kind, optimizer, width and base width");
+    int kind_code = -1;
+    for (int k = 0; k < GS_LAYER_KIND_COUNT; k++)
+        if (strcmp(kind, layer_kind_name((gs_layer_kind)k)) == 0) kind_code = k;
+    if (parametrization_parse(p) < 0 || kind_code < 0 || optimizer_parse(opt) < 0)
+        die("known names");
+    gs_layer_scale s = parametrization_scale((gs_parametrization)parametrization_parse(p),
+                                             (gs_layer_kind)kind_code,
+                                             (gs_optimizer)optimizer_parse(opt), width, base);
+    double values[4] = {s.multiplier, s.init_std, s.lr, s.bias_lr};
+    print_values("scale", values, 4);
+}
+
 int main(void) {
     char kind[32];
     if (scanf("%31s", kind) != 1) die("the case's kind");
     if (strcmp(kind, "cross_entropy") == 0 || strcmp(kind, "mse") == 0)
         run_loss(kind);
+    else if (strcmp(kind, "scale") == 0)
+        run_scale();
     else if (strcmp(kind, "sgd") == 0 || strcmp(kind, "momentum") == 0 || strcmp(kind, "adam") == 0)
         run_optimizer(kind);
     else
-        die("a known kind (cross_entropy mse sgd momentum adam)");
+        die("a known kind (cross_entropy mse sgd momentum adam scale)");
     return 0;
 }

@@ -37,7 +37,7 @@
  * (docs/theory.md, "Parametrizations"; parametrization.h). */
 #define GS_PARAMETRIZATION_LIST(X)                                                                 \
     X(GS_PARAM_STANDARD, "standard", "Var(W) = sigma_w^2 / fan_in, one learning rate")             \
-    X(GS_PARAM_NTK, "ntk", "neural tangent: W = sigma_w w / sqrt(fan_in), w ~ N(0, 1)")            \
+    X(GS_PARAM_NTK, "ntk", "neural tangent: W = w / sqrt(r), Var(w) = r sigma_w^2 / fan_in")       \
     X(GS_PARAM_MUP, "mup", "maximal update (Tensor Programs V, Table 3)")
 
 /* How a loaded data set's inputs are rescaled, with the training split's
