@@ -186,6 +186,9 @@ static int gz_read_exact(gzFile gz, void *buf, size_t n, const idx_file *f, cons
     if (got == n) return 0;
     int code = Z_OK;
     const char *message = gzerror(gz, &code);
+    size_t path_length = strlen(f->path); /* zlib puts "PATH: " before its message */
+    if (strncmp(message, f->path, path_length) == 0 && strncmp(message + path_length, ": ", 2) == 0)
+        message += path_length + 2;
     if (code != Z_OK && code != Z_BUF_ERROR)
         return gs_fail(err, GS_EXIT_USAGE,
                        "fashion-mnist: %s is corrupt (zlib: %s); fetch the file again", f->path,
