@@ -57,11 +57,11 @@ const char *parametrization_meaning(gs_parametrization p) {
     return name_at(parametrization_meanings, GS_PARAMETRIZATION_COUNT, (int)p);
 }
 
-/* The compiler joins " sgd" " momentum" " adam"; + 1 skips the first space. */
-const char *optimizer_flag_meanings(void) { return GS_OPTIMIZER_LIST(FLAG_WORD) + 1; }
-const char *train_loss_flag_meanings(void) { return GS_TRAIN_LOSS_LIST(FLAG_WORD) + 1; }
-const char *parametrization_flag_meanings(void) { return GS_PARAMETRIZATION_LIST(FLAG_WORD) + 1; }
-const char *data_kind_flag_meanings(void) { return GS_DATA_KIND_LIST(FLAG_WORD) + 1; }
+/* The compiler joins " sgd" " momentum" " adam"; [1] skips the first space. */
+const char *optimizer_flag_meanings(void) { return &(GS_OPTIMIZER_LIST(FLAG_WORD))[1]; }
+const char *train_loss_flag_meanings(void) { return &(GS_TRAIN_LOSS_LIST(FLAG_WORD))[1]; }
+const char *parametrization_flag_meanings(void) { return &(GS_PARAMETRIZATION_LIST(FLAG_WORD))[1]; }
+const char *data_kind_flag_meanings(void) { return &(GS_DATA_KIND_LIST(FLAG_WORD))[1]; }
 
 int data_kind_parse(const char *name) {
     return parse_name(gs_data_kind_names, GS_DATA_KIND_COUNT, name);

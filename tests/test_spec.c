@@ -106,6 +106,13 @@ static void test_axis_names(void) {
               (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE));
     }
     CHECK(axis_name(GS_AXIS_ALL_COUNT) == NULL);
+    /* the codes of training, as results files will spell them (CF flag_meanings) */
+    CHECK(strcmp(parametrization_flag_meanings(), "standard ntk mup") == 0);
+    CHECK(strcmp(optimizer_flag_meanings(), "sgd momentum adam") == 0);
+    CHECK(strcmp(train_loss_flag_meanings(), "cross_entropy mse") == 0);
+    CHECK(strcmp(data_kind_flag_meanings(), "gaussian fashion-mnist hdf5") == 0);
+    CHECK(parametrization_parse("mup") == GS_PARAM_MUP && optimizer_parse("adamw") == -1);
+    CHECK(parametrization_name((gs_parametrization)3) == NULL);
     CHECK(axis_option((gs_axis_id)-1) == NULL);
 }
 

@@ -47,6 +47,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from torch_activations import phi
+
 torch.set_default_dtype(torch.float64)
 
 # (a, b, c, c_bias) per parametrization, optimizer class and layer kind:
@@ -80,21 +82,6 @@ def layer_scale(parametrization, kind, optimizer, width, base_width):
     a, b, c, c_bias = TABLE[parametrization][opt_class][kind]
     r = width / base_width
     return r ** -a, r ** -b, r ** -c, r ** -c_bias
-
-
-def phi(name, z, slope):
-    if name == "linear":
-        return z
-    if name == "relu":
-        return F.relu(z)
-    if name == "leaky_relu":
-        return F.leaky_relu(z, negative_slope=slope)
-    if name == "gelu":
-        return F.gelu(z, approximate="none")
-    if name == "softplus":
-        return torch.logaddexp(z, torch.zeros_like(z))
-    return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "selu": F.selu, "silu": F.silu,
-            "elu": F.elu, "erf": torch.erf}[name](z)
 
 
 class Network:
