@@ -1130,6 +1130,11 @@ static void test_training_sweep(void) {
         CHECK(t->loss == GS_TRAIN_MSE && t->record_every == 25 && t->momentum == 0.5);
         CHECK(t->base_width == 64 && t->n_stats_steps == 4 && t->stats_steps[3] == 300);
         CHECK(t->key_line[GS_TRAIN_MOMENTUM] == 8 && t->key_line[GS_TRAIN_BETA1] == 0);
+        CHECK(train_record_count(t) == 13 && train_record_step(t, 12) == 300);
+        gs_train_settings odd = *t; /* steps 7, every 3: 0, 3, 6 and the last, 7 */
+        odd.steps = 7, odd.record_every = 3;
+        CHECK(train_record_count(&odd) == 4 && train_record_step(&odd, 2) == 6 &&
+              train_record_step(&odd, 3) == 7);
         CHECK_REALS(&s.axis[GS_AXIS_LEARNING_RATE], 0.001, 0.01, 0.1);
         CHECK_INTEGERS(&s.axis[GS_AXIS_PARAMETRIZATION], GS_PARAM_STANDARD, GS_PARAM_MUP,
                        GS_PARAM_NTK);
