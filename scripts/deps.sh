@@ -9,8 +9,9 @@ set -euo pipefail
 
 what=${1:-run}
 run_packages=(cmake make gcc pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
-              libopenblas-dev libyaml-dev librandom123-dev python3-h5py python3-numpy
-              python3-matplotlib python3-xarray python3-pandas python3-h5netcdf)
+              libopenblas-dev libyaml-dev librandom123-dev zlib1g-dev dataset-fashion-mnist
+              python3-h5py python3-numpy python3-matplotlib python3-xarray python3-pandas
+              python3-h5netcdf)
 test_packages=(clang libclang-rt-14-dev python3-pytest python3-netcdf4
                python3-torch python3-yaml netcdf-bin r-cran-hdf5r
                slurmctld slurmd slurm-client munge lmod man-db)

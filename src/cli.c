@@ -27,11 +27,13 @@ enum {
     OPT_BREAK_LOCK,
     OPT_LOCK_STALE,
     OPT_AXIS_FIRST, /* OPT_AXIS_FIRST + gs_axis_id */
-    OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_COUNT,
+    OPT_SETTING_FIRST = OPT_AXIS_FIRST + GS_AXIS_ALL_COUNT,
 };
 
-static const char *const setting_keys[] = {"name", "base_seed", "precision", "loss",
-                                           "leaky_relu_slope"};
+/* spec_set_setting's keys, in the order of the options OPT_SETTING_FIRST + i. */
+static const char *const setting_keys[] = {
+    "name",  "base_seed", "precision",  "loss",         "leaky_relu_slope", "data",
+    "steps", "optimizer", "train_loss", "record_every", "momentum"};
 #define N_SETTINGS (int)(sizeof setting_keys / sizeof setting_keys[0])
 
 static const struct option long_options[] = {
@@ -61,11 +63,19 @@ static const struct option long_options[] = {
     {"sigma-b", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SIGMA_B},
     {"sigma-w", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SIGMA_W},
     {"seed", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SEED},
+    {"parametrization", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_PARAMETRIZATION},
+    {"learning-rate", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_LEARNING_RATE},
     {"name", required_argument, NULL, OPT_SETTING_FIRST + 0},
     {"base-seed", required_argument, NULL, OPT_SETTING_FIRST + 1},
     {"precision", required_argument, NULL, OPT_SETTING_FIRST + 2},
     {"loss", required_argument, NULL, OPT_SETTING_FIRST + 3},
     {"leaky-relu-slope", required_argument, NULL, OPT_SETTING_FIRST + 4},
+    {"data", required_argument, NULL, OPT_SETTING_FIRST + 5},
+    {"steps", required_argument, NULL, OPT_SETTING_FIRST + 6},
+    {"optimizer", required_argument, NULL, OPT_SETTING_FIRST + 7},
+    {"train-loss", required_argument, NULL, OPT_SETTING_FIRST + 8},
+    {"record-every", required_argument, NULL, OPT_SETTING_FIRST + 9},
+    {"momentum", required_argument, NULL, OPT_SETTING_FIRST + 10},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -105,6 +115,14 @@ static const char *const option_names[] = {
     "--times",
     "--break-lock",
     "--lock-stale",
+    "--parametrization",
+    "--learning-rate",
+    "--data",
+    "--steps",
+    "--optimizer",
+    "--train-loss",
+    "--record-every",
+    "--momentum",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -249,12 +267,12 @@ static int handle_option(int c, const char *arg, gs_cli *cli, gs_error *err) {
     case 'V': cli->command = GS_CMD_VERSION; return 0;
     default: break;
     }
-    if (c >= OPT_AXIS_FIRST && c < OPT_AXIS_FIRST + GS_AXIS_COUNT) {
+    if (c >= OPT_AXIS_FIRST && c < OPT_AXIS_FIRST + GS_AXIS_ALL_COUNT) {
         cli->axis_value[c - OPT_AXIS_FIRST] = arg;
         return 0;
     }
     if (c >= OPT_SETTING_FIRST && c < OPT_SETTING_FIRST + N_SETTINGS) {
-        if (cli->settings == 8)
+        if (cli->settings == (int)(sizeof cli->setting_key / sizeof *cli->setting_key))
             return gs_fail(err, GS_EXIT_USAGE, "too many sweep settings on the command line");
         cli->setting_key[cli->settings] = setting_keys[c - OPT_SETTING_FIRST];
         cli->setting_value[cli->settings++] = arg;
@@ -326,7 +344,7 @@ static int check_theory_options(const gs_cli *cli, gs_error *err) {
     if (cli->export_config >= 0) wrong = "--config";
     const char *run_only = run_only_option(cli);
     if (run_only) wrong = run_only;
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         if (cli->axis_value[a] && a != GS_AXIS_ACTIVATION && a != GS_AXIS_SIGMA_B &&
             a != GS_AXIS_SIGMA_W)
             wrong = axis_option((gs_axis_id)a);
@@ -406,17 +424,34 @@ int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err) {
     return 0;
 }
 
+/* Training's building blocks exist (train_spec, data, loss, optim,
+ * parametrization, minibatch) but the network does not train yet: a sweep
+ * that asks for training must not silently run at initialization only.
+ * Remove this check when the training loop is wired in. */
+static int refuse_training(const gs_spec *spec, gs_error *err) {
+    if (!spec_has_training(spec)) return 0;
+    char where[512] = "";
+    if (spec->source_path && spec->train.line > 0)
+        snprintf(where, sizeof where, "%s:%d: ", spec->source_path, spec->train.line);
+    return gs_fail(err, GS_EXIT_USAGE,
+                   "%strain: this build of gradsweep reads and checks train: and data: but "
+                   "cannot train yet (issue 14's training loop is not built); remove train: "
+                   "and data: (and --steps, --optimizer, ...) to measure the networks at "
+                   "initialization",
+                   where);
+}
+
 int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err) {
     for (int k = 0; k < cli->settings; k++) {
         int rc = spec_set_setting(spec, cli->setting_key[k], cli->setting_value[k], err);
         if (rc) return rc;
     }
-    for (int a = 0; a < GS_AXIS_COUNT; a++) {
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         if (!cli->axis_value[a]) continue;
         int rc = spec_set_axis(spec, (gs_axis_id)a, cli->axis_value[a], err);
         if (rc) return rc;
     }
-    return 0;
+    return refuse_training(spec, err);
 }
 
 static const char help_run[] =
@@ -453,7 +488,12 @@ static const char help_run[] =
     "                           softplus erf, e.g. relu,tanh\n"
     "      --init LIST          gaussian uniform orthogonal (default gaussian)\n"
     "      --seed LIST          replicate seeds (default 0), e.g. 0:9:10\n"
-    "      --batch LIST         input samples x ~ N(0, 1) (default 128)\n"
+    "      --batch LIST         input samples x ~ N(0, 1) (default 128); with training,\n"
+    "                           the minibatch size\n"
+    "      --learning-rate LIST training only: the step size, e.g. 0.001,0.01,0.1\n"
+    "      --parametrization LIST  training only: standard (default), ntk, mup: how width\n"
+    "                           scales init, multipliers and learning rates (Tensor\n"
+    "                           Programs V; docs/theory.md)\n"
     "\n"
     "Sweep settings:\n"
     "      --name NAME          sweep name (default: the sweep file's stem)\n"
@@ -463,6 +503,19 @@ static const char help_run[] =
     "                           measures pure backward propagation) or mse\n"
     "                           (l = 1/2 ||z[L] - y||^2, y ~ N(0, I))\n"
     "      --leaky-relu-slope S negative slope of leaky_relu (default 0.01)\n"
+    "\n"
+    "Training (a train: section, or --steps, makes a sweep train each network for\n"
+    "a few hundred steps; this build reads and checks it but cannot train yet, and\n"
+    "refuses such a sweep with exit 2):\n"
+    "      --data SOURCE        fashion-mnist (Debian's dataset-fashion-mnist, 784\n"
+    "                           features, 10 classes), or FILE.h5 with x (N, d) and y\n"
+    "                           (N,) labels or (N, k) targets (docs/usage.md, Data)\n"
+    "      --steps N            updates per configuration\n"
+    "      --optimizer O        sgd (default), momentum, adam (PyTorch's updates)\n"
+    "      --train-loss L       cross_entropy (default; labels) or mse (targets, or\n"
+    "                           one-hot labels)\n"
+    "      --record-every K     training loss and accuracy every K steps (default 10)\n"
+    "      --momentum MU        heavy-ball momentum of optimizer momentum (default 0.9)\n"
     "\n"
     "Running:\n"
     "      --blas-threads N     OpenBLAS threads per rank (default 1, or\n"
@@ -516,9 +569,17 @@ static const char help_run[] =
     "    init: [gaussian]\n"
     "    seed: {range: 3}                        # 0, 1, 2; also {range: [start, stop]}\n"
     "    batch: [128]\n"
+    "    learning_rate: {logspace: [-3, 0, 7]}   # required with train:\n"
+    "    parametrization: [standard, mup]        # with train:; default standard\n"
+    "  data: fashion-mnist          # or FILE.h5, or {source: ..., path: ...,\n"
+    "                               # standardize: feature|global|none}\n"
+    "  train: {steps: 300, optimizer: sgd, loss: cross_entropy, record_every: 10,\n"
+    "          momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1.0e-8, base_width: 1,\n"
+    "          stats_steps: [0, 1, 2, 3]}      # steps required; the rest defaults\n"
     "Every axis takes a scalar, a list or a generator; values must be unique.\n"
     "Configurations are numbered in the canonical order activation, init, width,\n"
-    "depth, batch, sigma_b, sigma_w, seed (the last varies fastest).\n"
+    "depth, batch, sigma_b, sigma_w, seed (the last varies fastest); with training\n"
+    "parametrization and learning_rate follow seed.\n"
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"

@@ -9,12 +9,17 @@
  *
  * The sweep-file grammar (YAML 1.2 core-schema scalars):
  *   top level   name, description, base_seed, precision, loss, leaky_relu_slope,
- *               output, grid   (each at most once)
- *   grid        the eight axes of axis_name(), each one of
+ *               output, data, train, grid   (each at most once)
+ *   data        gaussian | fashion-mnist | PATH (with a / or a .)
+ *               | {source: NAME, path: PATH, standardize: none|feature|global}
+ *   train       {steps: N, optimizer: NAME, loss: NAME, record_every: K, momentum: MU,
+ *                beta1: B1, beta2: B2, eps: E, base_width: N, stats_steps: [S, ...]}
+ *   grid        the axes of axis_name() (learning_rate and parametrization only with
+ *               train:), each one of
  *                 VALUE | [VALUE, ...] | {linspace: [a, b, n]} | {logspace: [a, b, n]}
  *                 | {geomspace: [a, b, n]} | {range: n | [start, stop] | [start, stop, step]}
  *   VALUE       an unquoted number (integer axes: a whole number), for sigma_w also
- *               he | lecun | xavier, for activation/init a name.
+ *               he | lecun | xavier, for activation/init/parametrization a name.
  * Numbers are parsed with strtod in the C locale (main never calls setlocale). */
 #include "gradsweep/spec.h"
 
@@ -43,6 +48,8 @@
 #define SPEC_MAX_TEXT_BYTES    ((size_t)64 << 20)
 #define SPEC_MAX_NAME_BYTES    256
 #define SPEC_MAX_SIGMA         1e6
+/* A learning rate above this is a typo (1e3 for 1e-3) rather than a choice. */
+#define SPEC_MAX_LEARNING_RATE 1000
 /* Generators compute in floating point (10^log10(x) is rarely exact), so an
  * integer axis accepts a generated value within this relative distance of a
  * whole number and rounds it. */
@@ -58,7 +65,18 @@
 
 /* ---- axes ------------------------------------------------------------------------------ */
 
-typedef enum value_kind { VALUES_ACTIVATION, VALUES_INIT, VALUES_INTEGER, VALUES_REAL } value_kind;
+typedef enum value_kind {
+    VALUES_ACTIVATION,
+    VALUES_INIT,
+    VALUES_PARAMETRIZATION,
+    VALUES_INTEGER,
+    VALUES_REAL
+} value_kind;
+
+/* Axes of names (activation, init, parametrization) take no generators. */
+static int is_name_kind(value_kind kind) {
+    return kind == VALUES_ACTIVATION || kind == VALUES_INIT || kind == VALUES_PARAMETRIZATION;
+}
 
 typedef struct axis_rule {
     const char *name, *option;
@@ -69,7 +87,7 @@ typedef struct axis_rule {
     const char *yaml_example, *cli_example; /* shown when a required axis is missing */
 } axis_rule;
 
-static const axis_rule axis_rules[GS_AXIS_COUNT] = {
+static const axis_rule axis_rules[GS_AXIS_ALL_COUNT] = {
     [GS_AXIS_ACTIVATION] = {"activation", "--activation", VALUES_ACTIVATION, 0, 0, 0, 0,
                             "[relu, tanh]", "relu,tanh"},
     [GS_AXIS_INIT] = {"init", "--init", VALUES_INIT, 0, 0, 0, 0, "[gaussian]", "gaussian"},
@@ -82,6 +100,11 @@ static const axis_rule axis_rules[GS_AXIS_COUNT] = {
                          "{linspace: [0.5, 2.0, 16]}", "0.5:2.0:16"},
     [GS_AXIS_SEED] = {"seed", "--seed", VALUES_INTEGER, 0, (int64_t)1 << 62, 0, 0, "{range: 3}",
                       "0,1,2"},
+    [GS_AXIS_PARAMETRIZATION] = {"parametrization", "--parametrization", VALUES_PARAMETRIZATION, 0,
+                                 0, 0, 0, "[standard, mup]", "standard,mup"},
+    [GS_AXIS_LEARNING_RATE] = {"learning_rate", "--learning-rate", VALUES_REAL, 0, 0,
+                               SPEC_MAX_LEARNING_RATE, 0, "{logspace: [-3, 0, 7]}",
+                               "0.001,0.01,0.1"},
 };
 
 /* Names for sigma_w, resolved to numbers when read (the spec keeps only the
@@ -96,16 +119,24 @@ static const struct {
 #define SIGMA_W_NAME_COUNT (sizeof sigma_w_names / sizeof sigma_w_names[0])
 
 const char *axis_name(gs_axis_id id) {
-    return (unsigned)id < GS_AXIS_COUNT ? axis_rules[id].name : NULL;
+    return (unsigned)id < GS_AXIS_ALL_COUNT ? axis_rules[id].name : NULL;
 }
 
 const char *axis_option(gs_axis_id id) {
-    return (unsigned)id < GS_AXIS_COUNT ? axis_rules[id].option : NULL;
+    return (unsigned)id < GS_AXIS_ALL_COUNT ? axis_rules[id].option : NULL;
 }
 
 int axis_is_real(gs_axis_id id) {
-    return (unsigned)id < GS_AXIS_COUNT && axis_rules[id].kind == VALUES_REAL;
+    return (unsigned)id < GS_AXIS_ALL_COUNT && axis_rules[id].kind == VALUES_REAL;
 }
+
+int spec_has_training(const gs_spec *spec) { return spec->train.line != 0; }
+
+int spec_axis_count(const gs_spec *spec) {
+    return spec_has_training(spec) ? GS_AXIS_ALL_COUNT : GS_AXIS_COUNT;
+}
+
+static int is_training_axis(int a) { return a >= GS_AXIS_COUNT; }
 
 /* ---- settings and keys ------------------------------------------------------------------ */
 
@@ -115,6 +146,12 @@ typedef enum setting_id {
     SETTING_PRECISION,
     SETTING_LOSS,
     SETTING_SLOPE,
+    SETTING_DATA,
+    SETTING_STEPS,
+    SETTING_OPTIMIZER,
+    SETTING_TRAIN_LOSS,
+    SETTING_RECORD_EVERY,
+    SETTING_MOMENTUM,
     SETTING_COUNT
 } setting_id;
 
@@ -126,6 +163,19 @@ static const struct {
     [SETTING_PRECISION] = {"precision", "--precision"},
     [SETTING_LOSS] = {"loss", "--loss"},
     [SETTING_SLOPE] = {"leaky_relu_slope", "--leaky-relu-slope"},
+    [SETTING_DATA] = {"data", "--data"},
+    [SETTING_STEPS] = {"steps", "--steps"},
+    [SETTING_OPTIMIZER] = {"optimizer", "--optimizer"},
+    [SETTING_TRAIN_LOSS] = {"train_loss", "--train-loss"},
+    [SETTING_RECORD_EVERY] = {"record_every", "--record-every"},
+    [SETTING_MOMENTUM] = {"momentum", "--momentum"},
+};
+
+/* The train: key each training setting sets. */
+static const gs_train_key train_key_of_setting[SETTING_COUNT] = {
+    [SETTING_STEPS] = GS_TRAIN_STEPS,       [SETTING_OPTIMIZER] = GS_TRAIN_OPTIMIZER,
+    [SETTING_TRAIN_LOSS] = GS_TRAIN_LOSS,   [SETTING_RECORD_EVERY] = GS_TRAIN_RECORD_EVERY,
+    [SETTING_MOMENTUM] = GS_TRAIN_MOMENTUM,
 };
 
 /* The top-level keys of a sweep file, in the order messages list them. */
@@ -137,12 +187,15 @@ typedef enum top_key {
     KEY_LOSS,
     KEY_SLOPE,
     KEY_OUTPUT,
+    KEY_DATA,
+    KEY_TRAIN,
     KEY_GRID,
     KEY_COUNT
 } top_key;
 
 static const char *const top_keys[KEY_COUNT] = {
-    "name", "description", "base_seed", "precision", "loss", "leaky_relu_slope", "output", "grid",
+    "name",   "description", "base_seed", "precision", "loss", "leaky_relu_slope",
+    "output", "data",        "train",     "grid",
 };
 
 typedef enum generator_id {
@@ -471,6 +524,7 @@ static const char *expected_value(const axis_input *in) {
         static char inits[128]; /* "gaussian, uniform or orthogonal" */
         return names_or(gs_init_names, GS_INIT_COUNT, inits, sizeof inits);
     }
+    case VALUES_PARAMETRIZATION: return "standard, ntk or mup";
     case VALUES_INTEGER: return "an integer";
     case VALUES_REAL: break;
     }
@@ -502,6 +556,16 @@ static int add_init(axis_input *in, const char *text, int line) {
         in->err, axis_at(in, line), "unknown init %s%s; %s", show(text, shown, sizeof shown),
         list_hint(text),
         suggestion(text, gs_init_names, GS_INIT_COUNT, "choose from", hint, sizeof hint));
+}
+
+static int add_parametrization(axis_input *in, const char *text, int line) {
+    int code = parametrization_parse(text);
+    if (code >= 0) return axis_push_integer(in, code, line, NULL);
+    char shown[SPEC_SHOWN_BYTES], hint[256];
+    return fail_at(in->err, axis_at(in, line), "unknown parametrization %s%s; %s",
+                   show(text, shown, sizeof shown), list_hint(text),
+                   suggestion(text, gs_parametrization_names, GS_PARAMETRIZATION_COUNT,
+                              "choose from", hint, sizeof hint));
 }
 
 /* A number written in quotes is a string in YAML (and in Python's reading of
@@ -561,6 +625,7 @@ static int axis_add_text(axis_input *in, const char *text, int quoted, int line)
     switch (in->rule->kind) {
     case VALUES_ACTIVATION: return add_activation(in, text, line);
     case VALUES_INIT: return add_init(in, text, line);
+    case VALUES_PARAMETRIZATION: return add_parametrization(in, text, line);
     case VALUES_INTEGER: return add_integer(in, text, quoted, line);
     case VALUES_REAL: break;
     }
@@ -673,6 +738,8 @@ static int check_integer_value(const gs_axis *axis, gs_axis_id id, size_t i, whe
         return fail_at(err, at, "invalid activation code %" PRId64, v);
     if (rule->kind == VALUES_INIT && (v < 0 || v >= GS_INIT_COUNT))
         return fail_at(err, at, "invalid init code %" PRId64, v);
+    if (rule->kind == VALUES_PARAMETRIZATION && (v < 0 || v >= GS_PARAMETRIZATION_COUNT))
+        return fail_at(err, at, "invalid parametrization code %" PRId64, v);
     if (rule->kind == VALUES_INTEGER && (v < rule->min || v > rule->max))
         return fail_at(err, at,
                        "%" PRId64 " is out of range; %s must be between %" PRId64 " and %" PRId64,
@@ -749,6 +816,9 @@ static int check_unique(const gs_axis *axis, gs_axis_id id, const value_origin *
     if (rule->kind == VALUES_INIT)
         return fail_at(err, at, "%s appears twice; each value must be unique",
                        init_name((gs_init)axis->integer[repeat]));
+    if (rule->kind == VALUES_PARAMETRIZATION)
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       parametrization_name((gs_parametrization)axis->integer[repeat]));
     if (rule->kind == VALUES_REAL)
         format_real(axis->real[repeat], value, sizeof value);
     else
@@ -868,6 +938,122 @@ static int set_slope(gs_spec *spec, const char *text, int quoted, where at, gs_e
     return 0;
 }
 
+/* ---- training: the data: and train: settings ----------------------------------------- */
+
+/* Where a setting was given, as key_line and line store it: −1 on the command line. */
+static int given_at(where at) { return at.line > 0 ? at.line : -1; }
+
+static int set_data(gs_spec *spec, gs_data_kind kind, const char *path, where at, gs_error *err) {
+    char shown[SPEC_SHOWN_BYTES];
+    /* The path is written back in spec_to_yaml: one line, as names are. */
+    if (path && (!*path || !is_printable_line(path)))
+        return fail_at(err, at, "the path %s is not one line of printable text",
+                       show(path, shown, sizeof shown));
+    free(spec->data.path);
+    spec->data.kind = kind;
+    spec->data.path = path ? gs_strdup(path) : NULL;
+    spec->data.standardize = data_default_standardize(kind);
+    spec->data.line = given_at(at);
+    return 0;
+}
+
+/* A path names a file of the user's; a bare word names a source. */
+static int looks_like_path(const char *text) { return strchr(text, '/') || strchr(text, '.'); }
+
+/* data: as one scalar: gaussian, fashion-mnist, or the path of an HDF5 file. */
+static int set_data_text(gs_spec *spec, const char *text, where at, gs_error *err) {
+    int kind = data_kind_parse(text);
+    char shown[SPEC_SHOWN_BYTES], hint[128];
+    if (kind == GS_DATA_HDF5)
+        return fail_at(err, at,
+                       "hdf5 needs the file: write data: FILE.h5, or data: {path: FILE.h5}");
+    if (kind >= 0) return set_data(spec, (gs_data_kind)kind, NULL, at, err);
+    if (*text && looks_like_path(text)) return set_data(spec, GS_DATA_HDF5, text, at, err);
+    return fail_at(
+        err, at, "unknown data source %s; %s (a file of your own: its path, e.g. ./data.h5)",
+        show(text, shown, sizeof shown),
+        suggestion(text, gs_data_kind_names, GS_DATA_HDF5, "choose from", hint, sizeof hint));
+}
+
+/* An integer setting of train: in [min, max]. */
+static int read_train_integer(const char *text, int quoted, int64_t min, int64_t max, int64_t *out,
+                              where at, gs_error *err) {
+    int64_t v = 0;
+    char shown[SPEC_SHOWN_BYTES];
+    integer_status status = parse_integer(text, &v);
+    if (status != INTEGER_NOT_NUMBER && quoted)
+        return fail_at(err, at,
+                       "expected an integer, got the string %s; write numbers without "
+                       "quotes",
+                       show(text, shown, sizeof shown));
+    if (status != INTEGER_OK || v < min || v > max)
+        return fail_at(err, at, "expected an integer from %" PRId64 " to %" PRId64 ", got %s", min,
+                       max, show(text, shown, sizeof shown));
+    *out = v;
+    return 0;
+}
+
+/* A real setting of train: in [min, max) (or (min, max] when open_min). */
+static int read_train_real(const char *text, int quoted, double min, double max, int open_min,
+                           double *out, where at, gs_error *err) {
+    double v;
+    char shown[SPEC_SHOWN_BYTES], a[32], b[32];
+    if (parse_real(text, &v) != 0 || quoted)
+        return fail_at(err, at, "expected a number%s, got %s", quoted ? " without quotes" : "",
+                       show(text, shown, sizeof shown));
+    int inside = open_min ? v > min && v <= max : v >= min && v < max;
+    if (!inside)
+        return fail_at(err, at, "%s is out of range; it must be %s %s and %s %s",
+                       format_real(v, shown, sizeof shown), open_min ? "greater than" : "at least",
+                       format_real(min, a, sizeof a), open_min ? "at most" : "below",
+                       format_real(max, b, sizeof b));
+    *out = v;
+    return 0;
+}
+
+/* One value of train: written as text (stats_steps: a single step). */
+static int set_train_value(gs_spec *spec, gs_train_key key, const char *text, int quoted, where at,
+                           gs_error *err) {
+    gs_train_settings *t = &spec->train;
+    int64_t v = 0;
+    int code = 0, rc = 0;
+    switch (key) {
+    case GS_TRAIN_STEPS:
+        rc = read_train_integer(text, quoted, 1, GS_MAX_TRAIN_STEPS, &t->steps, at, err);
+        break;
+    case GS_TRAIN_RECORD_EVERY:
+        rc = read_train_integer(text, quoted, 1, GS_MAX_TRAIN_STEPS, &t->record_every, at, err);
+        break;
+    case GS_TRAIN_BASE_WIDTH:
+        rc = read_train_integer(text, quoted, 1, 1048576, &v, at, err);
+        t->base_width = (int)v;
+        break;
+    case GS_TRAIN_STATS_STEPS:
+        rc = read_train_integer(text, quoted, 0, GS_MAX_TRAIN_STEPS, &t->stats_steps[0], at, err);
+        t->n_stats_steps = 1;
+        break;
+    case GS_TRAIN_OPTIMIZER:
+        rc = set_code(text, "optimizer", gs_optimizer_names, GS_OPTIMIZER_COUNT, &code, at, err);
+        t->optimizer = (gs_optimizer)code;
+        break;
+    case GS_TRAIN_LOSS:
+        rc = set_code(text, "loss", gs_train_loss_names, GS_TRAIN_LOSS_COUNT, &code, at, err);
+        t->loss = (gs_train_loss)code;
+        break;
+    case GS_TRAIN_MOMENTUM:
+        rc = read_train_real(text, quoted, 0, 1, 0, &t->momentum, at, err);
+        break;
+    case GS_TRAIN_BETA1: rc = read_train_real(text, quoted, 0, 1, 0, &t->beta1, at, err); break;
+    case GS_TRAIN_BETA2: rc = read_train_real(text, quoted, 0, 1, 0, &t->beta2, at, err); break;
+    case GS_TRAIN_EPS: rc = read_train_real(text, quoted, 0, 1, 1, &t->eps, at, err); break;
+    case GS_TRAIN_KEY_COUNT: return gs_fail(err, GS_EXIT_INTERNAL, "invalid train key");
+    }
+    if (rc) return rc;
+    t->key_line[key] = given_at(at);
+    if (!t->line) t->line = given_at(at);
+    return 0;
+}
+
 static int set_setting(gs_spec *spec, setting_id id, const char *text, int quoted, where at,
                        gs_error *err) {
     int code, rc;
@@ -883,6 +1069,13 @@ static int set_setting(gs_spec *spec, setting_id id, const char *text, int quote
         if (rc == 0 && loss_parse(text, &spec->loss) != 0) rc = GS_EXIT_INTERNAL;
         return rc;
     case SETTING_SLOPE: return set_slope(spec, text, quoted, at, err);
+    case SETTING_DATA: return set_data_text(spec, text, at, err);
+    case SETTING_STEPS:
+    case SETTING_OPTIMIZER:
+    case SETTING_TRAIN_LOSS:
+    case SETTING_RECORD_EVERY:
+    case SETTING_MOMENTUM:
+        return set_train_value(spec, train_key_of_setting[id], text, quoted, at, err);
     case SETTING_COUNT: break;
     }
     return gs_fail(err, GS_EXIT_INTERNAL, "set_setting: invalid setting %d", (int)id);
@@ -1028,7 +1221,7 @@ static int read_range(yaml_reader *r, axis_input *in, const yaml_node_t *args) {
 }
 
 static int read_generator(yaml_reader *r, axis_input *in, const yaml_node_t *node) {
-    if (in->rule->kind == VALUES_ACTIVATION || in->rule->kind == VALUES_INIT)
+    if (is_name_kind(in->rule->kind))
         return fail_node(r, node, in->key, "a name or a list of names");
     const yaml_node_pair_t *pairs = node->data.mapping.pairs.start;
     size_t count = (size_t)(node->data.mapping.pairs.top - pairs);
@@ -1089,12 +1282,14 @@ static int fail_unknown_axis(yaml_reader *r, const yaml_node_t *key) {
     where at = {r->source, node_line(key), text};
     if (find_name(top_keys, KEY_COUNT, text) >= 0)
         return fail_at(r->err, at, "is a setting, not an axis; move it out of grid: (unindent it)");
-    const char *names[GS_AXIS_COUNT];
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    if (find_name(gs_train_key_names, GS_TRAIN_KEY_COUNT, text) >= 0)
+        return fail_at(r->err, at, "is a setting of train:, not an axis; put it under train:");
+    const char *names[GS_AXIS_ALL_COUNT];
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         names[a] = axis_rules[a].name;
-    char hint[256];
+    char hint[320];
     return fail_at(r->err, at, "unknown axis; %s",
-                   suggestion(text, names, GS_AXIS_COUNT, "the axes are", hint, sizeof hint));
+                   suggestion(text, names, GS_AXIS_ALL_COUNT, "the axes are", hint, sizeof hint));
 }
 
 static int read_grid(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
@@ -1103,14 +1298,14 @@ static int read_grid(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
                        "has no axes; list them indented under grid:, e.g. \"  depth: [10, 50]\"");
     if (node->type != YAML_MAPPING_NODE)
         return fail_node(r, node, "grid", "a mapping of axes (depth: [10, 50], ...)");
-    int seen[GS_AXIS_COUNT] = {0};
+    int seen[GS_AXIS_ALL_COUNT] = {0};
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++) {
         const yaml_node_t *key = node_at(r, pair->key);
         const char *text = NULL;
         if (read_key(r, key, &text)) return GS_EXIT_USAGE;
         int id = -1;
-        for (int a = 0; a < GS_AXIS_COUNT; a++)
+        for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
             if (strcmp(text, axis_rules[a].name) == 0) id = a;
         if (id < 0) return fail_unknown_axis(r, key);
         int rc = check_key_once(r, key, &seen[id]);
@@ -1121,6 +1316,157 @@ static int read_grid(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
 }
 
 /* A setting's value: one scalar (lists and mappings are refused). */
+/* ---- reading data: and train: ---------------------------------------------------------- */
+
+/* The pairs of a mapping node, as a range. */
+static const yaml_node_pair_t *pairs_begin(const yaml_node_t *node) {
+    return node->data.mapping.pairs.start;
+}
+static const yaml_node_pair_t *pairs_end(const yaml_node_t *node) {
+    return node->data.mapping.pairs.top;
+}
+
+/* data: {source: NAME, path: PATH, standardize: HOW}: the values, read. */
+typedef struct data_mapping {
+    const yaml_node_t *source, *path, *standardize;
+} data_mapping;
+
+static int read_data_keys(yaml_reader *r, const yaml_node_t *node, data_mapping *m) {
+    static const char *const keys[] = {"source", "path", "standardize"};
+    const yaml_node_t **slot[] = {&m->source, &m->path, &m->standardize};
+    int seen[3] = {0};
+    for (const yaml_node_pair_t *pair = pairs_begin(node); pair < pairs_end(node); pair++) {
+        const yaml_node_t *key = node_at(r, pair->key), *value = node_at(r, pair->value);
+        const char *text = NULL;
+        if (read_key(r, key, &text)) return GS_EXIT_USAGE;
+        int k = find_name(keys, 3, text);
+        char hint[128];
+        if (k < 0)
+            return fail_at(r->err, (where){r->source, node_line(key), "data"}, "unknown key %s; %s",
+                           text, suggestion(text, keys, 3, "the keys are", hint, sizeof hint));
+        if (check_key_once(r, key, &seen[k])) return GS_EXIT_USAGE;
+        if (!is_text(value)) return fail_node(r, value, "data", "a name or a path");
+        *slot[k] = value;
+    }
+    return 0;
+}
+
+/* The source named by source:, or implied by path: (a file). */
+static int data_mapping_kind(yaml_reader *r, const yaml_node_t *node, const data_mapping *m,
+                             int *kind) {
+    where at = {r->source, node_line(node), "data"};
+    char shown[SPEC_SHOWN_BYTES], hint[128];
+    if (!m->source) {
+        *kind = GS_DATA_HDF5;
+        return m->path ? 0
+                       : fail_at(r->err, at,
+                                 "give source: (gaussian, fashion-mnist or hdf5) or path: (a "
+                                 "file of your own)");
+    }
+    const char *text = scalar_text(m->source);
+    *kind = data_kind_parse(text);
+    if (*kind >= 0) return 0;
+    at.line = node_line(m->source);
+    return fail_at(
+        r->err, at, "source: unknown data source %s; %s", show(text, shown, sizeof shown),
+        suggestion(text, gs_data_kind_names, GS_DATA_KIND_COUNT, "choose from", hint, sizeof hint));
+}
+
+static int read_data_mapping(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
+    data_mapping m = {NULL, NULL, NULL};
+    int kind = 0;
+    if (read_data_keys(r, node, &m) || data_mapping_kind(r, node, &m, &kind)) return GS_EXIT_USAGE;
+    where at = {r->source, node_line(node), "data"};
+    if (kind == GS_DATA_GAUSSIAN && (m.path || m.standardize))
+        return fail_at(r->err, at, "gaussian inputs are drawn, not read: they take no %s",
+                       m.path ? "path" : "standardize");
+    if (kind == GS_DATA_HDF5 && !m.path)
+        return fail_at(r->err, at, "source hdf5 needs path: the file (x and y, docs/usage.md)");
+    if (set_data(spec, (gs_data_kind)kind, m.path ? scalar_text(m.path) : NULL, at, r->err))
+        return GS_EXIT_USAGE;
+    if (!m.standardize) return 0;
+    int how = 0;
+    at.line = node_line(m.standardize);
+    if (set_code(scalar_text(m.standardize), "standardize", gs_standardize_names,
+                 GS_STANDARDIZE_COUNT, &how, at, r->err))
+        return GS_EXIT_USAGE;
+    spec->data.standardize = (gs_standardize)how;
+    return 0;
+}
+
+static int read_data(yaml_reader *r, gs_spec *spec, const yaml_node_t *node) {
+    if (node->type == YAML_MAPPING_NODE) return read_data_mapping(r, spec, node);
+    if (!is_text(node))
+        return fail_node(r, node, "data", "gaussian, fashion-mnist, a file's path, or a mapping");
+    return set_data_text(spec, scalar_text(node), (where){r->source, node_line(node), "data"},
+                         r->err);
+}
+
+/* stats_steps: [0, 1, 2, 3] (or one step). */
+static int read_stats_steps(yaml_reader *r, gs_spec *spec, const yaml_node_t *node, where at) {
+    if (node->type != YAML_SEQUENCE_NODE) {
+        if (!is_text(node)) return fail_node(r, node, at.key, "a list of steps, e.g. [0, 1, 2]");
+        return set_train_value(spec, GS_TRAIN_STATS_STEPS, scalar_text(node), is_quoted(node), at,
+                               r->err);
+    }
+    size_t count = list_length(node);
+    if (count > GS_MAX_STATS_STEPS)
+        return fail_at(r->err, at, "%zu steps; at most %d", count, GS_MAX_STATS_STEPS);
+    gs_train_settings *t = &spec->train;
+    for (size_t i = 0; i < count; i++) {
+        const yaml_node_t *item = node_at(r, node->data.sequence.items.start[i]);
+        if (!is_text(item)) return fail_node(r, item, at.key, "a step number");
+        where item_at = {r->source, node_line(item), at.key};
+        if (read_train_integer(scalar_text(item), is_quoted(item), 0, GS_MAX_TRAIN_STEPS,
+                               &t->stats_steps[i], item_at, r->err))
+            return GS_EXIT_USAGE;
+    }
+    t->n_stats_steps = (int)count;
+    t->key_line[GS_TRAIN_STATS_STEPS] = at.line;
+    return 0;
+}
+
+static int fail_unknown_train_key(yaml_reader *r, const yaml_node_t *key) {
+    const char *text = scalar_text(key);
+    where at = {r->source, node_line(key), "train"};
+    char hint[256];
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
+        if (strcmp(text, axis_rules[a].name) == 0)
+            return fail_at(r->err, at, "%s is a grid axis; put it under grid:", text);
+    return fail_at(r->err, at, "unknown key %s; %s", text,
+                   suggestion(text, gs_train_key_names, GS_TRAIN_KEY_COUNT, "the keys are", hint,
+                              sizeof hint));
+}
+
+static int read_train(yaml_reader *r, gs_spec *spec, const yaml_node_t *key_node,
+                      const yaml_node_t *node) {
+    if (is_null(node) || node->type != YAML_MAPPING_NODE)
+        return fail_node(r, node, "train", "a mapping with at least steps: (train: {steps: 300})");
+    spec->train.line = node_line(key_node);
+    int seen[GS_TRAIN_KEY_COUNT] = {0};
+    for (const yaml_node_pair_t *pair = pairs_begin(node); pair < pairs_end(node); pair++) {
+        const yaml_node_t *key = node_at(r, pair->key), *value = node_at(r, pair->value);
+        const char *text = NULL;
+        if (read_key(r, key, &text)) return GS_EXIT_USAGE;
+        int k = find_name(gs_train_key_names, GS_TRAIN_KEY_COUNT, text);
+        if (k < 0) return fail_unknown_train_key(r, key);
+        if (check_key_once(r, key, &seen[k])) return GS_EXIT_USAGE;
+        char label[64];
+        snprintf(label, sizeof label, "train: %s", text);
+        where at = {r->source, node_line(value), label};
+        int rc;
+        if (k == GS_TRAIN_STATS_STEPS)
+            rc = read_stats_steps(r, spec, value, at);
+        else if (!is_text(value))
+            rc = fail_node(r, value, label, "one value");
+        else
+            rc = set_train_value(spec, (gs_train_key)k, scalar_text(value), is_quoted(value), at,
+                                 r->err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, const char **text) {
     static const char *const expected[KEY_COUNT] = {
         [KEY_NAME] = "a name",
@@ -1140,7 +1486,8 @@ static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, 
     return 0;
 }
 
-static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_node_t *node) {
+static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_node_t *key_node,
+                          const yaml_node_t *node) {
     static const setting_id setting_of[KEY_COUNT] = {
         [KEY_NAME] = SETTING_NAME,           [KEY_BASE_SEED] = SETTING_BASE_SEED,
         [KEY_PRECISION] = SETTING_PRECISION, [KEY_LOSS] = SETTING_LOSS,
@@ -1150,6 +1497,8 @@ static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_
     where at = {r->source, node_line(node), key};
     switch (id) {
     case KEY_GRID: return read_grid(r, spec, node);
+    case KEY_DATA: return read_data(r, spec, node);
+    case KEY_TRAIN: return read_train(r, spec, key_node, node);
     case KEY_DESCRIPTION: /* free text for people; not part of the sweep */
         if (is_null(node)) return 0;
         return node->type == YAML_SCALAR_NODE ? 0 : fail_node(r, node, key, "text");
@@ -1167,9 +1516,11 @@ static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_
 static int fail_unknown_key(yaml_reader *r, const yaml_node_t *key) {
     const char *text = scalar_text(key);
     where at = {r->source, node_line(key), text};
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         if (strcmp(text, axis_rules[a].name) == 0)
             return fail_at(r->err, at, "is an axis; put it under grid: (indented)");
+    if (find_name(gs_train_key_names, GS_TRAIN_KEY_COUNT, text) >= 0)
+        return fail_at(r->err, at, "is a setting of train:; put it under train: (indented)");
     char hint[256];
     return fail_at(r->err, at, "unknown key; %s",
                    suggestion(text, top_keys, KEY_COUNT, "valid keys are", hint, sizeof hint));
@@ -1192,7 +1543,7 @@ static int read_sweep(yaml_reader *r, gs_spec *spec) {
         int id = find_name(top_keys, KEY_COUNT, text);
         if (id < 0) return fail_unknown_key(r, key);
         int rc = check_key_once(r, key, &seen[id]);
-        if (rc == 0) rc = read_top_value(r, spec, (top_key)id, node_at(r, pair->value));
+        if (rc == 0) rc = read_top_value(r, spec, (top_key)id, key, node_at(r, pair->value));
         if (rc) return rc;
     }
     return 0;
@@ -1303,6 +1654,9 @@ void spec_init(gs_spec *spec) {
     spec->precision = GS_FLOAT32;
     spec->loss = GS_LOSS_PROBE;
     spec->leaky_relu_slope = GS_LEAKY_RELU_DEFAULT_SLOPE;
+    spec->data.kind = GS_DATA_GAUSSIAN;
+    spec->data.standardize = GS_STANDARDIZE_NONE;
+    train_settings_init(&spec->train);
 }
 
 void spec_free(gs_spec *spec) {
@@ -1310,7 +1664,8 @@ void spec_free(gs_spec *spec) {
     free(spec->output);
     free(spec->source_path);
     free(spec->source_text);
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    free(spec->data.path);
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         axis_clear(&spec->axis[a]);
     spec_init(spec); /* a freed spec is an empty one: freeing twice is harmless */
 }
@@ -1478,7 +1833,7 @@ static int read_cli_values(axis_input *in, const char *value) {
 }
 
 int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err) {
-    if ((unsigned)id >= GS_AXIS_COUNT)
+    if ((unsigned)id >= GS_AXIS_ALL_COUNT)
         return gs_fail(err, GS_EXIT_INTERNAL, "spec_set_axis: invalid axis %d", (int)id);
     axis_input in;
     axis_input_init(&in, id, NULL, axis_option(id), err);
@@ -1510,11 +1865,12 @@ int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error
 /* The first required axis without values, and the others that also lack them. */
 static int require_axes(const gs_spec *spec, gs_error *err) {
     static const gs_axis_id required[] = {GS_AXIS_DEPTH, GS_AXIS_WIDTH, GS_AXIS_SIGMA_W,
-                                          GS_AXIS_ACTIVATION};
+                                          GS_AXIS_ACTIVATION, GS_AXIS_LEARNING_RATE};
     const axis_rule *first = NULL;
     char also[128] = "";
     size_t n = 0;
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (is_training_axis(required[i]) && !spec_has_training(spec)) continue;
         const axis_rule *rule = &axis_rules[required[i]];
         if (spec->axis[required[i]].count > 0) continue;
         if (!first)
@@ -1548,13 +1904,70 @@ static void fill_default_axes(gs_spec *spec) {
         *a = (gs_axis){1, gs_malloc(sizeof(int64_t)), NULL, 0};
         a->integer[0] = integer_defaults[i].value;
     }
+    gs_axis *parametrization = &axis[GS_AXIS_PARAMETRIZATION];
+    if (spec_has_training(spec) && parametrization->count == 0) {
+        axis_clear(parametrization);
+        *parametrization = (gs_axis){1, gs_calloc(1, sizeof(int64_t)), NULL, 0}; /* standard */
+    }
+}
+
+/* "FILE:LINE: KEY: " for something given on a line of the file, or on the
+ * command line (line −1: option, when there is one, else key). */
+static where given_where(const gs_spec *spec, int line, const char *key, const char *option) {
+    if (line > 0) return (where){spec->source_path, line, key};
+    return (where){NULL, 0, option ? option : key};
+}
+
+/* Without train:, what only training uses is refused, not ignored. */
+static int check_no_training_parts(const gs_spec *spec, gs_error *err) {
+    if (spec->data.kind != GS_DATA_GAUSSIAN)
+        return fail_at(err, given_where(spec, spec->data.line, "data", "--data"),
+                       "%s is data to train on, and the sweep does not train; add a train: "
+                       "section (e.g. train: {steps: 300}) or remove data:",
+                       data_kind_name(spec->data.kind));
+    for (int a = GS_AXIS_COUNT; a < GS_AXIS_ALL_COUNT; a++) {
+        const gs_axis *axis = &spec->axis[a];
+        if (axis->count == 0) continue;
+        return fail_at(err,
+                       given_where(spec, axis->line ? axis->line : -1, axis_rules[a].name,
+                                   axis_rules[a].option),
+                       "only a training sweep has this axis; add a train: section (e.g. train: "
+                       "{steps: 300}), or remove it");
+    }
+    return 0;
+}
+
+/* A training sweep: its settings complete and in range, and data to learn. */
+static int check_training(gs_spec *spec, gs_error *err) {
+    gs_train_settings *t = &spec->train;
+    train_settings_resolve(t);
+    char why[512], label[64];
+    gs_train_key key = GS_TRAIN_STEPS;
+    if (train_settings_check(t, why, sizeof why, &key) != 0) {
+        int line = t->key_line[key] ? t->key_line[key] : t->line;
+        const char *option = NULL;
+        for (int i = 0; i < SETTING_COUNT; i++)
+            if (train_key_of_setting[i] == key && i >= SETTING_STEPS) option = settings[i].option;
+        snprintf(label, sizeof label, "train: %s", gs_train_key_names[key]);
+        return fail_at(err, given_where(spec, line, label, t->key_line[key] ? option : NULL), "%s",
+                       why);
+    }
+    if (spec->data.kind == GS_DATA_GAUSSIAN)
+        return fail_at(err, given_where(spec, t->line, "train", "--steps"),
+                       "training needs data with labels or targets: add data: fashion-mnist, or "
+                       "data: FILE.h5 (x and y; docs/usage.md); gaussian inputs have neither");
+    if (spec->data.kind == GS_DATA_FASHION_MNIST && !spec->data.path)
+        spec->data.path = gs_strdup(GS_FASHION_MNIST_DIR);
+    return 0;
 }
 
 int spec_finalize(gs_spec *spec, gs_error *err) {
-    int rc = require_axes(spec, err);
+    int rc =
+        spec_has_training(spec) ? check_training(spec, err) : check_no_training_parts(spec, err);
+    if (rc == 0) rc = require_axes(spec, err);
     if (rc) return rc;
     fill_default_axes(spec);
-    for (int a = 0; a < GS_AXIS_COUNT; a++) {
+    for (int a = 0; a < spec_axis_count(spec); a++) {
         const gs_axis *axis = &spec->axis[a];
         where at = {axis->line > 0 ? spec->source_path : NULL, axis->line, axis_rules[a].name};
         rc = check_axis(axis, (gs_axis_id)a, NULL, at, err);
@@ -1641,6 +2054,8 @@ static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id) {
             name = activation_name((gs_activation_kind)axis->integer[i]);
         else if (axis_rules[id].kind == VALUES_INIT)
             name = init_name((gs_init)axis->integer[i]);
+        else if (axis_rules[id].kind == VALUES_PARAMETRIZATION)
+            name = parametrization_name((gs_parametrization)axis->integer[i]);
         if (name)
             text_printf(b, "%s", name);
         else if (axis->real)
@@ -1648,6 +2063,47 @@ static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id) {
         else
             text_printf(b, "%" PRId64, axis->integer[i]);
     }
+    text_printf(b, "]\n");
+}
+
+/* data: as one flow mapping, every part explicit. */
+static void write_data(text_buffer *b, const gs_data_source *data) {
+    text_printf(b, "data: {source: %s", data_kind_name(data->kind));
+    if (data->path) {
+        text_printf(b, ", path: ");
+        write_quoted(b, data->path);
+    }
+    if (data->kind != GS_DATA_GAUSSIAN)
+        text_printf(b, ", standardize: %s", standardize_name(data->standardize));
+    text_printf(b, "}\n");
+}
+
+/* train: with every key that applies to its optimizer; the defaults that
+ * depend on steps only once spec_finalize has resolved them. */
+static void write_train(text_buffer *b, const gs_train_settings *t) {
+    text_printf(b, "train:\n  steps: %" PRId64 "\n", t->steps);
+    text_printf(b, "  optimizer: %s\n", optimizer_name(t->optimizer));
+    text_printf(b, "  loss: %s\n", train_loss_name(t->loss));
+    if (t->record_every > 0) text_printf(b, "  record_every: %" PRId64 "\n", t->record_every);
+    if (t->optimizer == GS_OPT_MOMENTUM) {
+        text_printf(b, "  momentum: ");
+        write_real(b, t->momentum);
+        text_printf(b, "\n");
+    }
+    if (t->optimizer == GS_OPT_ADAM) {
+        const double values[3] = {t->beta1, t->beta2, t->eps};
+        const char *const keys[3] = {"beta1", "beta2", "eps"};
+        for (int i = 0; i < 3; i++) {
+            text_printf(b, "  %s: ", keys[i]);
+            write_real(b, values[i]);
+            text_printf(b, "\n");
+        }
+    }
+    text_printf(b, "  base_width: %d\n", t->base_width);
+    if (t->n_stats_steps < 0) return;
+    text_printf(b, "  stats_steps: [");
+    for (int i = 0; i < t->n_stats_steps; i++)
+        text_printf(b, "%s%" PRId64, i ? ", " : "", t->stats_steps[i]);
     text_printf(b, "]\n");
 }
 
@@ -1664,12 +2120,16 @@ char *spec_to_yaml(const gs_spec *spec) {
     text_printf(&b, "loss: %s\n", loss_name(spec->loss) ? loss_name(spec->loss) : "probe");
     text_printf(&b, "leaky_relu_slope: ");
     write_real(&b, spec->leaky_relu_slope);
+    text_printf(&b, "\n");
+    /* Without training, exactly the text of a sweep from before training existed. */
+    if (spec->data.kind != GS_DATA_GAUSSIAN || spec_has_training(spec)) write_data(&b, &spec->data);
+    if (spec_has_training(spec)) write_train(&b, &spec->train);
     /* Axes without values (before spec_finalize) are left out, as in the input. */
     int any_axis = 0;
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         any_axis |= spec->axis[a].count > 0;
-    text_printf(&b, "\ngrid:%s\n", any_axis ? "" : " {}");
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    text_printf(&b, "grid:%s\n", any_axis ? "" : " {}");
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         if (spec->axis[a].count > 0) write_axis(&b, &spec->axis[a], (gs_axis_id)a);
     return b.data;
 }

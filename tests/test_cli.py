@@ -33,6 +33,50 @@ def test_help_documents_every_option_and_key(gradsweep):
     assert export.returncode == 0 and "unit_weights" in export.stdout
 
 
+def test_help_documents_training(gradsweep):
+    out = gradsweep(["--help"])
+    for option in ["--learning-rate", "--parametrization", "--data", "--steps", "--optimizer",
+                   "--train-loss", "--record-every", "--momentum"]:
+        assert option in out.stdout, option
+    for key in ["data: fashion-mnist", "train: {steps: 300", "learning_rate:",
+                "parametrization: [standard, mup]", "stats_steps", "cannot train yet"]:
+        assert key in out.stdout, key
+
+
+TRAINING_SWEEP = """\
+data: fashion-mnist
+train:
+  steps: 20
+  optimizer: {optimizer}
+grid:
+  depth: [3]
+  width: [8]
+  sigma_w: [1.0]
+  activation: [tanh]
+  learning_rate: [0.01]
+"""
+
+
+def test_training_sweep_is_checked_then_refused(gradsweep, tmp_path):
+    """The train: section is read and checked like the rest (file, line, a
+    suggestion), but until the training loop exists a training sweep is
+    refused rather than run at initialization only; nothing is written."""
+    sweep = tmp_path / "train.yaml"
+    sweep.write_text(TRAINING_SWEEP.format(optimizer="adamw"))
+    out = gradsweep([sweep, "-o", tmp_path / "t.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE, out
+    assert f"{sweep}:4: train: optimizer: unknown optimizer \"adamw\"; did you mean adam?" \
+        in out.stderr
+    sweep.write_text(TRAINING_SWEEP.format(optimizer="adam"))
+    out = gradsweep([sweep, "-o", tmp_path / "t.h5"], cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE, out
+    assert f"{sweep}:2: train: this build of gradsweep reads and checks train:" in out.stderr
+    out = gradsweep([*QUICK, "--steps", "10", "--data", "fashion-mnist", "--learning-rate",
+                     "0.1", "--dry-run"], cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE and "cannot train yet" in out.stderr, out
+    assert not (tmp_path / "t.h5").exists() and list(tmp_path.glob("*.h5")) == []
+
+
 def test_version_says_how_to_cite(gradsweep, source_dir):
     """--version names the version CITATION.cff cites, the license, and how to
     cite it."""

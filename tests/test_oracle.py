@@ -25,6 +25,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import torch_activations
 from conftest import run_gradsweep
 
 torch.set_default_dtype(torch.float64)
@@ -86,20 +87,8 @@ def selected(activation, init, depth, sigma_b, sigma_w):
 # ---- the oracle --------------------------------------------------------------------
 
 def phi(name, z):
-    """The activation as PyTorch users write it. softplus: F.softplus switches
-    to the identity beyond threshold=20, so the exact log(1 + e^z) instead."""
-    if name == "linear":
-        return z
-    if name == "relu":
-        return F.relu(z)
-    if name == "leaky_relu":
-        return F.leaky_relu(z, negative_slope=SLOPE)
-    if name == "gelu":
-        return F.gelu(z, approximate="none")
-    if name == "softplus":
-        return torch.logaddexp(z, torch.zeros_like(z))
-    return {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "selu": F.selu, "silu": F.silu,
-            "elu": F.elu, "erf": torch.erf}[name](z)
+    """The activation as PyTorch users write it (torch_activations.py)."""
+    return torch_activations.phi(name, z, SLOPE)
 
 
 def dphi(name, z):

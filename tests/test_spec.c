@@ -93,16 +93,27 @@ static void check_reals(const gs_axis *axis, const double *expected, size_t coun
 /* ---- names -------------------------------------------------------------------------------- */
 
 static void test_axis_names(void) {
-    static const char *const names[] = {"activation", "init",    "width",   "depth",
-                                        "batch",      "sigma_b", "sigma_w", "seed"};
-    static const char *const options[] = {"--activation", "--init",    "--width",   "--depth",
-                                          "--batch",      "--sigma-b", "--sigma-w", "--seed"};
-    for (int a = 0; a < GS_AXIS_COUNT; a++) {
+    static const char *const names[] = {"activation",      "init",         "width",   "depth",
+                                        "batch",           "sigma_b",      "sigma_w", "seed",
+                                        "parametrization", "learning_rate"};
+    static const char *const options[] = {
+        "--activation", "--init",    "--width", "--depth",           "--batch",
+        "--sigma-b",    "--sigma-w", "--seed",  "--parametrization", "--learning-rate"};
+    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_ALL_COUNT == 10);
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         CHECK(strcmp(axis_name((gs_axis_id)a), names[a]) == 0);
         CHECK(strcmp(axis_option((gs_axis_id)a), options[a]) == 0);
-        CHECK(axis_is_real((gs_axis_id)a) == (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W));
+        CHECK(axis_is_real((gs_axis_id)a) ==
+              (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE));
     }
-    CHECK(axis_name(GS_AXIS_COUNT) == NULL);
+    CHECK(axis_name(GS_AXIS_ALL_COUNT) == NULL);
+    /* the codes of training, as results files will spell them (CF flag_meanings) */
+    CHECK(strcmp(parametrization_flag_meanings(), "standard ntk mup") == 0);
+    CHECK(strcmp(optimizer_flag_meanings(), "sgd momentum adam") == 0);
+    CHECK(strcmp(train_loss_flag_meanings(), "cross_entropy mse") == 0);
+    CHECK(strcmp(data_kind_flag_meanings(), "gaussian fashion-mnist hdf5") == 0);
+    CHECK(parametrization_parse("mup") == GS_PARAM_MUP && optimizer_parse("adamw") == -1);
+    CHECK(parametrization_name((gs_parametrization)3) == NULL);
     CHECK(axis_option((gs_axis_id)-1) == NULL);
 }
 
@@ -375,11 +386,26 @@ static void test_defaults(void) {
 
 /* ---- the canonical YAML ------------------------------------------------------------------- */
 
+/* The data: and train: sections, value by value. */
+static int training_equal(const gs_spec *a, const gs_spec *b) {
+    const gs_data_source *x = &a->data, *y = &b->data;
+    const gs_train_settings *s = &a->train, *t = &b->train;
+    int same = x->kind == y->kind && x->standardize == y->standardize && !x->path == !y->path &&
+               (!x->path || strcmp(x->path, y->path) == 0) && !s->line == !t->line &&
+               s->steps == t->steps && s->optimizer == t->optimizer && s->loss == t->loss &&
+               s->record_every == t->record_every && s->momentum == t->momentum &&
+               s->beta1 == t->beta1 && s->beta2 == t->beta2 && s->eps == t->eps &&
+               s->base_width == t->base_width && s->n_stats_steps == t->n_stats_steps;
+    for (int i = 0; i < s->n_stats_steps && same; i++)
+        same = s->stats_steps[i] == t->stats_steps[i];
+    return same;
+}
+
 static int specs_equal(const gs_spec *a, const gs_spec *b) {
     int same = strcmp(a->name, b->name) == 0 && a->base_seed == b->base_seed &&
                a->precision == b->precision && a->loss == b->loss &&
-               a->leaky_relu_slope == b->leaky_relu_slope;
-    for (int i = 0; i < GS_AXIS_COUNT && same; i++) {
+               a->leaky_relu_slope == b->leaky_relu_slope && training_equal(a, b);
+    for (int i = 0; i < GS_AXIS_ALL_COUNT && same; i++) {
         const gs_axis *x = &a->axis[i], *y = &b->axis[i];
         same = x->count == y->count && !x->real == !y->real && !x->integer == !y->integer;
         for (size_t k = 0; k < x->count && same; k++)
@@ -683,7 +709,8 @@ static void test_key_errors(void) {
     expect_error("nmae: t\n", "sweep.yaml:1: nmae: unknown key; did you mean name?", NULL);
     expect_error("name: t\nmodel: mlp\n",
                  "sweep.yaml:2: model: unknown key; valid keys are name, "
-                 "description, base_seed, precision, loss, leaky_relu_slope, output, grid",
+                 "description, base_seed, precision, loss, leaky_relu_slope, output, data, "
+                 "train, grid",
                  NULL);
     expect_error("name: t\ngrid:\ndepth: [10]\n",
                  "sweep.yaml:2: grid: has no axes; list them "
@@ -1071,6 +1098,280 @@ static void test_fuzz_regressions(void) {
     spec_free(&s);
 }
 
+/* ---- training: data:, train:, learning_rate and parametrization -------------------------- */
+
+/* A training sweep with every key (line numbers matter). */
+static const char training_yaml[] =
+    "name: trainability\n"                                                     /* 1 */
+    "data: {source: fashion-mnist, path: /data/fmnist, standardize: global}\n" /* 2 */
+    "train:\n"                                                                 /* 3 */
+    "  steps: 300\n"                                                           /* 4 */
+    "  optimizer: momentum\n"                                                  /* 5 */
+    "  loss: mse\n"                                                            /* 6 */
+    "  record_every: 25\n"                                                     /* 7 */
+    "  momentum: 0.5\n"                                                        /* 8 */
+    "  base_width: 64\n"                                                       /* 9 */
+    "  stats_steps: [0, 1, 10, 300]\n"                                         /* 10 */
+    "grid:\n"                                                                  /* 11 */
+    "  depth: [10, 50]\n"                                                      /* 12 */
+    "  width: [128]\n"                                                         /* 13 */
+    "  sigma_w: [1.0, 1.33]\n"                                                 /* 14 */
+    "  activation: [tanh]\n"                                                   /* 15 */
+    "  learning_rate: {logspace: [-3, -1, 3]}\n"                               /* 16 */
+    "  parametrization: [standard, mup, ntk]\n";                               /* 17 */
+
+static void test_training_sweep(void) {
+    gs_spec s;
+    if (parse_valid(&s, training_yaml) == 0) {
+        CHECK(spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_ALL_COUNT);
+        CHECK(s.data.kind == GS_DATA_FASHION_MNIST && strcmp(s.data.path, "/data/fmnist") == 0);
+        CHECK(s.data.standardize == GS_STANDARDIZE_GLOBAL && s.data.line == 2);
+        const gs_train_settings *t = &s.train;
+        CHECK(t->line == 3 && t->steps == 300 && t->optimizer == GS_OPT_MOMENTUM);
+        CHECK(t->loss == GS_TRAIN_MSE && t->record_every == 25 && t->momentum == 0.5);
+        CHECK(t->base_width == 64 && t->n_stats_steps == 4 && t->stats_steps[3] == 300);
+        CHECK(t->key_line[GS_TRAIN_MOMENTUM] == 8 && t->key_line[GS_TRAIN_BETA1] == 0);
+        CHECK(train_record_count(t) == 13 && train_record_step(t, 12) == 300);
+        gs_train_settings odd = *t; /* steps 7, every 3: 0, 3, 6 and the last, 7 */
+        odd.steps = 7, odd.record_every = 3;
+        CHECK(train_record_count(&odd) == 4 && train_record_step(&odd, 2) == 6 &&
+              train_record_step(&odd, 3) == 7);
+        CHECK_REALS(&s.axis[GS_AXIS_LEARNING_RATE], 0.001, 0.01, 0.1);
+        CHECK_INTEGERS(&s.axis[GS_AXIS_PARAMETRIZATION], GS_PARAM_STANDARD, GS_PARAM_MUP,
+                       GS_PARAM_NTK);
+        CHECK(s.axis[GS_AXIS_LEARNING_RATE].line == 16);
+        gs_grid g;
+        gs_error err = {0};
+        CHECK(grid_init(&g, &s, &err) == 0);
+        CHECK(g.count == 2 * 2 * 3 * 3);
+        gs_config cfg; /* learning_rate varies fastest, then parametrization */
+        grid_config(&g, 1, &cfg);
+        CHECK(cfg.learning_rate == 0.01 && cfg.parametrization == GS_PARAM_STANDARD);
+        grid_config(&g, 3, &cfg);
+        CHECK(cfg.learning_rate == 0.001 && cfg.parametrization == GS_PARAM_MUP);
+        CHECK(cfg.sigma_w == 1.0 && cfg.depth == 10);
+        grid_config(&g, 9, &cfg);
+        CHECK(cfg.sigma_w == 1.33 && cfg.learning_rate == 0.001);
+        char *yaml = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(yaml, "leaky_relu_slope: 0.01\n"
+                                 "data: {source: fashion-mnist, path: \"/data/fmnist\", "
+                                 "standardize: global}\n"
+                                 "train:\n  steps: 300\n  optimizer: momentum\n  loss: mse\n"
+                                 "  record_every: 25\n  momentum: 0.5\n  base_width: 64\n"
+                                 "  stats_steps: [0, 1, 10, 300]\ngrid:\n");
+        CHECK_STR_CONTAINS(yaml, "  seed: [0]\n  parametrization: [standard, mup, ntk]\n"
+                                 "  learning_rate: [0.001, 0.01, 0.1]\n");
+        free(yaml);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+}
+
+/* train: {steps: N} alone: everything else has a default, resolved by steps. */
+static void test_training_defaults(void) {
+    gs_spec s;
+    const char *yaml = "data: fashion-mnist\ntrain: {steps: 2}\ngrid:\n  depth: 3\n  width: 8\n"
+                       "  sigma_w: 1\n  activation: relu\n  learning_rate: 0.1\n";
+    if (parse_valid(&s, yaml) == 0) {
+        const gs_train_settings *t = &s.train;
+        CHECK(t->optimizer == GS_OPT_SGD && t->loss == GS_TRAIN_CROSS_ENTROPY);
+        CHECK(t->record_every == 2 && t->base_width == 1);      /* min(10, steps) */
+        CHECK(t->n_stats_steps == 3 && t->stats_steps[2] == 2); /* [0, 1, 2, 3] up to steps */
+        CHECK(t->beta1 == 0.9 && t->beta2 == 0.999 && t->eps == 1e-8 && t->momentum == 0.9);
+        CHECK(strcmp(s.data.path, GS_FASHION_MNIST_DIR) == 0);
+        CHECK(s.data.standardize == GS_STANDARDIZE_FEATURE);
+        CHECK_INTEGERS(&s.axis[GS_AXIS_PARAMETRIZATION], GS_PARAM_STANDARD);
+        char *text = spec_to_yaml(&s);
+        CHECK(strstr(text, "momentum") == NULL && strstr(text, "beta1") == NULL);
+        free(text);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+    yaml = "data: ./mine.h5\ntrain: {steps: 50, optimizer: adam, eps: 1e-6}\ngrid:\n  depth: 3\n"
+           "  width: 8\n  sigma_w: 1\n  activation: relu\n  learning_rate: 0.1\n";
+    if (parse_valid(&s, yaml) == 0) {
+        CHECK(s.data.kind == GS_DATA_HDF5 && strcmp(s.data.path, "./mine.h5") == 0);
+        CHECK(s.data.standardize == GS_STANDARDIZE_NONE && s.train.eps == 1e-6);
+        char *text = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(text, "data: {source: hdf5, path: \"./mine.h5\", standardize: none}\n");
+        CHECK_STR_CONTAINS(text, "  beta1: 0.9\n  beta2: 0.999\n  eps: 1.0e-06\n");
+        free(text);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+}
+
+/* Without train:, nothing changes: eight axes, no learning rate. */
+static void test_no_training_unchanged(void) {
+    gs_spec s;
+    if (parse_valid(&s, example_yaml) == 0) {
+        CHECK(!spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_COUNT);
+        CHECK(s.axis[GS_AXIS_LEARNING_RATE].count == 0);
+        CHECK(s.axis[GS_AXIS_PARAMETRIZATION].count == 0);
+        gs_grid g;
+        gs_error err = {0};
+        CHECK(grid_init(&g, &s, &err) == 0 && g.count == 3 * 2 * 3 * 16 * 3);
+        gs_config cfg;
+        grid_config(&g, 5, &cfg);
+        CHECK(isnan(cfg.learning_rate) && cfg.parametrization == GS_PARAM_STANDARD);
+        CHECK(grid_position(&g, 5, GS_AXIS_LEARNING_RATE) == 0);
+        char *yaml = spec_to_yaml(&s);
+        CHECK(strstr(yaml, "data") == NULL && strstr(yaml, "train") == NULL);
+        free(yaml);
+    }
+    spec_free(&s);
+}
+
+#define TRAIN_GRID "grid:\n  depth: [3]\n  width: [8]\n  sigma_w: [1]\n  activation: [relu]\n"
+#define LR         "  learning_rate: [0.1]\n"
+#define FMNIST     "data: fashion-mnist\n"
+
+static void test_training_errors(void) {
+    expect_error(TRAIN_GRID LR,
+                 "sweep.yaml:6: learning_rate: only a training sweep has this axis; add a train: "
+                 "section (e.g. train: {steps: 300})",
+                 NULL);
+    expect_error(TRAIN_GRID "  parametrization: mup\n",
+                 "sweep.yaml:6: parametrization: only a training sweep has this axis", NULL);
+    expect_error(FMNIST TRAIN_GRID,
+                 "sweep.yaml:1: data: fashion-mnist is data to train on, and the sweep does not "
+                 "train; add a train: section",
+                 NULL);
+    expect_error("train: {steps: 10}\n" TRAIN_GRID LR,
+                 "sweep.yaml:1: train: training needs data with labels or targets: add data: "
+                 "fashion-mnist, or data: FILE.h5",
+                 NULL);
+    expect_error(FMNIST "train: {optimizer: adam}\n" TRAIN_GRID LR,
+                 "sweep.yaml:2: train: steps: is required: the number of updates", NULL);
+    expect_error(FMNIST "train: {steps: 10}\n" TRAIN_GRID,
+                 "sweep.yaml: no learning_rate given: add \"learning_rate: {logspace: [-3, 0, "
+                 "7]}\" under grid:, or pass --learning-rate 0.001,0.01,0.1",
+                 NULL);
+    expect_error(FMNIST "train:\n  stepz: 10\n" TRAIN_GRID LR,
+                 "sweep.yaml:3: train: unknown key stepz; did you mean steps?", NULL);
+    expect_error(FMNIST "train:\n  steps: 10\n  optimizer: adamw\n" TRAIN_GRID LR,
+                 "sweep.yaml:4: train: optimizer: unknown optimizer \"adamw\"; did you mean adam?",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: 10\n  momentum: 0.9\n" TRAIN_GRID LR,
+                 "sweep.yaml:4: train: momentum: applies to optimizer momentum, but the optimizer "
+                 "is sgd; remove it or choose optimizer: momentum",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: 10\n  optimizer: momentum\n  beta2: 0.9\n" TRAIN_GRID LR,
+                 "sweep.yaml:5: train: beta2: applies to optimizer adam", NULL);
+    expect_error(FMNIST "train:\n  steps: 5\n  record_every: 10\n" TRAIN_GRID LR,
+                 "sweep.yaml:4: train: record_every: must be between 1 and steps (5), got 10",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: 5\n  stats_steps: [0, 6]\n" TRAIN_GRID LR,
+                 "sweep.yaml:4: train: stats_steps: step 6 is outside 0 to 5 (steps)", NULL);
+    expect_error(FMNIST "train:\n  steps: 5\n  stats_steps: [2, 1]\n" TRAIN_GRID LR,
+                 "train: stats_steps: steps must increase, each listed once (1 follows 2)", NULL);
+    expect_error(FMNIST "train:\n  steps: 5\n  optimizer: momentum\n  momentum: 1\n" TRAIN_GRID LR,
+                 "sweep.yaml:5: train: momentum: 1 is out of range; it must be at least 0 and "
+                 "below 1",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: \"100\"\n" TRAIN_GRID LR,
+                 "sweep.yaml:3: train: steps: expected an integer, got the string \"100\"", NULL);
+    expect_error(FMNIST "train:\n  steps: 0\n" TRAIN_GRID LR,
+                 "sweep.yaml:3: train: steps: expected an integer from 1 to 1000000000, got \"0\"",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: [1, 2]\n" TRAIN_GRID LR,
+                 "sweep.yaml:3: train: steps: expected one value, got a list", NULL);
+    expect_error(FMNIST "train:\n" TRAIN_GRID LR,
+                 "sweep.yaml:2: train: expected a mapping with at least steps:", NULL);
+    expect_error(FMNIST "train:\n  steps: 5\n  learning_rate: 0.1\n" TRAIN_GRID,
+                 "sweep.yaml:4: train: learning_rate is a grid axis; put it under grid:", NULL);
+    expect_error("steps: 5\n",
+                 "sweep.yaml:1: steps: is a setting of train:; put it under train:", NULL);
+    expect_error(TRAIN_GRID "  optimizer: [sgd]\n",
+                 "sweep.yaml:6: optimizer: is a setting of train:, not an axis", NULL);
+}
+
+static void test_training_axis_errors(void) {
+#define TRAIN_HEAD FMNIST "train: {steps: 5}\n" TRAIN_GRID
+    expect_error(TRAIN_HEAD "  learning_rate: [0]\n",
+                 "sweep.yaml:8: learning_rate: 0 is out of range; learning_rate must be greater "
+                 "than 0 and at most 1000",
+                 NULL);
+    expect_error(TRAIN_HEAD "  learning_rate: [1e5]\n", "learning_rate: 100000 is out of range",
+                 NULL);
+    expect_error(TRAIN_HEAD LR "  parametrization: [mup, mup]\n",
+                 "sweep.yaml:9: parametrization: mup appears twice", NULL);
+    expect_error(TRAIN_HEAD LR "  parametrization: [muP]\n",
+                 "sweep.yaml:9: parametrization: unknown parametrization \"muP\"; did you mean "
+                 "mup?",
+                 NULL);
+    expect_error(TRAIN_HEAD LR "  parametrization: {linspace: [0, 1, 2]}\n",
+                 "parametrization: expected a name or a list of names, got a mapping", NULL);
+#undef TRAIN_HEAD
+}
+
+static void test_data_errors(void) {
+    expect_error("data: fashion_mnist\n",
+                 "sweep.yaml:1: data: unknown data source \"fashion_mnist\"; did you mean "
+                 "fashion-mnist? (a file of your own: its path, e.g. ./data.h5)",
+                 NULL);
+    expect_error("data: hdf5\n", "sweep.yaml:1: data: hdf5 needs the file", NULL);
+    expect_error("data: {source: gaussian, path: x.h5}\n",
+                 "sweep.yaml:1: data: gaussian inputs are drawn, not read: they take no path",
+                 NULL);
+    expect_error("data: {source: hdf5}\n", "data: source hdf5 needs path: the file", NULL);
+    expect_error("data: {path: \"\"}\n", "sweep.yaml:1: data: the path \"\" is not one line", NULL);
+    expect_error("data: {source: fashion-mnist, standardize: zscore}\n",
+                 "sweep.yaml:1: data: unknown standardize \"zscore\"; choose from none, feature, "
+                 "global",
+                 NULL);
+    expect_error("data: {sorce: fashion-mnist}\n",
+                 "sweep.yaml:1: data: unknown key sorce; did you mean source?", NULL);
+    expect_error("data: {source: cifar}\n", "data: source: unknown data source \"cifar\"", NULL);
+    expect_error("data: [fashion-mnist]\n",
+                 "sweep.yaml:1: data: expected gaussian, fashion-mnist, a file's path, or a "
+                 "mapping, got a list",
+                 NULL);
+}
+
+/* Training from the command line; errors name the option. */
+static void test_training_cli(void) {
+    gs_spec s;
+    gs_error err = {0};
+    spec_init(&s);
+    CHECK(spec_set_setting(&s, "data", "fashion-mnist", &err) == 0);
+    CHECK(spec_set_setting(&s, "steps", "100", &err) == 0);
+    CHECK(spec_set_setting(&s, "optimizer", "adam", &err) == 0);
+    CHECK(spec_set_setting(&s, "train_loss", "mse", &err) == 0);
+    CHECK(spec_set_setting(&s, "record_every", "20", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_LEARNING_RATE, "0.001:0.1:3", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_PARAMETRIZATION, "mup,standard", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_DEPTH, "3", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_WIDTH, "8", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_SIGMA_W, "1", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_ACTIVATION, "tanh", &err) == 0);
+    CHECK_MSG(spec_finalize(&s, &err) == 0, "%s", err.msg);
+    CHECK(s.train.line == -1 && s.train.optimizer == GS_OPT_ADAM && s.train.loss == GS_TRAIN_MSE);
+    CHECK_REALS(&s.axis[GS_AXIS_LEARNING_RATE], 0.001, 0.0505, 0.1);
+    check_round_trip(&s);
+    CHECK(spec_set_setting(&s, "momentum", "0.8", &err) == 0);
+    CHECK(spec_finalize(&s, &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg,
+                       "--momentum: applies to optimizer momentum, but the optimizer is adam");
+    spec_free(&s);
+    spec_init(&s);
+    memset(&err, 0, sizeof err);
+    CHECK(spec_set_setting(&s, "steps", "-3", &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg, "--steps: expected an integer from 1 to 1000000000, got \"-3\"");
+    memset(&err, 0, sizeof err);
+    CHECK(spec_set_setting(&s, "data", "mnist", &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg, "--data: unknown data source \"mnist\"");
+    memset(&err, 0, sizeof err);
+    CHECK(spec_set_axis(&s, GS_AXIS_PARAMETRIZATION, "sp", &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg, "--parametrization: unknown parametrization \"sp\"");
+    memset(&err, 0, sizeof err);
+    CHECK(spec_set_setting(&s, "optimizer", "sgd", &err) == 0); /* training, without steps */
+    CHECK(spec_set_axis(&s, GS_AXIS_DEPTH, "3", &err) == 0);
+    CHECK(spec_finalize(&s, &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg, "train: steps: is required");
+    spec_free(&s);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_axis_names);
@@ -1092,5 +1393,12 @@ int main(int argc, char **argv) {
     RUN(test_load_text);
     RUN(test_example_files);
     RUN(test_fuzz_regressions);
+    RUN(test_training_sweep);
+    RUN(test_training_defaults);
+    RUN(test_no_training_unchanged);
+    RUN(test_training_errors);
+    RUN(test_training_axis_errors);
+    RUN(test_data_errors);
+    RUN(test_training_cli);
     TEST_MAIN_END();
 }

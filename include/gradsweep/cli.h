@@ -28,29 +28,32 @@ typedef struct gs_cli {
     const char *sweep_path; /* NULL: the axes come from options only */
     const char *output;     /* -o; NULL: the sweep's output: key or NAME.h5 */
     bool force, dry_run;
-    bool csv;                              /* theory: CSV instead of a table */
-    int blas_threads;                      /* 0: default (see cli.c) */
-    double progress_interval_s;            /* < 0: default for the terminal kind */
-    int64_t export_config;                 /* export: configuration index */
-    const char *axis_value[GS_AXIS_COUNT]; /* --depth … as typed, or NULL */
-    bool resume, retry_failed;             /* continue the results file; redo failed ones too */
-    double grace_s;                        /* < 0: default (60 s) */
-    bool break_lock;                       /* break the results file's lock (lock.h) */
-    double lock_stale_s;                   /* < 0: default (GS_LOCK_STALE_DEFAULT_S) */
-    size_t max_memory;                     /* bytes per rank; 0: default (launch.h) */
-    bool dedicated_master;                 /* rank 0 only hands out */
-    int ranks[16], n_ranks;                /* simulate: rank counts */
-    double message_s, latency_s;           /* simulate: < 0: defaults */
-    const char *times_path;                /* simulate: measured times from a results file */
-    const char *setting_key[8];            /* --name, --base-seed, … in the order given */
-    const char *setting_value[8];
+    bool csv;                                  /* theory: CSV instead of a table */
+    int blas_threads;                          /* 0: default (see cli.c) */
+    double progress_interval_s;                /* < 0: default for the terminal kind */
+    int64_t export_config;                     /* export: configuration index */
+    const char *axis_value[GS_AXIS_ALL_COUNT]; /* --depth … as typed, or NULL */
+    bool resume, retry_failed;                 /* continue the results file; redo failed ones too */
+    double grace_s;                            /* < 0: default (60 s) */
+    bool break_lock;                           /* break the results file's lock (lock.h) */
+    double lock_stale_s;                       /* < 0: default (GS_LOCK_STALE_DEFAULT_S) */
+    size_t max_memory;                         /* bytes per rank; 0: default (launch.h) */
+    bool dedicated_master;                     /* rank 0 only hands out */
+    int ranks[16], n_ranks;                    /* simulate: rank counts */
+    double message_s, latency_s;               /* simulate: < 0: defaults */
+    const char *times_path;                    /* simulate: measured times from a results file */
+    const char *setting_key[16];               /* --name, --base-seed, … in the order given */
+    const char *setting_value[16];
     int settings;
 } gs_cli;
 
 /* Errors: GS_EXIT_USAGE, with a message that names the option. */
 int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err);
 
-/* Applies the axis and setting options to spec (after the file, if any). */
+/* Applies the axis and setting options to spec (after the file, if any).
+ * A sweep that trains (train: in the file, or --steps and the like) is
+ * refused here with GS_EXIT_USAGE: its sections are read and checked, but
+ * the network cannot train yet (issue 14's training loop is not built). */
 int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err);
 
 void cli_print_help(FILE *out, gs_command topic);

@@ -113,6 +113,9 @@ typedef struct gs_config {
     uint64_t base_seed;
     gs_precision precision;
     gs_loss loss;
+    /* Training (train_spec.h); without a train: section NaN and standard. */
+    double learning_rate;
+    int parametrization; /* gs_parametrization code */
 } gs_config;
 
 /* ---- what is measured --------------------------------------------------------------

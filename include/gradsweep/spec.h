@@ -17,9 +17,13 @@
 
 #include "gradsweep/common.h"
 #include "gradsweep/config.h"
+#include "gradsweep/train_spec.h"
 
-/* The axes, in the canonical order of the grid: the first varies slowest,
- * seed fastest (so a configuration's replicates sit next to each other). */
+/* The axes, in the canonical order of the grid: the first varies slowest.
+ * Every sweep has the first GS_AXIS_COUNT, seed fastest among them (so a
+ * configuration's replicates sit next to each other). A sweep with a train:
+ * section also has the training axes after them, learning_rate fastest:
+ * spec_axis_count() says how many a sweep has. */
 typedef enum gs_axis_id {
     GS_AXIS_ACTIVATION = 0,
     GS_AXIS_INIT,
@@ -29,11 +33,15 @@ typedef enum gs_axis_id {
     GS_AXIS_SIGMA_B,
     GS_AXIS_SIGMA_W,
     GS_AXIS_SEED,
-    GS_AXIS_COUNT
+    GS_AXIS_COUNT,                           /* the axes of every sweep */
+    GS_AXIS_PARAMETRIZATION = GS_AXIS_COUNT, /* training: standard ntk mup codes */
+    GS_AXIS_LEARNING_RATE,                   /* training: the step size */
+    GS_AXIS_ALL_COUNT                        /* every axis, training's included */
 } gs_axis_id;
 
-/* An axis holds integers (depth, width, batch, seed, activation and init
- * codes) or reals (sigma_w, sigma_b); the other array is NULL. */
+/* An axis holds integers (depth, width, batch, seed, and the activation,
+ * init and parametrization codes) or reals (sigma_w, sigma_b, learning_rate);
+ * the other array is NULL. */
 typedef struct gs_axis {
     size_t count;
     int64_t *integer;
@@ -42,16 +50,24 @@ typedef struct gs_axis {
 } gs_axis;
 
 typedef struct gs_spec {
-    char *name;              /* sweep name; default: the file's stem, or "sweep" */
-    uint64_t base_seed;      /* default 0 */
-    gs_precision precision;  /* default float32 */
-    gs_loss loss;            /* default probe */
-    double leaky_relu_slope; /* default 0.01 */
-    char *output;            /* `output:` key of the file, or NULL */
-    gs_axis axis[GS_AXIS_COUNT];
-    char *source_path; /* the sweep file's path, or NULL */
-    char *source_text; /* the sweep file's text, or NULL */
+    char *name;                      /* sweep name; default: the file's stem, or "sweep" */
+    uint64_t base_seed;              /* default 0 */
+    gs_precision precision;          /* default float32 */
+    gs_loss loss;                    /* default probe */
+    double leaky_relu_slope;         /* default 0.01 */
+    char *output;                    /* `output:` key of the file, or NULL */
+    gs_data_source data;             /* `data:` (default gaussian; anything else needs train:) */
+    gs_train_settings train;         /* `train:`; train.line == 0: no training, the sweep measures
+                                        networks at initialization only, as before training existed */
+    gs_axis axis[GS_AXIS_ALL_COUNT]; /* the training axes stay empty without train: */
+    char *source_path;               /* the sweep file's path, or NULL */
+    char *source_text;               /* the sweep file's text, or NULL */
 } gs_spec;
+
+/* Whether the sweep trains (it has a train: section, or training options). */
+int spec_has_training(const gs_spec *spec);
+/* The axes the sweep has: GS_AXIS_COUNT, or GS_AXIS_ALL_COUNT with training. */
+int spec_axis_count(const gs_spec *spec);
 
 /* "sigma_w", …: the key used in sweep files and in results files. */
 const char *axis_name(gs_axis_id id);
@@ -78,12 +94,17 @@ int spec_parse_yaml(gs_spec *spec, const char *text, size_t length, const char *
  * names for sigma_w (he, lecun, xavier), activation and init names. */
 int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err);
 /* Sets a sweep-wide setting from the command line: key is "name", "base_seed",
- * "precision", "loss" or "leaky_relu_slope". */
+ * "precision", "loss" or "leaky_relu_slope"; "data" (as the data: key's
+ * scalar form); or one of train:'s "steps", "optimizer", "train_loss" (train:
+ * loss), "record_every", "momentum", which make the sweep a training one. */
 int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error *err);
 
 /* Checks that every axis is given and in range, with no duplicate values.
  * Defaults fill axes that have one (sigma_b [0], init [gaussian], seed [0],
- * batch [128]); depth, width, sigma_w and activation must be given. */
+ * batch [128], and with training parametrization [standard]); depth, width,
+ * sigma_w and activation must be given, and with training learning_rate.
+ * Training needs data with labels or targets (not gaussian); data:,
+ * learning_rate and parametrization need training. */
 int spec_finalize(gs_spec *spec, gs_error *err);
 
 /* The effective sweep as canonical YAML (malloc'd; the caller frees). */

@@ -77,6 +77,28 @@ static void check_error(int rc, const gs_error *err, const char *stage, int name
         broken("error message does not name the file", detail, NULL);
 }
 
+/* The data: and train: sections, value by value (lines aside). */
+static int training_equal(const gs_spec *a, const gs_spec *b, char *why, size_t size) {
+    const gs_data_source *x = &a->data, *y = &b->data;
+    if (x->kind != y->kind || x->standardize != y->standardize || !x->path != !y->path ||
+        (x->path && strcmp(x->path, y->path) != 0))
+        return snprintf(why, size, "data"), 0;
+    const gs_train_settings *s = &a->train, *t = &b->train;
+    if (!s->line != !t->line) return snprintf(why, size, "train: present, then not"), 0;
+    if (s->steps != t->steps || s->optimizer != t->optimizer || s->loss != t->loss ||
+        s->record_every != t->record_every || s->base_width != t->base_width ||
+        s->n_stats_steps != t->n_stats_steps)
+        return snprintf(why, size, "train"), 0;
+    if (memcmp(&s->momentum, &t->momentum, sizeof(double)) != 0 ||
+        memcmp(&s->beta1, &t->beta1, sizeof(double)) != 0 ||
+        memcmp(&s->beta2, &t->beta2, sizeof(double)) != 0 ||
+        memcmp(&s->eps, &t->eps, sizeof(double)) != 0)
+        return snprintf(why, size, "train: an optimizer setting"), 0;
+    for (int i = 0; i < s->n_stats_steps; i++)
+        if (s->stats_steps[i] != t->stats_steps[i]) return snprintf(why, size, "stats_steps"), 0;
+    return 1;
+}
+
 static int specs_equal(const gs_spec *a, const gs_spec *b, char *why, size_t size) {
     if (strcmp(a->name, b->name) != 0) return snprintf(why, size, "name"), 0;
     if (a->base_seed != b->base_seed) return snprintf(why, size, "base_seed"), 0;
@@ -84,7 +106,8 @@ static int specs_equal(const gs_spec *a, const gs_spec *b, char *why, size_t siz
     if (a->loss != b->loss) return snprintf(why, size, "loss"), 0;
     if (memcmp(&a->leaky_relu_slope, &b->leaky_relu_slope, sizeof(double)) != 0)
         return snprintf(why, size, "leaky_relu_slope"), 0;
-    for (int i = 0; i < GS_AXIS_COUNT; i++) {
+    if (!training_equal(a, b, why, size)) return 0;
+    for (int i = 0; i < GS_AXIS_ALL_COUNT; i++) {
         const gs_axis *x = &a->axis[i], *y = &b->axis[i];
         if (x->count != y->count || !x->real != !y->real || !x->integer != !y->integer)
             return snprintf(why, size, "%s: %zu values, then %zu", axis_name((gs_axis_id)i),
@@ -129,12 +152,14 @@ static void check_round_trip(const gs_spec *spec) {
  * for one of the axis options, chosen by the length, and for one setting. A
  * refusal must be exit 2, one printable line that names the option. */
 static void check_command_line(const uint8_t *data, size_t size) {
-    static const char *const settings[] = {"name", "base_seed", "precision", "loss",
-                                           "leaky_relu_slope"};
+    static const char *const settings[] = {
+        "name",  "base_seed", "precision",  "loss",         "leaky_relu_slope", "data",
+        "steps", "optimizer", "train_loss", "record_every", "momentum"};
+    const size_t n_settings = sizeof settings / sizeof settings[0];
     char *value = malloc(size + 1);
     memcpy(value, data, size);
     value[size] = '\0';
-    gs_axis_id id = (gs_axis_id)(size % GS_AXIS_COUNT);
+    gs_axis_id id = (gs_axis_id)(size % GS_AXIS_ALL_COUNT);
     gs_spec spec;
     spec_init(&spec);
     gs_error err = {0};
@@ -147,7 +172,7 @@ static void check_command_line(const uint8_t *data, size_t size) {
     spec_free(&spec);
     spec_init(&spec);
     memset(&err, 0, sizeof err);
-    const char *key = settings[size % 5];
+    const char *key = settings[size % n_settings];
     rc = spec_set_setting(&spec, key, value, &err);
     if (rc) {
         check_error(rc, &err, key, 0);
