@@ -111,11 +111,12 @@ def try_setting(probe, gradsweep, env):
 
 
 def library_of(failure, modules):
-    """The library a failure names, for the message."""
+    """The library a failure names, for the message (when the tracer crashed
+    before naming one: the library this workaround is for)."""
     for name in modules.values():
         if name in failure:
             return os.path.basename(name)
-    return "a library"
+    return "libOpenCL (ocl-icd)"
 
 
 def main():
