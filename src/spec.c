@@ -250,6 +250,13 @@ static int fail_at(gs_error *err, where at, const char *fmt, ...) {
                    shown_key ? ": " : "", body);
 }
 
+/* A key the user wrote, as a message shows it: as written if it is a short
+ * line of printable text, else as show() quotes it. */
+static const char *as_written(const char *text, char *buf, size_t size) {
+    if (strlen(text) > size - 10 || !is_printable_line(text)) return show(text, buf, size);
+    return text;
+}
+
 /* User text as a message shows it: in double quotes, characters that are not
  * printable escaped (\x09, \u2028; bytes that are not UTF-8 as \xFF) and long
  * text cut (at a character boundary), so that a message stays one line of
@@ -1341,9 +1348,11 @@ static int read_data_keys(yaml_reader *r, const yaml_node_t *node, data_mapping 
         if (read_key(r, key, &text)) return GS_EXIT_USAGE;
         int k = find_name(keys, 3, text);
         char hint[128];
+        char shown[SPEC_SHOWN_BYTES];
         if (k < 0)
             return fail_at(r->err, (where){r->source, node_line(key), "data"}, "unknown key %s; %s",
-                           text, suggestion(text, keys, 3, "the keys are", hint, sizeof hint));
+                           as_written(text, shown, sizeof shown),
+                           suggestion(text, keys, 3, "the keys are", hint, sizeof hint));
         if (check_key_once(r, key, &seen[k])) return GS_EXIT_USAGE;
         if (!is_text(value)) return fail_node(r, value, "data", "a name or a path");
         *slot[k] = value;
@@ -1429,11 +1438,11 @@ static int read_stats_steps(yaml_reader *r, gs_spec *spec, const yaml_node_t *no
 static int fail_unknown_train_key(yaml_reader *r, const yaml_node_t *key) {
     const char *text = scalar_text(key);
     where at = {r->source, node_line(key), "train"};
-    char hint[256];
+    char hint[256], shown[SPEC_SHOWN_BYTES];
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         if (strcmp(text, axis_rules[a].name) == 0)
             return fail_at(r->err, at, "%s is a grid axis; put it under grid:", text);
-    return fail_at(r->err, at, "unknown key %s; %s", text,
+    return fail_at(r->err, at, "unknown key %s; %s", as_written(text, shown, sizeof shown),
                    suggestion(text, gs_train_key_names, GS_TRAIN_KEY_COUNT, "the keys are", hint,
                               sizeof hint));
 }

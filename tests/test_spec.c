@@ -1064,6 +1064,12 @@ static void test_fuzz_regressions(void) {
                  NULL);
     expect_error("grid:\n  \"dep\\nth\": 1\n",
                  "sweep.yaml:2: \"dep\\x0Ath\": unknown axis; did you mean depth?", NULL);
+    /* unknown-key-in-data-or-train: the data: and train: sections printed an
+     * unknown key as written, tab included */
+    expect_error("data: {source: gaussian, \"pa\\tth\": x}\n",
+                 "sweep.yaml:1: data: unknown key \"pa\\x09th\"; did you mean path?", NULL);
+    expect_error("train:\n  \"st\\teps\": 3\n",
+                 "sweep.yaml:2: train: unknown key \"st\\x09eps\"; did you mean steps?", NULL);
     /* a long unknown key is cut like a value */
     {
         static char long_key[400];
