@@ -81,13 +81,19 @@ void decay_fit(const gs_decay_series *s, gs_decay_fit *out) {
     double sum_w = 0, sum_wr = 0, sum_wrr = 0;
     int steps = 0, last = 0;
     for (int l = start; l <= s->depth; l++) {
+        /* The window ends where the expected deviation (the theory's) reaches
+         * the noise floor, not where the measured one does: which steps are
+         * fitted must not depend on the noise being fitted. */
+        double expected = at(s->theory, s->theory_stride, l - 1) - f;
+        double floor = DEPTH_SCALE_FLOOR_SIGMAS * stationary *
+                       s->noise(s->noise_ctx, l, at(s->theory, s->theory_stride, l));
+        if (!(fabs(expected) >= fmax(floor, s->precision_floor))) break;
         double previous = at(s->measured, s->measured_stride, l - 1) - f;
         double current = at(s->measured, s->measured_stride, l) - f;
+        if (!(fabs(previous) >= s->precision_floor) || !(fabs(current) >= s->precision_floor))
+            break; /* the statistic's rounding: no ratio to take */
         double sd = s->noise(s->noise_ctx, l, f + chi_theory * previous);
-        double floor = fmax(DEPTH_SCALE_FLOOR_SIGMAS * sd * stationary, s->precision_floor);
-        if (!(sd > 0 && isfinite(sd)) || !(fabs(previous) >= floor) ||
-            !(fabs(current) >= s->precision_floor))
-            break;
+        if (!(sd > 0 && isfinite(sd))) break;
         double w = previous * previous / (sd * sd), r = current / previous;
         sum_w += w;
         sum_wr += w * r;

@@ -770,8 +770,11 @@ static int check_real_value(const gs_axis *axis, gs_axis_id id, size_t i, where 
     if (!isfinite(v))
         return fail_at(err, at, "%s is not a finite number", format_real(v, shown, sizeof shown));
     if (rule->zero_allowed && rule->max_excluded && !(v >= 0 && v < rule->real_max))
-        return fail_at(err, at, "%s is out of range; %s must be at least 0 and below %s",
-                       format_real(v, shown, sizeof shown), rule->name, max);
+        return fail_at(err, at, "%s is out of range; %s must be at least 0 and below %s%s",
+                       format_real(v, shown, sizeof shown), rule->name, max,
+                       id == GS_AXIS_INPUT_CORRELATION
+                           ? " (at 1 every sample is the same input: nothing to forget)"
+                           : "");
     if (rule->zero_allowed && !(v >= 0 && v <= rule->real_max))
         return fail_at(err, at, "%s is out of range; %s must be between 0 and %s",
                        format_real(v, shown, sizeof shown), rule->name, max);

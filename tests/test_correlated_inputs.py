@@ -140,7 +140,7 @@ def depth_scales(tmp_path_factory):
                                    "--sigma-w", "1.0,2.0", "--sigma-b", "0.3",
                                    "--activation", "tanh", "--seed", "0:3:4",
                                    "--input-correlation", "0"])
-    return read(path)[0]
+    return path
 
 
 @pytest.mark.parametrize("sigma_w", [1.0, 2.0])
@@ -152,7 +152,7 @@ def test_measured_xi_c_matches_the_theory(depth_scales, sigma_w):
     standard error is calibrated: over 20-30 seeds of these configurations the
     z-scores have an RMS of 0.5-0.95 (docs/theory.md); 3 of them is a 0.3 %
     false-alarm rate for a Gaussian."""
-    d = depth_scales
+    d = read(depth_scales)[0]
     rows = np.flatnonzero(np.isclose(d["sigma_w"], sigma_w))
     assert len(rows) == 4
     theory = d["xi_c_theory"][rows[0]]
@@ -264,3 +264,63 @@ def test_resume_and_export_carry_the_new_variables(tmp_path):
                 mine, theirs = f.attrs[name], a[name][i]
                 assert mine == theirs or (np.isnan(mine) and np.isnan(theirs)), name
             assert f["c_theory"][:].tobytes() == a["c_theory"][i, :24].tobytes()
+
+
+# ---- the figures -------------------------------------------------------------------------
+
+def test_figures_draw_the_files_numbers(depth_scales, tmp_path):
+    """analysis/: correlation_map and depth_scales figures exist for a file
+    with the axis, and what they draw is the file's numbers: theory lines are
+    c_theory and xi_c_theory, the measured markers xi_c_measured combined over
+    the seeds (inverse-variance in chi), and the phase diagram's measured
+    6 xi_c the same numbers times 6."""
+    import subprocess
+    import sys
+    from conftest import SOURCE_DIR
+    sys.path.insert(0, str(SOURCE_DIR / "analysis"))
+    import matplotlib
+    matplotlib.use("Agg")
+    import gradsweep_plots as gp
+
+    out = subprocess.run(["/usr/bin/python3", str(SOURCE_DIR / "analysis" / "plot.py"),
+                          str(depth_scales), "-o", str(tmp_path), "--formats", "png"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    for stem in ("correlation_map_tanh", "depth_scales_tanh", "phase_diagram_tanh"):
+        assert (tmp_path / f"{stem}.png").stat().st_size > 20_000, stem
+
+    d = read(depth_scales)[0]
+    ds = gp.load(depth_scales)
+    combined = {}
+    for s in (1.0, 2.0):
+        rows = np.isclose(d["sigma_w"], s)
+        combined[s] = gp.combine_depth_scales(d["xi_c_measured"][rows],
+                                              d["xi_c_measured_stderr"][rows])
+        assert np.isfinite(combined[s][0])
+
+    fig = gp.depth_scales(ds)
+    ax = fig.axes[0]
+    theory = [line for line in ax.lines if line.get_gid() == "theory-line"][0]
+    assert np.allclose(theory.get_xdata(), [1.0, 2.0])
+    assert np.allclose(theory.get_ydata(), [d["xi_c_theory"][np.isclose(d["sigma_w"], s)][0]
+                                            for s in (1.0, 2.0)])
+    # errorbar's own line (its caps share the gid, with the marker "_")
+    measured = [line for line in ax.lines if line.get_gid() == "measured"
+                and line.get_marker() == "o"]
+    assert len(measured) == 1
+    assert np.allclose(measured[0].get_ydata(), [combined[1.0][0], combined[2.0][0]])
+
+    fig = gp.correlation_map(ds)
+    top = fig.axes[0]
+    rows = np.flatnonzero(np.isclose(d["sigma_w"], 1.0))
+    lines = [line for line in top.lines if line.get_gid() == "theory-line"]
+    assert np.array_equal(lines[0].get_ydata(), d["c_theory"][rows[0]])
+    marks = [line for line in top.lines if line.get_gid() == "measured"]
+    assert np.allclose(marks[0].get_ydata(), d["c"][rows].mean(axis=0))
+    assert any(line.get_gid() == "measured-fit" for line in fig.axes[3].lines)
+
+    fig = gp.phase_diagram(ds)
+    drawn = [line for line in fig.axes[0].lines if line.get_gid() == "measured-trainable-depth"
+             and line.get_marker() == "s"]
+    assert len(drawn) == 1
+    assert np.allclose(drawn[0].get_ydata(), [6 * combined[s][0] for s in (1.0, 2.0)])

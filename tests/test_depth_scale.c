@@ -103,11 +103,12 @@ static void test_window_starts_after_the_transient(void) {
 /* ---- statistics: unbiased, and the standard error right -------------------------------- */
 
 /* R replicates of an AR(1) series with the assumed noise: the mean of the
- * fitted χ agrees with the true one within 4 standard errors of a mean of R
- * (the estimator's own small-sample bias is far smaller at these lengths),
- * and (χ̂ − χ)/SE has a root mean square near 1: between 0.8 and 1.15, the
- * standard error never being scaled below the sampling model (so slightly
- * conservative), and an RMS of R = 400 values itself uncertain by
+ * fitted χ lies within a quarter of one fit's standard deviation of the true
+ * one (what is left is the least-squares estimator's own small-sample bias,
+ * 3 % of a standard deviation or less over long windows, 16 % over a short
+ * window near the floor; the mean of R = 400 is known to 5 % of one), and (χ̂ − χ)/SE has a root
+ * mean square near 1: between 0.8 and 1.15, the standard error never being scaled below the
+ * sampling model (so slightly conservative), and an RMS of R = 400 values itself uncertain by
  * 1/√(2R) = 3.5 %. */
 static void check_calibration(const char *what, double chi, double d1, synthetic_noise noise,
                               int depth) {
@@ -129,8 +130,8 @@ static void check_calibration(const char *what, double chi, double d1, synthetic
     double mean = sum / fitted, sd = sqrt(fmax(0, sum_sq / fitted - mean * mean));
     double rms_z = sqrt(sum_z2 / fitted);
     CHECK_MSG(fitted >= R * 0.98, "%s: only %d of %d fitted", what, fitted, R);
-    CHECK_MSG(fabs(mean - chi) <= 4 * sd / sqrt(fitted), "%s: mean chi %.5f vs %.5f (sd %.4f)",
-              what, mean, chi, sd);
+    CHECK_MSG(fabs(mean - chi) <= 0.25 * sd, "%s: mean chi %.5f vs %.5f (sd %.4f)", what, mean, chi,
+              sd);
     CHECK_MSG(rms_z >= 0.8 && rms_z <= 1.15, "%s: rms z %.3f", what, rms_z);
 }
 
@@ -138,6 +139,9 @@ static void test_calibration(void) {
     /* chaotic-like: additive noise, a window ending at the noise floor */
     check_calibration("additive", 0.86, -0.25, (synthetic_noise){.sd = 0.008}, 40);
     check_calibration("additive, fast", 0.6, 0.8, (synthetic_noise){.sd = 0.005}, 30);
+    /* starting 6 noise-sd above the floor: a window of ~9 steps, where ending it at the
+     * measured (rather than expected) deviation's first dip would bias χ up */
+    check_calibration("additive, near the floor", 0.86, 0.2, (synthetic_noise){.sd = 0.01}, 40);
     /* ordered-like: the noise shrinks with the deviation (c → 1), no floor */
     check_calibration("multiplicative", 0.7, -0.5, (synthetic_noise){.relative = 0.044}, 40);
 }
@@ -197,9 +201,9 @@ static void test_failure_reasons(void) {
         x.theory[l - 1] = 0.3 - 0.3 * pow(0.8, l - 1);
     x.s.xi_theory = -1 / log(0.8);
     CHECK(reason_of(&x) == GS_XI_NO_DECAY);
-    make_series(&x, 30, 0.3, -0.05, 1.08, noise, 7);
+    make_series(&x, 30, 0.3, -0.3, 1.08, noise, 7);
     for (int l = 1; l <= 30; l++)
-        x.theory[l - 1] = 0.3 - 0.05 * pow(0.8, l - 1);
+        x.theory[l - 1] = 0.3 - 0.3 * pow(0.8, l - 1);
     x.s.xi_theory = -1 / log(0.8);
     CHECK(reason_of(&x) == GS_XI_REPELLING);
 }

@@ -23,18 +23,21 @@
  *   - The window: from the first layer after which the mean-field curve's own
  *     local depth scale −1/log(d_th[l]/d_th[l−1]) stays within
  *     DEPTH_SCALE_TOLERANCE of ξ_theory (before it the approach is still
- *     non-linear: the rate there is not ξ), to the layer before d[l−1] first
- *     falls below the noise floor DEPTH_SCALE_FLOOR_SIGMAS · s / √(1 − χ_th²)
- *     (the stationary spread of the fluctuation about the fixed point) or the
- *     precision floor (rounding of the statistic).
+ *     non-linear: the rate there is not ξ), to the last step whose expected
+ *     deviation d_th[l−1] lies above the noise floor
+ *     DEPTH_SCALE_FLOOR_SIGMAS · s / √(1 − χ_th²) (the stationary spread of the
+ *     fluctuation about the fixed point) and the precision floor (rounding of
+ *     the statistic). The window depends on the configuration, not on the
+ *     measured noise: ending it where the measured deviation first dips below
+ *     the floor would make the steps kept depend on the noise being fitted.
  *   - Fewer than DEPTH_SCALE_MIN_STEPS steps: short_transient; a fitted χ
  *     within DEPTH_SCALE_SIGNIFICANCE standard errors of 1: no_decay; above
  *     1 by more: repelling. The theory classifies first: a fixed point that
  *     is 0, inf or NaN (no_fixed_point), repels (ξ_theory NaN: repelling),
  *     or is marginal (ξ_theory inf: marginal, the approach is a power law).
  * The theory enters in four places only: the fixed point f (the stable c*, or
- * q*), where the window may start, the width of the noise floor and the value
- * at which s is evaluated; the decay factor itself is the data's. */
+ * q*), where the window starts and ends, the width of the noise floor and the
+ * value at which s is evaluated; the decay factor itself is the data's. */
 #ifndef GRADSWEEP_DEPTH_SCALE_H
 #define GRADSWEEP_DEPTH_SCALE_H
 
