@@ -618,8 +618,11 @@ static const char help_export[] =
     "  delta (L, B, n)          dl/dz per sample, every layer\n"
     "  grad_w (L, n, n), grad_b (L, n)   d loss / dW and d loss / db\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
-    "and, as attributes, the configuration and the loss value. Use it to check\n"
-    "gradsweep against another framework, or to study one network closely.\n";
+    "and, as attributes, the configuration and the loss value. With the\n"
+    "input_correlation axis also c_theory, q_theory (L) and, as attributes, rho,\n"
+    "c*, q*, the theory's and the measured depth scales (xi_c_measured, ...).\n"
+    "Use it to check gradsweep against another framework, or to study one network\n"
+    "closely.\n";
 
 static const char help_theory[] =
     "Usage: gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST]\n"
