@@ -324,3 +324,33 @@ def test_figures_draw_the_files_numbers(depth_scales, tmp_path):
              and line.get_marker() == "s"]
     assert len(drawn) == 1
     assert np.allclose(drawn[0].get_ydata(), [6 * combined[s][0] for s in (1.0, 2.0)])
+
+
+# ---- the example job ---------------------------------------------------------------------
+
+def test_the_depth_scales_job(tmp_path):
+    """jobs/depth-scales.yaml (Schoenholz et al. 2017, Figures 2-3) is the
+    sweep its comment describes: 468 tanh networks with sigma_b > 0 and two
+    input correlations, whose sigma_w grid straddles the edge of chaos of
+    each sigma_b. Run here at width 64, depth 15 and one seed (52 networks,
+    seconds): every row has the measured depth scales, c[0] is each rho."""
+    from conftest import SOURCE_DIR
+    job = SOURCE_DIR / "jobs" / "depth-scales.yaml"
+    out = run_gradsweep([job, "--dry-run"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    assert "configurations: 468 = " in out.stdout and "input_correlation 2" in out.stdout
+    path = sweep(tmp_path, "small.h5", [job, "--width", 64, "--depth", 15, "--seed", 0])
+    d = read(path)[0]
+    assert len(d["status"]) == 2 * 13 * 2
+    assert sorted(set(d["input_correlation"])) == [0.0, 0.9]
+    assert set(DEPTH_SCALE_VARIABLES) <= set(d)
+    assert (d["status"] == 1).all()  # done
+    for sigma_b in set(d["sigma_b"]):
+        rows = d["sigma_b"] == sigma_b
+        critical = d["sigma_w_critical_theory"][rows][0]
+        assert d["sigma_w"][rows].min() < 0.8 * critical and d["sigma_w"][rows].max() > 1.5 * critical
+        assert (d["chi1_theory"][rows] < 1).sum() >= 3 and (d["chi1_theory"][rows] > 1).sum() >= 3
+    for rho in (0.0, 0.9):  # c_theory starts from c[0] = rho
+        i = np.flatnonzero(d["input_correlation"] == rho)[0]
+        s2, b2 = d["sigma_w"][i] ** 2, d["sigma_b"][i] ** 2
+        assert d["c_theory"][i, 0] == pytest.approx((s2 * rho + b2) / (s2 + b2), rel=1e-12)
