@@ -42,6 +42,9 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 SCHEMA = "gradsweep/1"
 # The sweep's axes in canonical order (docs/schema.md), slowest first.
 AXES = ("activation", "init", "width", "depth", "batch", "sigma_b", "sigma_w", "seed")
+# Axes a file has only when its sweep gave them (docs/schema.md); they follow
+# the others in the canonical order, and split figures like FAMILY_AXES.
+OPTIONAL_AXES = ("input_correlation",)
 # Axes that change the physics and so split figures; width, depth, sigma_w are
 # drawn inside a figure and seeds are averaged over.
 FAMILY_AXES = ("activation", "init", "sigma_b", "batch")
@@ -114,7 +117,12 @@ def decode(ds):
         attrs = {k: v for k, v in ds[name].attrs.items() if k not in ("flag_values", "flag_meanings")}
         ds = ds.rename({name: name + "_code"})
         ds[name] = ("config", meanings[index], attrs)
-    return ds.set_coords([a for a in AXES if a in ds])
+    return ds.set_coords([a for a in _axes(ds) if a in ds])
+
+
+def _axes(ds):
+    """The sweep axes this file has: AXES, then the optional ones it holds."""
+    return AXES + tuple(a for a in OPTIONAL_AXES if a in ds)
 
 
 def _dataset(data):
@@ -137,7 +145,7 @@ def configs_table(data):
     last = np.clip(depth - 1, 0, ds.sizes["layer"] - 1)
     table["q_last"] = ds["q"].values[rows, last]
     table["delta_sq_first"] = ds["delta_sq"].values[:, 0]
-    first = [a for a in AXES if a in table] + ["status"]
+    first = [a for a in _axes(ds) if a in table] + ["status"]
     return table[first + [c for c in table.columns if c not in first]]
 
 
@@ -147,8 +155,9 @@ def cube(data, dims=CUBE_DIMS):
     seed) plus any other axis that has more than one value in this sweep (so
     that every configuration has its own cell)."""
     ds = _dataset(data)
-    dims = list(dims) + [a for a in AXES if a not in dims and len(np.unique(ds[a].values)) > 1]
-    cube_ds = ds.reset_coords([a for a in AXES if a not in dims])
+    axes = _axes(ds)
+    dims = list(dims) + [a for a in axes if a not in dims and len(np.unique(ds[a].values)) > 1]
+    cube_ds = ds.reset_coords([a for a in axes if a not in dims])
     with warnings.catch_warnings():
         # xarray 2023.01 fills integer variables with NaN before it knows the
         # cube is full: "invalid value encountered in cast", harmless.
@@ -171,7 +180,10 @@ class _Sweep:
         ds = self.ds
         self.n = ds.sizes["config"]
         self.l_max = ds.sizes["layer"]
-        self.axis = {a: ds[a].values for a in AXES}
+        self.axes = _axes(ds)
+        self.axis = {a: ds[a].values for a in self.axes}
+        # the optional axes split families too: they change the physics
+        self.family_axes = FAMILY_AXES + tuple(a for a in OPTIONAL_AXES if a in self.axes)
         self.status = ds["status"].values.astype(str)
         self.computed = np.isin(self.status, COMPUTED)
         self.seeds_per_cell = len(np.unique(self.axis["seed"]))
@@ -200,27 +212,30 @@ class _Sweep:
             m &= self.axis[axis] == value
         return m
 
-    def families(self, **select):
+    def families(self, *, split_by=None, **select):
         """Every (activation, init, sigma_b, batch) family, as dicts, in the
-        sweep's order, restricted to the given axis values."""
+        sweep's order, restricted to the given axis values. split_by: the
+        axes that make a family (default: those and the optional axes the
+        file has)."""
         select = self._snap(select)
-        keys = np.stack([self.axis[a].astype(str) for a in FAMILY_AXES], axis=1)
+        family_axes = self.family_axes if split_by is None else split_by
+        keys = np.stack([self.axis[a].astype(str) for a in family_axes], axis=1)
         _, first = np.unique(keys, axis=0, return_index=True)
         out = []
         for i in sorted(first):
-            fam = {a: self.axis[a][i].item() for a in FAMILY_AXES}
-            if all(fam[a] == v for a, v in select.items() if a in FAMILY_AXES):
+            fam = {a: self.axis[a][i].item() for a in family_axes}
+            if all(fam[a] == v for a, v in select.items() if a in family_axes):
                 out.append(fam)
         if not out:
             raise ValueError(f"no configurations with {select}")
         return out
 
-    def family(self, **select):
+    def family(self, *, split_by=None, **select):
         """The one family that select names; an error listing the choices if
         there are several."""
-        fams = self.families(**select)
+        fams = self.families(split_by=split_by, **select)
         if len(fams) > 1:
-            for axis in FAMILY_AXES:
+            for axis in self.family_axes if split_by is None else split_by:
                 choices = list(dict.fromkeys(f[axis] for f in fams))
                 if len(choices) > 1:
                     raise ValueError(f"this sweep has {len(choices)} {axis} values "
@@ -231,8 +246,8 @@ class _Sweep:
         """User-given numbers snapped to the grid (1.414 is he = sqrt 2)."""
         out = {}
         for axis, value in select.items():
-            if axis not in AXES:
-                raise TypeError(f"unknown sweep axis {axis!r}; axes: {', '.join(AXES)}")
+            if axis not in self.axes:
+                raise TypeError(f"unknown sweep axis {axis!r}; axes: {', '.join(self.axes)}")
             if value is not None and not isinstance(value, str):
                 value = snap(self.values(axis), value, axis)
             if value is not None:
@@ -243,6 +258,8 @@ class _Sweep:
         parts = [f"{fam['activation']}", f"σ_b = {fam['sigma_b']:g}", f"{fam['init']} init"]
         if self.varying("batch"):
             parts.append(f"batch {fam['batch']}")
+        if "input_correlation" in fam:
+            parts.append(f"c[0] = {fam['input_correlation']:g}")
         return ", ".join(parts)
 
     def family_stem(self, fam):
@@ -253,6 +270,8 @@ class _Sweep:
             parts.append(f"sigma_b{fam['sigma_b']:g}")
         if self.varying("batch"):
             parts.append(f"batch{fam['batch']}")
+        if "input_correlation" in fam and self.varying("input_correlation"):
+            parts.append(f"rho{fam['input_correlation']:g}")
         return "_".join(parts)
 
     # -- where is the edge of chaos for a family? --
@@ -553,6 +572,21 @@ def phase_diagram(data, **select):
                        if np.isfinite(xv[fmask & (sw.axis["sigma_w"] == s)]).any() else np.nan
                        for s in sigmas])
 
+    # The measured depth scale (a sweep with the input_correlation axis): per
+    # width, from the deepest networks, the seeds' fits combined.
+    xi_measured = {}
+    if sw.has("xi_c_measured"):
+        for wi, w in enumerate(widths):
+            wmask = fmask & sw.computed & (sw.axis["width"] == w)
+            if not wmask.any():
+                continue
+            deepest = max(sw.values("depth", wmask))
+            xi_measured[wi] = np.array([combine_depth_scales(
+                sw.var("xi_c_measured")[wmask & (sw.axis["depth"] == deepest)
+                                        & (sw.axis["sigma_w"] == s)],
+                sw.var("xi_c_measured_stderr")[wmask & (sw.axis["depth"] == deepest)
+                                               & (sw.axis["sigma_w"] == s)]) for s in sigmas])
+
     notes = [f"Colour: mean over the {seeds} seed{'s' if seeds != 1 else ''} of each cell; "
              f"> 0 (red) the backward signal or gradient grows towards the first layer (exploding), "
              f"< 0 (blue) it shrinks (vanishing); centred on 0, linear within ±{HEALTHY:g} and "
@@ -587,6 +621,13 @@ def phase_diagram(data, **select):
                          "swept (theory: correlations approach their fixed point only "
                          "polynomially), so no curve.")
 
+    if xi_measured:
+        if any(np.isfinite(v[:, 0]).any() for v in xi_measured.values()):
+            notes.append(f"Orange squares: {TRAINABLE_DEPTH_FACTOR:g}·ξ_c measured on the deepest "
+                         "networks of each width (xi_c_measured, the seeds' fits combined; bars: "
+                         f"{TRAINABLE_DEPTH_FACTOR:g} standard errors), beside the predicted one.")
+        else:
+            notes.append("Measured ξ_c: no fit at any σ_w shown (xi_c_measured_reason says why).")
     width_in = 12.0
     with _style():
         fig, axs = _figure_with_caption(width_in, 3.6 * len(widths) + 0.5, notes, len(widths), 2)
@@ -627,6 +668,18 @@ def phase_diagram(data, **select):
                         ax.plot(np.asarray(sigmas)[ok], y[ok], color="#1b7f3b", lw=2, marker=".",
                                 gid="theory-trainable-depth",
                                 label=f"trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c (theory)")
+                if wi in xi_measured:
+                    v = xi_measured[wi]
+                    ok = np.isfinite(v[:, 0]) & np.isfinite(v[:, 1])
+                    if ok.any():
+                        y, e = TRAINABLE_DEPTH_FACTOR * v[ok, 0], TRAINABLE_DEPTH_FACTOR * v[ok, 1]
+                        # the dashed line joins neighbouring fits only: none across a gap
+                        ax.plot(sigmas, np.where(ok, TRAINABLE_DEPTH_FACTOR * v[:, 0], np.nan),
+                                color="#d95f02", lw=1.2, ls="--")
+                        ax.errorbar(np.asarray(sigmas)[ok], y, yerr=[np.minimum(e, 0.95 * y), e],
+                                    color="#d95f02", marker="s", ms=4.5, ls="none",
+                                    capsize=2, gid="measured-trainable-depth",
+                                    label=f"{TRAINABLE_DEPTH_FACTOR:g}·ξ_c (measured)")
                 ax.set_xlim(xe[0], xe[-1])
                 ax.set_ylim(ye[0], ye[-1])
                 if xlog:
@@ -939,6 +992,257 @@ def finite_width(data, **select):
     return fig
 
 
+# ---- correlated inputs and measured depth scales ---------------------------------------------
+
+def combine_depth_scales(xi, stderr):
+    """One depth scale from several fits (the seeds of a cell): the
+    inverse-variance mean of the fitted decay factors chi = exp(-1/xi), which
+    is what a fit estimates with a symmetric error, turned back into a depth
+    scale. Returns (xi, standard error); NaNs when no fit is finite."""
+    xi, stderr = np.asarray(xi, float), np.asarray(stderr, float)
+    ok = np.isfinite(xi) & np.isfinite(stderr) & (xi > 0) & (stderr > 0)
+    if not ok.any():
+        return math.nan, math.nan
+    chi = np.exp(-1 / xi[ok])
+    w = 1 / (stderr[ok] * chi * np.log(chi) ** 2) ** 2  # 1 / se(chi)^2
+    c = float(np.dot(w, chi) / w.sum())
+    if not 0 < c < 1:
+        return math.nan, math.nan
+    se = 1 / math.sqrt(w.sum())
+    return -1 / math.log(c), se / (c * math.log(c) ** 2)
+
+
+def _reason_names(sw, which):
+    """Each configuration's xi_<which>_measured_reason as a name."""
+    codes = sw.var(f"xi_{which}_measured_reason")
+    meanings = sw.ds[f"xi_{which}_measured_reason"].attrs["flag_meanings"].split()
+    return np.array([meanings[k] if 0 <= k < len(meanings) else "unknown" for k in codes])
+
+
+def _phase_name(chi1):
+    if not np.isfinite(chi1):
+        return ""
+    if abs(chi1 - 1) < 0.02:
+        return "near the edge of chaos"
+    return "ordered" if chi1 < 1 else "chaotic"
+
+
+def _rho_values(sw, mask):
+    return sw.values("input_correlation", mask) if "input_correlation" in sw.axes else [None]
+
+
+def _rho_mask(sw, rho):
+    return np.ones(sw.n, bool) if rho is None else sw.axis["input_correlation"] == rho
+
+
+def _rho_colours(rhos):
+    cmap = matplotlib.colormaps["viridis"]
+    return [cmap(0.1 + 0.75 * i / max(1, len(rhos) - 1)) for i in range(len(rhos))]
+
+
+def correlation_map(data, sigma_w=None, depth=None, width=None, **select):
+    """The correlation map measured: per layer, c[l] (the mean cosine of
+    z[l] between distinct samples) from each input correlation c[0] of the
+    sweep, beside the mean-field c map from the same c[0], for an ordered, a
+    near-critical and a chaotic sigma_w (or those given); below, |c[l] - c*|
+    on a log scale, where the approach exp(-l/xi_c) is a straight line, with
+    the measured fit over its window. One family (activation, init, sigma_b,
+    batch); every input_correlation of it is drawn."""
+    sw = _Sweep(data)
+    fam = sw.family(split_by=FAMILY_AXES, **select)
+    cmask, depth, width, selected, centre, source = _layer_figure_setup(
+        sw, fam, depth, width, sigma_w, factors=(0.75, 1.0, 1.5))
+    rhos = _rho_values(sw, cmask)
+    colours = _rho_colours(rhos)
+    layers = np.arange(1, depth + 1)
+    has_fit = sw.has("xi_c_measured")
+    has_star = sw.has("c_star_theory")
+    seeds = max(int((cmask & sw.computed & (sw.axis["sigma_w"] == s)
+                     & _rho_mask(sw, r)).sum()) for s in selected for r in rhos)
+    every = max(1, depth // 40)
+    notes = [
+        f"Top: c[l], the mean cosine similarity of the pre-activations z[l] between distinct "
+        f"samples (markers: mean over {seeds} seed{'s' if seeds != 1 else ''}"
+        f"{', band: min–max' if seeds > 1 else ''}), from inputs whose pairwise correlation is "
+        "c[0] (colours). Lines: the mean-field correlation map c[l] = q12[l]/q[l] from the same "
+        "c[0] (Poole et al. 2016); dotted: its stable fixed point c*. As the width grows the "
+        "cosine and q12/q coincide; at width n they differ by O(1/n) and c[l] fluctuates by "
+        "about c(1 − c)·√(2/n) per layer (docs/theory.md).",
+        "Bottom: |c[l] − c*| on a log scale, where an exponential approach exp(−l/ξ_c) is a "
+        "straight line. Ordered phase: every pair of inputs becomes the same (c* = 1); chaotic: "
+        "c* < 1; near the edge of chaos the approach is slowest (ξ_c → ∞)."
+        + (" Thick pale lines: the measured fit exp(−l/ξ_c) (xi_c_measured, combined over "
+           "the seeds) over its window, which ends where |c[l] − c*| reaches the noise floor "
+           "of finite width." if has_fit else "")]
+    with _style():
+        fig, axs = _figure_with_caption(4.6 * len(selected) + 1.0, 7.4, notes, 2, len(selected))
+        for j, s in enumerate(selected):
+            top, bottom = axs[0, j], axs[1, j]
+            smask = cmask & (sw.axis["sigma_w"] == s)
+            rows_any = np.flatnonzero(smask)
+            chi1 = sw.var("chi1_theory")[rows_any[0]] if sw.has("chi1_theory") else math.nan
+            xi_theory = sw.var("xi_c_theory")[rows_any[0]] if sw.has("xi_c_theory") else math.nan
+            cstar = sw.var("c_star_theory")[rows_any[0]] if has_star else math.nan
+            if not np.isfinite(cstar) and sw.has("c_theory"):
+                cstar = sw.var("c_theory")[rows_any[0], depth - 1]
+            if np.isfinite(cstar):
+                top.axhline(cstar, color="0.35", ls=":", lw=1.2, gid="theory-c-star")
+            for r, colour in zip(rhos, colours):
+                m = smask & _rho_mask(sw, r) & sw.computed
+                c = sw.var("c")[m][:, :depth]
+                label = "c[0] = ?" if r is None else f"c[0] = {r:g}"
+                if len(c):
+                    mid, lo, hi = _seed_summary(c, False)
+                    _spread(top, layers, lo, hi, colour, len(c))
+                    top.plot(layers, mid, ls="none", marker="o", ms=3.2, markevery=every,
+                             color=colour, gid="measured")
+                    if np.isfinite(cstar):
+                        dev = np.abs(mid - cstar)
+                        ok = dev > 0
+                        bottom.plot(layers[ok], dev[ok], ls="none", marker="o", ms=3.2,
+                                    markevery=every, color=colour, gid="measured")
+                if sw.has("c_theory"):
+                    t = sw.var("c_theory")[smask & _rho_mask(sw, r)][:, :depth]
+                    if len(t):
+                        top.plot(layers, t[0], color=colour, lw=1.3, gid="theory-line")
+                        if np.isfinite(cstar):
+                            dev = np.abs(t[0] - cstar)
+                            ok = dev > 1e-15
+                            bottom.plot(layers[ok], dev[ok], color=colour, lw=1.3,
+                                        gid="theory-line")
+                if has_fit and len(c) and np.isfinite(cstar):
+                    xi, se = combine_depth_scales(sw.var("xi_c_measured")[m],
+                                                  sw.var("xi_c_measured_stderr")[m])
+                    if np.isfinite(xi):
+                        fitted = sw.var("xi_c_measured_reason")[m] == 1
+                        first = int(sw.var("xi_c_fit_first_layer")[m][fitted].min())
+                        last = int(sw.var("xi_c_fit_last_layer")[m][fitted].max())
+                        anchor = abs(np.mean(c[:, first - 2]) - cstar)
+                        ll = np.arange(first - 1, last + 1)
+                        bottom.plot(ll, anchor * np.exp(-(ll - first + 1) / xi), color=colour,
+                                    lw=6, alpha=0.3, solid_capstyle="butt", gid="measured-fit")
+                        label += f": ξ_c = {xi:.3g} ± {se:.2g}"
+                    else:
+                        names = _reason_names(sw, "c")[m]
+                        label += f": ξ_c not fitted ({', '.join(sorted(set(names)))})"
+                top.plot([], [], color=colour, marker="o", ms=3.2, lw=1.3, label=label)
+            phase = _phase_name(chi1)
+            title = f"σ_w = {s:.3g}" + (f", {phase}" if phase else "")
+            if np.isfinite(xi_theory):
+                title += f"\nξ_c (theory) = {xi_theory:.3g}"
+            elif xi_theory == math.inf:
+                title += "\nξ_c (theory) = ∞"
+            top.set_title(title)
+            top.set_ylabel("c[l]")
+            top.set_ylim(min(-0.05, top.get_ylim()[0]), 1.05)
+            top.legend(loc="best", fontsize=8, framealpha=0.85)
+            bottom.set_yscale("log")
+            bottom.set_ylabel("|c[l] − c*|")
+            for ax in (top, bottom):
+                ax.set_xlabel("layer l")
+                ax.set_xlim(0.5, depth + 0.5)
+        fig.suptitle(f"The correlation map, measured: {sw.family_title(fam)}, depth {depth}, "
+                     f"width {width}")
+    return fig
+
+
+def depth_scales(data, depth=None, width=None, **select):
+    """xi_c and xi_q measured (markers: the seeds' fits combined, error bars
+    one standard error) against the mean-field depth scales (lines) over
+    sigma_w, at one depth and width (default: the largest), one colour per
+    input correlation: the divergence of xi_c at the edge of chaos
+    (Schoenholz et al. 2017, Figures 2-3). Needs a file with the measured
+    depth scales (a sweep with the input_correlation axis)."""
+    sw = _Sweep(data)
+    if not sw.has("xi_c_measured"):
+        raise ValueError("this file has no measured depth scales: sweep with the "
+                         "input_correlation axis (docs/usage.md)")
+    fam = sw.family(split_by=FAMILY_AXES, **select)
+    fmask = sw.mask(**fam)
+    depth = int(snap(sw.values("depth", fmask), depth, "depth") if depth
+                else max(sw.values("depth", fmask)))
+    width = int(snap(sw.values("width", fmask), width, "width") if width
+                else max(sw.values("width", fmask)))
+    cmask = fmask & (sw.axis["depth"] == depth) & (sw.axis["width"] == width)
+    sigmas = np.array(sw.values("sigma_w", cmask), float)
+    rhos = _rho_values(sw, cmask)
+    colours = _rho_colours(rhos)
+    crit = sw.theory_critical(fam)
+    seeds = max(int((cmask & (sw.axis["sigma_w"] == s) & _rho_mask(sw, r)).sum())
+                for s in sigmas for r in rhos)
+    # What to draw, per panel: the theory's curve and each input correlation's points.
+    names = {which: _reason_names(sw, which) for which in ("c", "q")}
+    panels = {}
+    missing = {}
+    for which in ("c", "q"):
+        theory = np.array([sw.var(f"xi_{which}_theory")[cmask & (sw.axis["sigma_w"] == s)][0]
+                           for s in sigmas])
+        points = []
+        for r in rhos:
+            xs, ys, es = [], [], []
+            for s in sigmas:
+                m = cmask & (sw.axis["sigma_w"] == s) & _rho_mask(sw, r)
+                xi, se = combine_depth_scales(sw.var(f"xi_{which}_measured")[m],
+                                              sw.var(f"xi_{which}_measured_stderr")[m])
+                for name in names[which][m]:
+                    if name != "fitted":
+                        missing.setdefault(which, {}).setdefault(name, 0)
+                        missing[which][name] += 1
+                if np.isfinite(xi):
+                    xs.append(s)
+                    ys.append(xi)
+                    es.append(se)
+            points.append((np.array(xs), np.array(ys), np.array(es)))
+        panels[which] = (theory, points)
+    notes = [f"Markers: the measured depth scale of networks of depth {depth} and width {width}, "
+             f"the fits of {seeds} seed{'s' if seeds != 1 else ''} combined (inverse-variance "
+             "mean of their decay factors), error bars one standard error; colours: the inputs' "
+             "correlation c[0]. Lines: mean-field ξ = −1/log χ at the fixed point (ξ_c: slope of "
+             "the correlation map at c*; ξ_q: of the length map at q*). ξ_c diverges at the edge "
+             "of chaos, where a network of any depth keeps its inputs' correlations (Schoenholz "
+             "et al. 2017, Figures 2–3); a network shows a depth scale only up to about its own "
+             "depth, so near the edge the fits end as long_transient or no_decay."]
+    for which, counts in missing.items():
+        notes.append(f"ξ_{which} not fitted: " + ", ".join(
+            f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda t: -t[1]))
+            + f" configurations (xi_{which}_measured_reason; docs/theory.md).")
+    with _style():
+        fig, axs = _figure_with_caption(12.5, 4.9, notes, 1, 2)
+        for ax, which, label in ((axs[0, 0], "c", "ξ_c: correlations between inputs"),
+                                 (axs[0, 1], "q", "ξ_q: the length q")):
+            theory, points = panels[which]
+            ok = np.isfinite(theory) & (theory > 0)
+            ax.plot(sigmas[ok], theory[ok], color="k", lw=1.5, gid="theory-line",
+                    label="mean-field theory")
+            drawn = []
+            for k, (r, colour, (xs, ys, es)) in enumerate(zip(rhos, colours, points)):
+                if not len(xs):
+                    continue
+                shifted = xs * (1 + 0.006 * (k - (len(rhos) - 1) / 2))  # side by side
+                lower = np.minimum(es, ys * 0.95)  # a log axis cannot show 0
+                ax.errorbar(shifted, ys, yerr=[lower, es], ls="none", marker="o", ms=5,
+                            color=colour, capsize=2, gid="measured",
+                            label="measured" + ("" if r is None else f", c[0] = {r:g}"))
+                drawn += list(ys + es) + list(ys - lower)
+            if crit is not None and math.isfinite(crit) and sigmas.min() <= crit <= sigmas.max():
+                ax.axvline(crit, color="k", ls="--", lw=1.2, gid="theory-critical",
+                           label=f"edge of chaos σ_w = {crit:.3g}")
+            ax.set_yscale("log")
+            values = np.array(drawn + list(theory[ok]))
+            values = values[np.isfinite(values) & (values > 0)]
+            if len(values):
+                top = max(3.0 * depth, 1.5 * max(drawn)) if drawn else 3.0 * depth
+                ax.set_ylim(max(0.2, 0.6 * values.min()), top)
+            ax.set_xlabel(r"weight scale $\sigma_w$")
+            ax.set_ylabel("depth scale  [layers]")
+            ax.set_title(label)
+            if not drawn:
+                _note_in_axes(ax, f"no measured ξ_{which} at depth {depth}, width {width}")
+            ax.legend(loc="best", fontsize=8, framealpha=0.85)
+        fig.suptitle(f"Depth scales measured and predicted: {sw.family_title(fam)}")
+    return fig
+
+
 # ---- the summary table ---------------------------------------------------------------------
 
 TABLE_KEYS = ("activation", "init", "sigma_b", "batch", "width", "depth")
@@ -953,12 +1257,13 @@ def healthy_band_table(data):
     underflow)
     count."""
     sw = _Sweep(data)
-    df = pd.DataFrame({k: sw.axis[k] for k in TABLE_KEYS + ("sigma_w", "seed")})
+    keys = TABLE_KEYS + tuple(a for a in OPTIONAL_AXES if a in sw.axes)
+    df = pd.DataFrame({k: sw.axis[k] for k in keys + ("sigma_w", "seed")})
     df["ratio"] = sw.var("log10_delta_ratio")
     df = df[sw.computed]
     crit_theory = sw.var("sigma_w_critical_theory") if sw.has("sigma_w_critical_theory") else None
     out = []
-    for key, group in df.groupby(list(TABLE_KEYS), sort=False):
+    for key, group in df.groupby(list(keys), sort=False):
         sigmas, means, seeds = [], [], []
         for s, g in group.groupby("sigma_w", sort=True):
             sigmas.append(s)
@@ -970,9 +1275,9 @@ def healthy_band_table(data):
         idx = np.flatnonzero(healthy)
         finite = np.flatnonzero(np.isfinite(means))
         best = finite[np.argmin(np.abs(means[finite]))] if len(finite) else None
-        row = dict(zip(TABLE_KEYS, key))
+        row = dict(zip(keys, key))
         fam_rows = np.ones(sw.n, bool)
-        for k in FAMILY_AXES:
+        for k in sw.family_axes:
             fam_rows &= sw.axis[k] == row[k]
         crit = math.nan
         if crit_theory is not None:
@@ -993,7 +1298,8 @@ def healthy_band_table(data):
     # Rows in the sweep's order of activations and inits, then by number.
     table = pd.DataFrame(out)
     order = {a: {v: i for i, v in enumerate(sw.values(a))} for a in ("activation", "init")}
-    return table.sort_values(["activation", "init", "sigma_b", "batch", "width", "depth"],
+    return table.sort_values(["activation", "init", "sigma_b", "batch",
+                              *[a for a in OPTIONAL_AXES if a in table], "width", "depth"],
                              key=lambda c: c.map(order[c.name]) if c.name in order else c,
                              kind="stable").reset_index(drop=True)
 
@@ -1005,12 +1311,14 @@ def _g(x, digits=4):
 def table_markdown(table, has_theory=True):
     """The healthy-band table as Markdown; columns that hold one value for
     every row (init, batch, ...) are named once above the table instead."""
-    keys = ["activation", "sigma_b", "init", "batch", "width"]
+    keys = ["activation", "sigma_b", "init", "batch",
+            *[a for a in OPTIONAL_AXES if a in table], "width"]
     constant = [k for k in keys if k != "activation" and table[k].nunique() <= 1]
     shown = [k for k in keys if k not in constant]
     heads = {"activation": "activation", "sigma_b": "σ_b", "init": "init", "batch": "batch",
-             "width": "width"}
-    same = ", ".join(f"{heads[k]} = {_g(table[k].iloc[0]) if k == 'sigma_b' else table[k].iloc[0]}"
+             "width": "width", "input_correlation": "c[0]"}
+    reals = ("sigma_b", "input_correlation")
+    same = ", ".join(f"{heads[k]} = {_g(table[k].iloc[0]) if k in reals else table[k].iloc[0]}"
                      for k in constant if len(table))
     lines = [
         "# Healthy band of σ_w, measured",
@@ -1041,7 +1349,7 @@ def table_markdown(table, has_theory=True):
             band = f"{_g(r['healthy_low'])} – {_g(r['healthy_high'])}"
             if not r["healthy_contiguous"]:
                 band += " (with gaps)"
-        cells = [_g(r[k]) if k == "sigma_b" else str(r[k]) for k in shown]
+        cells = [_g(r[k]) if k in reals else str(r[k]) for k in shown]
         cells += [str(r["depth"]), str(r["seeds"]), band, f"{r['healthy_count']}/{r['sigma_w_tested']}",
                   _g(r["best_sigma_w"]), _g(r["best_log10_delta_ratio"], 3),
                   _g(r["critical_sigma_w_theory"])]
@@ -1071,6 +1379,12 @@ def figures(data, sigma_w=None, depth=None, width=None):
     for fam in sw.families():
         yield (f"signal_propagation_{sw.family_stem(fam)}",
                signal_propagation(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
+    if sw.has("xi_c_measured"):  # a sweep with the input_correlation axis
+        for fam in sw.families(split_by=FAMILY_AXES):
+            stem = sw.family_stem(fam)
+            yield (f"correlation_map_{stem}",
+                   correlation_map(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
+            yield f"depth_scales_{stem}", depth_scales(sw.ds, depth=depth, width=width, **fam)
     families = sw.families()
     if len(families) <= GRADIENT_FLOW_ROWS:
         yield "gradient_flow", gradient_flow(sw.ds, sigma_w=sigma_w, depth=depth, width=width)

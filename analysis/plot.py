@@ -43,7 +43,11 @@ def main(argv=None):
         description="Every figure (PNG and PDF by default) and the healthy-band table for a "
                     "gradsweep results file, written into one folder.",
         epilog="Figures: phase_diagram_<activation>, signal_propagation_<activation>, "
-               "gradient_flow, finite_width (+ healthy_band.md/.csv). See docs/analysis.md.")
+               "gradient_flow, finite_width (+ healthy_band.md/.csv); for a sweep with the "
+               "input_correlation axis also correlation_map_<family> (c[l] against layer with "
+               "the theory, ordered / critical / chaotic sigma_w) and depth_scales_<family> "
+               "(xi_c, xi_q measured and predicted over sigma_w), and the measured 6 xi_c on "
+               "the phase diagrams. See docs/analysis.md.")
     parser.add_argument("results", type=Path, help="a gradsweep results file (schema gradsweep/1)")
     parser.add_argument("-o", "--output", type=Path, default=Path("figures"),
                         help="folder for the figures (created if missing; default: ./figures)")

@@ -76,6 +76,7 @@ static const struct option long_options[] = {
     {"train-loss", required_argument, NULL, OPT_SETTING_FIRST + 8},
     {"record-every", required_argument, NULL, OPT_SETTING_FIRST + 9},
     {"momentum", required_argument, NULL, OPT_SETTING_FIRST + 10},
+    {"input-correlation", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INPUT_CORRELATION},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -123,6 +124,7 @@ static const char *const option_names[] = {
     "--train-loss",
     "--record-every",
     "--momentum",
+    "--input-correlation",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -494,6 +496,11 @@ static const char help_run[] =
     "      --parametrization LIST  training only: standard (default), ntk, mup: how width\n"
     "                           scales init, multipliers and learning rates (Tensor\n"
     "                           Programs V; docs/theory.md)\n"
+    "      --input-correlation LIST  pairwise correlation rho of the batch's inputs, in\n"
+    "                           [0, 1): x_s = sqrt(rho) g + sqrt(1-rho) e_s, g shared, so\n"
+    "                           c[0] = rho (default: no axis, independent samples). With\n"
+    "                           it the file also holds the measured depth scales\n"
+    "                           xi_c_measured, xi_q_measured (docs/theory.md), e.g. 0,0.9\n"
     "\n"
     "Sweep settings:\n"
     "      --name NAME          sweep name (default: the sweep file's stem)\n"
@@ -571,6 +578,7 @@ static const char help_run[] =
     "    batch: [128]\n"
     "    learning_rate: {logspace: [-3, 0, 7]}   # required with train:\n"
     "    parametrization: [standard, mup]        # with train:; default standard\n"
+    "    input_correlation: [0.0, 0.9]           # c[0]; default: independent samples\n"
     "  data: fashion-mnist          # or FILE.h5, or {source: ..., path: ...,\n"
     "                               # standardize: feature|global|none}\n"
     "  train: {steps: 300, optimizer: sgd, loss: cross_entropy, record_every: 10,\n"
@@ -579,7 +587,8 @@ static const char help_run[] =
     "Every axis takes a scalar, a list or a generator; values must be unique.\n"
     "Configurations are numbered in the canonical order activation, init, width,\n"
     "depth, batch, sigma_b, sigma_w, seed (the last varies fastest); with training\n"
-    "parametrization and learning_rate follow seed.\n"
+    "parametrization and learning_rate follow seed, and input_correlation, when\n"
+    "given, follows them all.\n"
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
@@ -609,8 +618,11 @@ static const char help_export[] =
     "  delta (L, B, n)          dl/dz per sample, every layer\n"
     "  grad_w (L, n, n), grad_b (L, n)   d loss / dW and d loss / db\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
-    "and, as attributes, the configuration and the loss value. Use it to check\n"
-    "gradsweep against another framework, or to study one network closely.\n";
+    "and, as attributes, the configuration and the loss value. With the\n"
+    "input_correlation axis also c_theory, q_theory (L) and, as attributes, rho,\n"
+    "c*, q*, the theory's and the measured depth scales (xi_c_measured, ...).\n"
+    "Use it to check gradsweep against another framework, or to study one network\n"
+    "closely.\n";
 
 static const char help_theory[] =
     "Usage: gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST]\n"

@@ -15,6 +15,7 @@ const char *const gs_status_names[GS_STATUS_COUNT] = {GS_STATUS_LIST(CODE_NAME)}
 const char *const gs_init_names[GS_INIT_COUNT] = {GS_INIT_LIST(CODE_NAME)};
 const char *const gs_precision_names[GS_PRECISION_COUNT] = {GS_PRECISION_LIST(NAME)};
 const char *const gs_loss_names[GS_LOSS_COUNT] = {GS_LOSS_LIST(CODE_NAME)};
+const char *const gs_xi_reason_names[GS_XI_REASON_COUNT] = {GS_XI_REASON_LIST(CODE_NAME)};
 
 #define LOSS_DEFINITION(enumerator, name, meaning) [enumerator] = name ": " meaning,
 static const char *const loss_definitions[GS_LOSS_COUNT] = {GS_LOSS_LIST(LOSS_DEFINITION)};
@@ -56,6 +57,7 @@ int loss_parse(const char *name, gs_loss *loss) {
 
 const char *status_flag_meanings(void) { return GS_LIST_FLAGS(GS_STATUS_LIST); }
 const char *init_flag_meanings(void) { return GS_LIST_FLAGS(GS_INIT_LIST); }
+const char *xi_reason_flag_meanings(void) { return GS_LIST_FLAGS(GS_XI_REASON_LIST); }
 
 const char *loss_definition(gs_loss loss) {
     const char *text = name_of(loss_definitions, GS_LOSS_COUNT, (int)loss);
@@ -79,6 +81,7 @@ void result_clear(gs_result *res, int depth) {
     res->status = GS_STATUS_PENDING;
 #define CLEAR(type, name, fill, long_name, units, description) res->name = fill;
     GS_RESULT_LIST(CLEAR)
+    GS_DEPTH_SCALE_LIST(CLEAR)
 #undef CLEAR
     res->elapsed_s = NAN;
     for (int l = 0; l < depth; l++)

@@ -34,6 +34,11 @@ struct gs_draws {
     gs_buffer scratch; /* doubles: draws before rounding; QR workspace */
 };
 
+/* ρ of correlated inputs; 0 for independent samples (no axis: NaN). */
+static double input_correlation(const gs_config *cfg) {
+    return cfg->input_correlation > 0 ? cfg->input_correlation : 0.0;
+}
+
 gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set) {
     gs_draw_key key = {.base_seed = cfg->base_seed,
                        .seed = cfg->seed,
@@ -44,6 +49,7 @@ gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set) {
     } else {
         key.batch = cfg->batch;
         key.loss = cfg->loss;
+        key.input_correlation = input_correlation(cfg);
     }
     return key;
 }
@@ -51,7 +57,7 @@ gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set) {
 bool draw_key_equal(const gs_draw_key *a, const gs_draw_key *b) {
     return a->base_seed == b->base_seed && a->seed == b->seed && a->width == b->width &&
            a->precision == b->precision && a->init == b->init && a->batch == b->batch &&
-           a->loss == b->loss;
+           a->loss == b->loss && a->input_correlation == b->input_correlation;
 }
 
 gs_draws *draws_create(void) { return gs_calloc(1, sizeof(gs_draws)); }
@@ -207,6 +213,39 @@ static int draw_layers(gs_draws *d, gs_keep_going keep_going, void *ctx, gs_erro
     return 0;
 }
 
+/* Correlated inputs (draw.h): x_s = √ρ g + √(1−ρ) e_s with g = √d v/‖v‖, in
+ * double, rounded once into input ((B, d) in the precision). Chunks of CHUNK
+ * features at a time, so that no scratch beyond the stack is needed: v's
+ * chunk once, then every sample's e_s chunk (element s·d + j of the input
+ * stream, as for independent samples). */
+static void draw_correlated_inputs(const gs_config *cfg, void *input, int d, const gs_stream *x,
+                                   const gs_stream *shared) {
+    enum { CHUNK = 256 };
+    double v[CHUNK], e[CHUNK];
+    double norm_sq = 0; /* ‖v‖², summed in chunk order: the same bits on every rank */
+    for (int j0 = 0; j0 < d; j0 += CHUNK) {
+        int m = d - j0 < CHUNK ? d - j0 : CHUNK;
+        rng_normal(shared, (uint64_t)j0, (size_t)m, v);
+        for (int j = 0; j < m; j++)
+            norm_sq += v[j] * v[j];
+    }
+    const double rho = cfg->input_correlation;
+    const double a = sqrt(rho) * sqrt(d / norm_sq), b = sqrt(1 - rho);
+    for (int j0 = 0; j0 < d; j0 += CHUNK) {
+        int m = d - j0 < CHUNK ? d - j0 : CHUNK;
+        rng_normal(shared, (uint64_t)j0, (size_t)m, v);
+        for (int s = 0; s < cfg->batch; s++) {
+            size_t at = (size_t)s * d + j0;
+            rng_normal(x, at, (size_t)m, e);
+            for (int j = 0; j < m; j++) {
+                double shared_part = a * v[j], own_part = b * e[j]; /* no FMA: same bits anywhere */
+                e[j] = shared_part + own_part;
+            }
+            store_reals(input, cfg->precision, at, e, (size_t)m);
+        }
+    }
+}
+
 /* The input x = a[0] and the probe vectors r (or targets y). */
 static void draw_data(gs_draws *d, void *input) {
     const gs_config *cfg = &d->cfg;
@@ -217,7 +256,13 @@ static void draw_data(gs_draws *d, void *input) {
     gs_stream x = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT);
     gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0,
                                    cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
-    draw_normals(d, input, &x, (size_t)cfg->batch * first->fan_in);
+    if (input_correlation(cfg) > 0) {
+        gs_stream shared =
+            rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT_SHARED);
+        draw_correlated_inputs(cfg, input, first->fan_in, &x, &shared);
+    } else {
+        draw_normals(d, input, &x, (size_t)cfg->batch * first->fan_in);
+    }
     draw_normals(d, d->loss_vectors.p, &vectors, (size_t)cfg->batch * last->fan_out);
     d->data_drawn = (drawn){true, key, 0};
 }

@@ -448,8 +448,9 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
     fprintf(out, "sweep \"%s\"%s%s\n", spec->name, sweep_path ? " from " : "",
             sweep_path ? sweep_path : "");
     fprintf(out, "configurations: %lld =", (long long)g->count);
-    for (int a = 0; a < spec_axis_count(spec); a++)
-        fprintf(out, "%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), spec->axis[a].count);
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
+        if (spec_has_axis(spec, (gs_axis_id)a))
+            fprintf(out, "%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), spec->axis[a].count);
     fprintf(out, "\n");
     char b1[64], b2[64];
     gs_memory_plan plan;

@@ -5,11 +5,14 @@
 #include "gradsweep/export.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gradsweep/depth_scale.h"
 #include "gradsweep/net.h"
+#include "gradsweep/theory.h"
 
 typedef struct exporter {
     hid_t file;
@@ -116,6 +119,42 @@ static void write_config(exporter *ex, const gs_config *cfg, const gs_result *re
     attr_double(ex, "log10_q_ratio", res->log10_q_ratio);
 }
 
+/* With the input_correlation axis: ρ, the theory's c* and depth scales, and
+ * the measured depth scales, attributes named as in results files; the
+ * theory's per-layer c and q as (L,) datasets c_theory, q_theory. */
+static void write_depth_scales(exporter *ex, const gs_config *cfg, gs_result *res) {
+    gs_layer_theory *theory = gs_calloc((size_t)cfg->depth, sizeof *theory);
+    gs_theory *cache = theory_create();
+    res->theory = theory;
+    theory_predict(cache, cfg, res, NULL, NULL);
+    depth_scales_measure(cfg, res);
+    attr_double(ex, "input_correlation", cfg->input_correlation);
+    attr_double(ex, "c_star_theory", res->c_star_theory);
+    attr_double(ex, "q_star_theory", res->q_star_theory);
+    attr_double(ex, "xi_c_theory", res->xi_c_theory);
+    attr_double(ex, "xi_q_theory", res->xi_q_theory);
+#define DEPTH_SCALE_ATTRIBUTE(type, name, fill, long_name, units, description)                     \
+    if (sizeof(type) == sizeof(double))                                                            \
+        attr_double(ex, #name, (double)res->name);                                                 \
+    else                                                                                           \
+        attr_int(ex, #name, (long long)res->name);
+    GS_DEPTH_SCALE_LIST(DEPTH_SCALE_ATTRIBUTE)
+#undef DEPTH_SCALE_ATTRIBUTE
+    const int L = cfg->depth;
+    double *column = gs_malloc((size_t)L * sizeof *column);
+    hsize_t dims[1] = {(hsize_t)L};
+    for (int l = 0; l < L; l++)
+        column[l] = theory[l].c;
+    write_dataset(ex, "c_theory", H5T_NATIVE_DOUBLE, 1, dims, column);
+    for (int l = 0; l < L; l++)
+        column[l] = theory[l].q;
+    write_dataset(ex, "q_theory", H5T_NATIVE_DOUBLE, 1, dims, column);
+    free(column);
+    res->theory = NULL;
+    theory_destroy(&cache);
+    free(theory);
+}
+
 /* The per-layer statistics as (L,) float64 datasets named as in results files. */
 static void write_stats(exporter *ex, const gs_result *res) {
     const int L = ex->cfg->depth;
@@ -159,6 +198,7 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
         write_dataset(&ex, "unit_biases", ex.real, 2, bias_dims, net_unit_biases(net, 1));
         write_config(&ex, cfg, &res, loss);
         write_stats(&ex, &res);
+        if (!isnan(cfg->input_correlation)) write_depth_scales(&ex, cfg, &res);
     }
     free(res.layers);
     net_destroy(&net);

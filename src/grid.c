@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* grid.c — the Cartesian product of the axes, decoded from an index by
- * mixed-radix arithmetic (the last axis varies fastest: seed, or with
- * training learning_rate). */
+ * mixed-radix arithmetic (the last axis the sweep has varies fastest: seed,
+ * or with training learning_rate, or input_correlation when given). */
 #include "gradsweep/grid.h"
 
 #include <math.h>
@@ -9,10 +9,13 @@
 int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
     grid->spec = spec;
     int64_t count = 1;
-    /* A sweep without training has no training axes: as if each held one value. */
-    for (int a = GS_AXIS_ALL_COUNT - 1; a >= spec_axis_count(spec); a--)
-        grid->stride[a] = 1;
-    for (int a = spec_axis_count(spec) - 1; a >= 0; a--) {
+    /* An axis the sweep does not have (training's without train:, an optional
+     * one not given) counts as one value: stride 1, position 0. */
+    for (int a = GS_AXIS_ALL_COUNT - 1; a >= 0; a--) {
+        if (!spec_has_axis(spec, (gs_axis_id)a)) {
+            grid->stride[a] = 1;
+            continue;
+        }
         size_t n = spec->axis[a].count;
         if (n == 0)
             return gs_fail(err, GS_EXIT_USAGE, "%s: the axis is empty; give at least one value",
@@ -38,7 +41,7 @@ int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
 }
 
 int64_t grid_position(const gs_grid *grid, int64_t index, gs_axis_id a) {
-    if ((int)a >= spec_axis_count(grid->spec)) return 0;
+    if (!spec_has_axis(grid->spec, a)) return 0;
     return (index / grid->stride[a]) % (int64_t)grid->spec->axis[a].count;
 }
 
@@ -61,6 +64,10 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
     cfg->base_seed = spec->base_seed;
     cfg->precision = spec->precision;
     cfg->loss = spec->loss;
+    cfg->input_correlation = spec_has_axis(spec, GS_AXIS_INPUT_CORRELATION)
+                                 ? spec->axis[GS_AXIS_INPUT_CORRELATION]
+                                       .real[grid_position(grid, index, GS_AXIS_INPUT_CORRELATION)]
+                                 : NAN;
     cfg->learning_rate = NAN;
     cfg->parametrization = GS_PARAM_STANDARD;
     if (!spec_has_training(spec)) return;

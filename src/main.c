@@ -16,6 +16,7 @@
 #include "gradsweep/blas.h"
 #include "gradsweep/cli.h"
 #include "gradsweep/common.h"
+#include "gradsweep/depth_scale.h"
 #include "gradsweep/dryrun.h"
 #include "gradsweep/export.h"
 #include "gradsweep/grid.h"
@@ -120,6 +121,8 @@ static int compute_configuration(void *ctx, int64_t index, bool (*poll)(void *),
     s->result.rank = s->r->rank;
     /* Theory for every configuration, failed ones too: it needs no workspace. */
     theory_predict(s->theory, &cfg, &s->result, poll, poll_ctx);
+    /* The measured depth scales: fits to the rows just measured, beside the theory. */
+    depth_scales_measure(&cfg, &s->result);
     double start = gs_now();
     rc = store_write(s->store, &cfg, &s->result, err);
     s->write_s += gs_now() - start;

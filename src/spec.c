@@ -105,7 +105,15 @@ static const axis_rule axis_rules[GS_AXIS_ALL_COUNT] = {
     [GS_AXIS_LEARNING_RATE] = {"learning_rate", "--learning-rate", VALUES_REAL, 0, 0,
                                SPEC_MAX_LEARNING_RATE, 0, "{logspace: [-3, 0, 7]}",
                                "0.001,0.01,0.1"},
+    /* 1 would make every sample the same input: nothing left to forget. */
+    [GS_AXIS_INPUT_CORRELATION] = {"input_correlation", "--input-correlation", VALUES_REAL, 0, 0, 1,
+                                   1, "[0.0, 0.5, 0.9]", "0,0.5,0.9"},
 };
+
+/* Real axes whose largest value is excluded (value < real_max, else ≤): a
+ * function rather than a field of axis_rule, so the table's positional rows
+ * stay complete for -Wmissing-field-initializers. */
+static int max_excluded(gs_axis_id id) { return id == GS_AXIS_INPUT_CORRELATION; }
 
 /* Names for sigma_w, resolved to numbers when read (the spec keeps only the
  * number, so spec_to_yaml writes 1.4142135623730951, not "he"). With
@@ -133,10 +141,21 @@ int axis_is_real(gs_axis_id id) {
 int spec_has_training(const gs_spec *spec) { return spec->train.line != 0; }
 
 int spec_axis_count(const gs_spec *spec) {
-    return spec_has_training(spec) ? GS_AXIS_ALL_COUNT : GS_AXIS_COUNT;
+    return spec_has_training(spec) ? GS_AXIS_LEARNING_RATE + 1 : GS_AXIS_COUNT;
 }
 
-static int is_training_axis(int a) { return a >= GS_AXIS_COUNT; }
+static int is_training_axis(int a) {
+    return a == GS_AXIS_PARAMETRIZATION || a == GS_AXIS_LEARNING_RATE;
+}
+
+/* Axes a sweep has only when it gives them. */
+static int is_optional_axis(int a) { return a == GS_AXIS_INPUT_CORRELATION; }
+
+int spec_has_axis(const gs_spec *spec, gs_axis_id a) {
+    if ((unsigned)a >= GS_AXIS_ALL_COUNT) return 0;
+    if (is_optional_axis(a)) return spec->axis[a].count > 0;
+    return (int)a < spec_axis_count(spec);
+}
 
 /* ---- settings and keys ------------------------------------------------------------------ */
 
@@ -761,6 +780,12 @@ static int check_real_value(const gs_axis *axis, gs_axis_id id, size_t i, where 
     format_real(rule->real_max, max, sizeof max);
     if (!isfinite(v))
         return fail_at(err, at, "%s is not a finite number", format_real(v, shown, sizeof shown));
+    if (rule->zero_allowed && max_excluded(id) && !(v >= 0 && v < rule->real_max))
+        return fail_at(err, at, "%s is out of range; %s must be at least 0 and below %s%s",
+                       format_real(v, shown, sizeof shown), rule->name, max,
+                       id == GS_AXIS_INPUT_CORRELATION
+                           ? " (at 1 every sample is the same input: nothing to forget)"
+                           : "");
     if (rule->zero_allowed && !(v >= 0 && v <= rule->real_max))
         return fail_at(err, at, "%s is out of range; %s must be between 0 and %s",
                        format_real(v, shown, sizeof shown), rule->name, max);
@@ -1936,7 +1961,7 @@ static int check_no_training_parts(const gs_spec *spec, gs_error *err) {
                        data_kind_name(spec->data.kind));
     for (int a = GS_AXIS_COUNT; a < GS_AXIS_ALL_COUNT; a++) {
         const gs_axis *axis = &spec->axis[a];
-        if (axis->count == 0) continue;
+        if (axis->count == 0 || !is_training_axis(a)) continue;
         return fail_at(err,
                        given_where(spec, axis->line ? axis->line : -1, axis_rules[a].name,
                                    axis_rules[a].option),
@@ -1976,7 +2001,8 @@ int spec_finalize(gs_spec *spec, gs_error *err) {
     if (rc == 0) rc = require_axes(spec, err);
     if (rc) return rc;
     fill_default_axes(spec);
-    for (int a = 0; a < spec_axis_count(spec); a++) {
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
+        if (!spec_has_axis(spec, (gs_axis_id)a)) continue;
         const gs_axis *axis = &spec->axis[a];
         where at = {axis->line > 0 ? spec->source_path : NULL, axis->line, axis_rules[a].name};
         rc = check_axis(axis, (gs_axis_id)a, NULL, at, err);

@@ -60,7 +60,20 @@ typedef enum var_fill {
                 * would mask the fill ("pending", 0) and turn the variable into floats. */
 } var_fill;
 
-typedef enum var_flags { NO_FLAGS, ACTIVATION_FLAGS, INIT_FLAGS, STATUS_FLAGS } var_flags;
+typedef enum var_flags {
+    NO_FLAGS,
+    ACTIVATION_FLAGS,
+    INIT_FLAGS,
+    STATUS_FLAGS,
+    XI_REASON_FLAGS, /* gs_xi_reason: why a measured depth scale is what it is */
+} var_flags;
+
+/* Which files have the variable: every one, or only those of sweeps with an
+ * optional axis (so that a file without it stays exactly as it was). */
+typedef enum var_presence {
+    IN_EVERY_FILE,
+    WITH_INPUT_CORRELATION, /* the sweep has the input_correlation axis */
+} var_presence;
 
 typedef struct var_def {
     const char *name;
@@ -76,6 +89,7 @@ typedef struct var_def {
     int64_t (*config_int)(const gs_config *); /* FROM_CONFIG integers */
     double (*config_real)(const gs_config *); /* FROM_CONFIG reals */
     size_t offset; /* FROM_RESULT/RUN/LAYERS: the field (int for VT_INT32, double for VT_FLOAT64) */
+    var_presence presence;
 } var_def;
 
 static int64_t config_depth(const gs_config *c) { return c->depth; }
@@ -86,6 +100,7 @@ static double config_sigma_b(const gs_config *c) { return c->sigma_b; }
 static int64_t config_init(const gs_config *c) { return c->init; }
 static int64_t config_seed(const gs_config *c) { return c->seed; }
 static int64_t config_batch(const gs_config *c) { return c->batch; }
+static double config_input_correlation(const gs_config *c) { return c->input_correlation; }
 
 /* offsetof that refuses to compile unless the field has C type ctype, so the
  * table cannot describe a field with the wrong memory type. */
@@ -139,6 +154,28 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
     }
 #define LAYER_VARIABLE(name_, long_name_, units_, description_)                                    \
     LAYER(name_, long_name_, units_, description_),
+
+/* The measured depth scales of config.h's GS_DEPTH_SCALE_LIST, in files of
+ * sweeps with the input_correlation axis only; gs_xi_code: a reason code. */
+#define DEPTH_SCALE_double(name_, fill_, long_name_, units_, description_)                         \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_RESULT,            \
+        .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
+        .offset = FIELD(gs_result, name_, double), .presence = WITH_INPUT_CORRELATION              \
+    }
+#define DEPTH_SCALE_INT(name_, fill_, flags_, long_name_, units_, description_)                    \
+    {                                                                                              \
+        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_RESULT,              \
+        .fill = FILL_INT, .fill_int = fill_, .flags = flags_, .long_name = long_name_,             \
+        .units = units_, .description = description_, .offset = FIELD(gs_result, name_, int),      \
+        .presence = WITH_INPUT_CORRELATION                                                         \
+    }
+#define DEPTH_SCALE_int(name_, fill_, long_name_, units_, description_)                            \
+    DEPTH_SCALE_INT(name_, fill_, NO_FLAGS, long_name_, units_, description_)
+#define DEPTH_SCALE_gs_xi_code(name_, fill_, long_name_, units_, description_)                     \
+    DEPTH_SCALE_INT(name_, fill_, XI_REASON_FLAGS, long_name_, units_, description_)
+#define DEPTH_SCALE_VARIABLE(type, name_, fill_, long_name_, units_, description_)                 \
+    DEPTH_SCALE_##type(name_, fill_, long_name_, units_, description_),
 
 /* "pending: not computed (yet); done: …", with when status is written. */
 #define STATUS_DESCRIPTION                                                                         \
@@ -201,6 +238,31 @@ static const var_def variables[] = {
     THEORY_REAL(sigma_w_critical_theory, "critical sigma_w for this activation and sigma_b", "1",
                 "sigma_w at the edge of chaos, chi1 = 1 (gradsweep theory prints it with q*, the "
                 "depth scales and stability); NaN if none exists"),
+    /* Correlated inputs and measured depth scales: only in files of sweeps
+     * with the input_correlation axis. */
+    {.name = "input_correlation",
+     .type = VT_FLOAT64,
+     .dims = DIMS_CONFIG,
+     .source = FROM_CONFIG,
+     .fill = FILL_NONE,
+     .long_name = "pairwise correlation of the input samples",
+     .units = "1",
+     .description = "x_s = sqrt(rho) g + sqrt(1 - rho) e_s with g shared by the batch (norm "
+                    "sqrt(n)) and e_s ~ N(0, I), so that c[0] = rho and q[0] = 1",
+     .config_real = config_input_correlation,
+     .presence = WITH_INPUT_CORRELATION},
+    {.name = "c_star_theory",
+     .type = VT_FLOAT64,
+     .dims = DIMS_CONFIG,
+     .source = FROM_THEORY,
+     .fill = FILL_NAN,
+     .long_name = "stable fixed point c* of the correlation map at q*",
+     .units = "1",
+     .description = "1 in the ordered phase and at the edge of chaos; below 1 in the chaotic "
+                    "phase (Poole et al. 2016); the limit of c_theory[l] as l grows",
+     .offset = FIELD(gs_result, c_star_theory, double),
+     .presence = WITH_INPUT_CORRELATION},
+    GS_DEPTH_SCALE_LIST(DEPTH_SCALE_VARIABLE) /* xi_c_measured, … */
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
 
@@ -209,6 +271,7 @@ static const char *flag_meanings(var_flags flags) {
     case ACTIVATION_FLAGS: return activation_flag_meanings();
     case INIT_FLAGS: return init_flag_meanings();
     case STATUS_FLAGS: return status_flag_meanings();
+    case XI_REASON_FLAGS: return xi_reason_flag_meanings();
     case NO_FLAGS: break;
     }
     return NULL;
@@ -234,6 +297,7 @@ struct gs_store {
     hid_t file;
     hid_t config_scale, layer_scale; /* the dimension coordinates `config` and `layer` */
     hid_t dataset[N_VARIABLES];      /* variables[i]'s dataset */
+    bool present[N_VARIABLES];       /* variables[i] is in this sweep's file (var_presence) */
     hid_t config_space;              /* file space (N): selects one configuration */
     hid_t layer_space;               /* file space (N, L_max): selects one configuration's row */
     hid_t row_space;                 /* memory space of one row: extent = its depth */
@@ -345,9 +409,10 @@ static int check_existing(const char *path, bool force, gs_error *err) {
 }
 
 /* Bytes of the file once every dataset is allocated, plus room for metadata. */
-static double file_bytes(int64_t count, int max_depth) {
+static double file_bytes(const gs_store *s, int64_t count, int max_depth) {
     double per_config = 8; /* the `config` coordinate, int64 */
     for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         double size = variables[i].type == VT_INT32 ? 4 : 8;
         per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth : size;
     }
@@ -640,12 +705,13 @@ static void utc_now(char *buf, size_t size) {
 }
 
 /* "activation init width depth …": the axes, slowest first. */
-static void canonical_order(char *buf, size_t size) {
+static void canonical_order(const gs_spec *spec, char *buf, size_t size) {
     size_t used = 0;
     buf[0] = '\0';
-    for (int a = 0; a < GS_AXIS_COUNT && used < size; a++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", a ? " " : "",
-                                 axis_name((gs_axis_id)a));
+    for (int a = 0; a < GS_AXIS_ALL_COUNT && used < size; a++)
+        if (spec_has_axis(spec, (gs_axis_id)a))
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", a ? " " : "",
+                                     axis_name((gs_axis_id)a));
 }
 
 static const char *or_empty(const char *text) { return text ? text : ""; }
@@ -654,7 +720,7 @@ static int put_root_attributes(gs_store *s, const gs_spec *spec, const gs_run_in
                                gs_error *err) {
     char created[32], order[256];
     utc_now(created, sizeof created);
-    canonical_order(order, sizeof order);
+    canonical_order(spec, order, sizeof order);
     uint64_t base_seed = spec->base_seed;
     int rc = put_root_string(s, "schema", GS_SCHEMA, err);
     if (rc == 0) rc = put_root_string(s, "gradsweep_version", GS_VERSION, err);
@@ -742,7 +808,7 @@ static int create_layout(gs_store *s, const gs_grid *grid, const gs_run_info *in
     if (rc == 0) rc = put_root_attributes(s, grid->spec, info, err);
     if (rc == 0) rc = create_dimensions(s, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
-        rc = create_variable(s, i, err);
+        if (s->present[i]) rc = create_variable(s, i, err);
     return rc;
 }
 
@@ -782,7 +848,7 @@ static int write_coordinate_block(gs_store *s, int64_t first, int64_t n, const g
         write_rows(s, s->config_scale, "config", false, first, n, H5T_NATIVE_INT64, values, err);
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->source != FROM_CONFIG) continue;
+        if (var->source != FROM_CONFIG || !s->present[v]) continue;
         if (var->type == VT_FLOAT64)
             for (int64_t i = 0; i < n; i++)
                 reals[i] = var->config_real(&configs[i]);
@@ -819,7 +885,7 @@ static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
     int rc = 0;
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->fill == FILL_NONE) continue;
+        if (var->fill == FILL_NONE || !s->present[v]) continue;
         bool per_layer = var->dims == DIMS_CONFIG_LAYER;
         int64_t rows_per_write = (int64_t)capacity / (per_layer ? s->max_depth : 1);
         for (size_t i = 0; i < capacity; i++) {
@@ -874,8 +940,11 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
     s->file = s->config_scale = s->layer_scale = H5I_INVALID_HID;
     s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
     s->string_type = s->xfer = H5I_INVALID_HID;
-    for (size_t i = 0; i < N_VARIABLES; i++)
+    for (size_t i = 0; i < N_VARIABLES; i++) {
         s->dataset[i] = H5I_INVALID_HID;
+        s->present[i] = variables[i].presence == IN_EVERY_FILE ||
+                        spec_has_axis(grid->spec, GS_AXIS_INPUT_CORRELATION);
+    }
     return s;
 }
 
@@ -938,7 +1007,7 @@ int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid 
                        "layers)",
                        (long long)grid->count, grid->max_depth);
     gs_store *s = store_new(path, comm, grid);
-    double needed = file_bytes(grid->count, grid->max_depth);
+    double needed = file_bytes(s, grid->count, grid->max_depth);
     int rc = agree_outcome(
         s, s->rank == 0 ? check_output_path(s, force, needed, &info->lock, err) : 0, err);
     if (rc == 0) rc = create_layout(s, grid, info, err);
@@ -975,7 +1044,7 @@ static int write_layer_rows(gs_store *s, int64_t index, int depth, var_source so
         return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         const var_def *v = &variables[i];
-        if (v->source != source) continue;
+        if (v->source != source || !s->present[i]) continue;
         for (int l = 0; l < depth; l++)
             s->row[l] = *(const double *)((const char *)layers + (size_t)l * stride + v->offset);
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
@@ -994,7 +1063,7 @@ static int write_fill_row(gs_store *s, int64_t index, int depth, gs_error *err) 
     for (int l = 0; l < depth; l++)
         s->row[l] = NAN;
     for (size_t i = 0; i < N_VARIABLES; i++) {
-        if (variables[i].source != FROM_LAYERS) continue;
+        if (variables[i].source != FROM_LAYERS || !s->present[i]) continue;
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
                      s->row) < 0)
             return write_failed(s, "H5Dwrite", variables[i].name, index, err);
@@ -1048,6 +1117,7 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
         var_source source = variables[i].source;
+        if (!s->present[i]) continue;
         if (source == FROM_RUN || (source == FROM_THEORY && res->theory))
             rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
         else if (source == FROM_RESULT)
@@ -1277,6 +1347,7 @@ static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
     s->layer_scale = H5Dopen2(s->file, "layer", H5P_DEFAULT);
     HDF5_CHECK(s->layer_scale, "H5Dopen2", "layer");
     for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         s->dataset[i] = H5Dopen2(s->file, variables[i].name, H5P_DEFAULT);
         HDF5_CHECK(s->dataset[i], "H5Dopen2", variables[i].name);
     }

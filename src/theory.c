@@ -885,7 +885,7 @@ typedef struct critical_entry {
 } critical_entry;
 
 struct gs_theory {
-    forward_path *paths; /* every (φ, σw, σb) met so far, for inputs q_in = 1, c_in = 0 */
+    forward_path *paths; /* every (φ, σw, σb, c_in) met so far, for inputs q_in = 1 */
     size_t n_paths, cap_paths;
     critical_entry *critical; /* every (φ, σb) met so far */
     size_t n_critical, cap_critical;
@@ -908,12 +908,19 @@ static bool same_activation(const gs_activation *a, const gs_activation *b) {
     return a->kind == b->kind && (a->kind != GS_ACT_LEAKY_RELU || a->slope == b->slope);
 }
 
+/* The inputs' correlation c_in = c[0]: the input_correlation axis, 0 for
+ * independent samples (no axis: NaN). */
+static double input_correlation(const gs_config *cfg) {
+    return cfg->input_correlation > 0 ? cfg->input_correlation : 0.0;
+}
+
 static forward_path *path_for(gs_theory *t, const gs_config *cfg) {
+    const double c_in = input_correlation(cfg);
     for (size_t i = 0; i < t->n_paths; i++) {
         size_t k = (t->last + i) % t->n_paths;
         forward_path *f = &t->paths[k];
         if (same_activation(&f->act, &cfg->act) && f->sigma_w == cfg->sigma_w &&
-            f->sigma_b == cfg->sigma_b) {
+            f->sigma_b == cfg->sigma_b && f->c_in == c_in) {
             t->last = k;
             return f;
         }
@@ -928,7 +935,7 @@ static forward_path *path_for(gs_theory *t, const gs_config *cfg) {
                         .sigma_w = cfg->sigma_w,
                         .sigma_b = cfg->sigma_b,
                         .q_in = 1.0,
-                        .c_in = 0.0};
+                        .c_in = c_in};
     return f;
 }
 
@@ -962,5 +969,6 @@ void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res, bool (*t
     res->q_star_theory = f->fixed_point.q_star;
     res->xi_q_theory = f->fixed_point.xi_q;
     res->xi_c_theory = f->fixed_point.xi_c;
+    res->c_star_theory = f->fixed_point.c_star;
     res->sigma_w_critical_theory = critical_for(t, &cfg->act, cfg->sigma_b);
 }

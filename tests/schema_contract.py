@@ -183,3 +183,49 @@ def check_contract(path, n, l_max, ranks, closed=True):
     check_ncdump(path, n, l_max)
     check_h5dump(path)
     return attrs
+
+
+# ---- correlated inputs and measured depth scales (issue 15) ---------------------------------
+# In files of sweeps with the input_correlation axis only (docs/schema.md).
+XI_REASONS = ("no_data fitted no_fixed_point repelling marginal too_shallow long_transient "
+              "short_transient no_decay")
+DEPTH_SCALE_VARIABLES = {  # name: dtype
+    "input_correlation": "float64", "c_star_theory": "float64",
+    "xi_c_measured": "float64", "xi_c_measured_stderr": "float64",
+    "xi_c_measured_reason": "int32", "xi_c_fit_first_layer": "int32",
+    "xi_c_fit_last_layer": "int32",
+    "xi_q_measured": "float64", "xi_q_measured_stderr": "float64",
+    "xi_q_measured_reason": "int32", "xi_q_fit_first_layer": "int32",
+    "xi_q_fit_last_layer": "int32",
+}
+
+
+def check_depth_scale_variables(path, n, present=True):
+    """With the axis: every variable above, (config,)-shaped, attached to the
+    config dimension, with long_name, NaN fills for the reals and CF flags for
+    the reason codes; without it: none of them, and the canonical order of
+    before."""
+    with h5py.File(path, "r") as f:
+        order = f.attrs["canonical_order"]
+        if not present:
+            assert not set(DEPTH_SCALE_VARIABLES) & set(f), set(DEPTH_SCALE_VARIABLES) & set(f)
+            assert order == CANONICAL_ORDER
+            return
+        assert order == CANONICAL_ORDER + " input_correlation"
+        for name, dtype in DEPTH_SCALE_VARIABLES.items():
+            ds = f[name]
+            assert ds.dtype == np.dtype(dtype) and ds.shape == (n,), name
+            assert [d.label for d in ds.dims] == ["config"], name
+            assert isinstance(ds.attrs["long_name"], str) and ds.attrs["long_name"], name
+            if dtype == "float64" and name != "input_correlation":
+                assert math.isnan(ds.fillvalue) and np.isnan(ds.attrs["_FillValue"]), name
+            if name.endswith("_reason"):
+                assert ds.attrs["flag_meanings"] == XI_REASONS, name
+                assert list(ds.attrs["flag_values"]) == list(range(len(XI_REASONS.split())))
+                assert ds.fillvalue == 0, name  # no_data
+            elif dtype == "int32":
+                assert ds.fillvalue == 0 and "flag_meanings" not in ds.attrs, name
+    for engine in ("netcdf4", "h5netcdf"):
+        with xr.open_dataset(path, engine=engine) as ds:
+            for name, dtype in DEPTH_SCALE_VARIABLES.items():
+                assert ds[name].dims == ("config",) and ds[name].dtype == np.dtype(dtype), name

@@ -458,3 +458,113 @@ def test_cli_errors(tmp_path):
     out = run_plot(tmp_path / "other.h5", tmp_path / "figures")
     assert out.returncode == 2 and "not a gradsweep results file" in out.stderr
     assert not (tmp_path / "figures").exists()  # nothing written
+
+
+# ---- correlated inputs and measured depth scales (issue 15) -------------------------------
+
+# tanh with sigma_b = 0.3 (edge of chaos at sigma_w = 1.39): 1.0 ordered, 2.0
+# chaotic; two input correlations, two seeds, two depths: 48 networks of width
+# 256, ~2 s on 2 ranks. The figures' numbers are checked against the file.
+CORRELATED = ["--activation", "tanh", "--sigma-b", "0.3", "--sigma-w", "1.0,1.6,2.0",
+              "--depth", "8,24", "--width", "256", "--batch", "32", "--seed", "0,1",
+              "--input-correlation", "0,0.9", "--name", "correlated"]
+CORRELATED_FIGURES = ["phase_diagram_tanh_rho0", "phase_diagram_tanh_rho0.9",
+                      "signal_propagation_tanh_rho0", "signal_propagation_tanh_rho0.9",
+                      "correlation_map_tanh", "depth_scales_tanh", "gradient_flow",
+                      "finite_width"]
+
+
+@pytest.fixture(scope="module")
+def correlated(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("correlated")
+    out = run_gradsweep([*CORRELATED, "-o", "results.h5"], ranks=2, cwd=folder)
+    assert out.returncode == 0, out
+    return folder / "results.h5"
+
+
+def test_correlated_inputs_figures(correlated):
+    """A file with the input_correlation axis: the families split by c[0]
+    (phase diagrams and signal propagation per c[0]), the correlation map and
+    the depth scales drawn once with every c[0], each with data in every
+    panel, and the table has a row per c[0]."""
+    outdir = correlated.parent / "figures"
+    out = run_plot(correlated, outdir)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    wanted = {f"{s}.{ext}" for s in CORRELATED_FIGURES for ext in ("png", "pdf")} | set(TABLES)
+    assert {p.name for p in outdir.iterdir()} == wanted
+    assert sorted(check_figures(correlated, outdir, 0.0, 20)) == sorted(CORRELATED_FIGURES)
+    table = pd.read_csv(outdir / "healthy_band.csv")
+    assert sorted(set(zip(table.input_correlation, table.depth))) == [
+        (0.0, 8), (0.0, 24), (0.9, 8), (0.9, 24)]
+    assert "c[0]" in (outdir / "healthy_band.md").read_text()
+
+
+def test_correlated_inputs_figures_draw_the_files_numbers(correlated):
+    """Per c[0]: the correlation map's markers are the seeds' mean c[l] and
+    its lines c_theory from that c[0]; the depth-scale markers and the phase
+    diagram's measured 6 xi_c are the seeds' fits combined
+    (combine_depth_scales) at the deepest networks, xi_c_theory the line."""
+    with h5py.File(correlated, "r") as f:
+        v = {name: f[name][:] for name in ("sigma_w", "depth", "input_correlation", "c",
+                                           "c_theory", "xi_c_theory", "xi_c_measured",
+                                           "xi_c_measured_stderr")}
+    ds = gp.load(correlated)
+    rhos, sigmas = (0.0, 0.9), (1.0, 1.6, 2.0)
+
+    def rows(s, rho, depth=24):
+        return (np.isclose(v["sigma_w"], s) & (v["input_correlation"] == rho)
+                & (v["depth"] == depth))
+
+    fig = gp.correlation_map(ds, sigma_w=[1.0, 2.0], depth=24)
+    for j, s in enumerate((1.0, 2.0)):
+        top = fig.axes[j]
+        marks = [line for line in top.lines if line.get_gid() == "measured"]
+        lines = [line for line in top.lines if line.get_gid() == "theory-line"]
+        assert len(marks) == len(lines) == 2
+        for rho, mark, line in zip(rhos, marks, lines):
+            r = rows(s, rho)
+            np.testing.assert_allclose(mark.get_ydata(), v["c"][r][:, :24].mean(axis=0),
+                                       rtol=1e-12)
+            np.testing.assert_array_equal(line.get_ydata(), v["c_theory"][r][0, :24])
+            assert line.get_ydata()[0] == pytest.approx((s * s * rho + 0.09) / (s * s + 0.09),
+                                                        rel=1e-12)  # c[1] from c[0] = rho
+
+    combined = {(s, rho): gp.combine_depth_scales(v["xi_c_measured"][rows(s, rho)],
+                                                  v["xi_c_measured_stderr"][rows(s, rho)])
+                for s in sigmas for rho in rhos}
+    assert np.isfinite(combined[(1.0, 0.0)][0]) and np.isfinite(combined[(2.0, 0.0)][0])
+    ax = gp.depth_scales(ds).axes[0]
+    theory = [line for line in ax.lines if line.get_gid() == "theory-line"][0]
+    np.testing.assert_array_equal(theory.get_ydata(),
+                                  [v["xi_c_theory"][rows(s, 0.0)][0] for s in sigmas])
+    measured = [line for line in ax.lines if line.get_gid() == "measured"
+                and line.get_marker() == "o"]
+    wants = [[combined[(s, rho)][0] for s in sigmas if np.isfinite(combined[(s, rho)][0])]
+             for rho in rhos]
+    wants = [w for w in wants if w]  # one marker series per c[0] with a fit, in order
+    assert len(measured) == len(wants)
+    for line, want in zip(measured, wants):
+        np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-12)
+
+    for rho in rhos:
+        fig = gp.phase_diagram(ds, input_correlation=rho)
+        want = [6 * combined[(s, rho)][0] for s in sigmas if np.isfinite(combined[(s, rho)][0])]
+        drawn = [line for line in fig.axes[0].lines
+                 if line.get_gid() == "measured-trainable-depth" and line.get_marker() == "s"]
+        assert len(drawn) == (1 if want else 0), rho
+        if want:
+            np.testing.assert_allclose(drawn[0].get_ydata(), want, rtol=1e-12)
+
+
+def test_files_without_the_axis_draw_no_measured_depth_scales(results):
+    """A file without the axis (every file before issue 15) has no measured
+    depth scale: the phase diagrams draw none, its figure set is that of
+    before (test_every_figure_written), and asking for the depth-scale figure
+    says what to do."""
+    ds = gp.load(results)
+    assert "xi_c_measured" not in ds and "input_correlation" not in ds
+    for activation in ACTIVATIONS:
+        assert "measured-trainable-depth" not in overlay_gids(
+            gp.phase_diagram(ds, activation=activation))
+    with pytest.raises(ValueError, match="input_correlation axis"):
+        gp.depth_scales(ds)

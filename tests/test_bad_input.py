@@ -215,6 +215,9 @@ SWEEP_TEXT_CLASSES = [
      "grid:\n  depth: {range: [1, 1001]}\n  width: {range: [1, 1001]}\n"
      "  sigma_w: {linspace: [0.1, 2, 1000]}\n  seed: {range: 2000}\n  activation: relu\n",
      ["the grid has more than 1099511627776 configurations; split the sweep"]),
+    ("correlation-out-of-range", SWEEP + "  input_correlation: [0.5, 1.0]\n",
+     ["bad.yaml:8: input_correlation: 1 is out of range; input_correlation must be at least 0 "
+      "and below 1 (at 1 every sample is the same input"]),
 ]
 
 

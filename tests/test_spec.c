@@ -93,18 +93,21 @@ static void check_reals(const gs_axis *axis, const double *expected, size_t coun
 /* ---- names -------------------------------------------------------------------------------- */
 
 static void test_axis_names(void) {
-    static const char *const names[] = {"activation",      "init",         "width",   "depth",
-                                        "batch",           "sigma_b",      "sigma_w", "seed",
-                                        "parametrization", "learning_rate"};
+    static const char *const names[] = {
+        "activation",       "init",    "width", "depth",           "batch",
+        "sigma_b",          "sigma_w", "seed",  "parametrization", "learning_rate",
+        "input_correlation"};
     static const char *const options[] = {
-        "--activation", "--init",    "--width", "--depth",           "--batch",
-        "--sigma-b",    "--sigma-w", "--seed",  "--parametrization", "--learning-rate"};
-    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_ALL_COUNT == 10);
+        "--activation",       "--init",    "--width", "--depth",           "--batch",
+        "--sigma-b",          "--sigma-w", "--seed",  "--parametrization", "--learning-rate",
+        "--input-correlation"};
+    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_ALL_COUNT == 11);
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         CHECK(strcmp(axis_name((gs_axis_id)a), names[a]) == 0);
         CHECK(strcmp(axis_option((gs_axis_id)a), options[a]) == 0);
         CHECK(axis_is_real((gs_axis_id)a) ==
-              (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE));
+              (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE ||
+               a == GS_AXIS_INPUT_CORRELATION));
     }
     CHECK(axis_name(GS_AXIS_ALL_COUNT) == NULL);
     /* the codes of training, as results files will spell them (CF flag_meanings) */
@@ -1129,7 +1132,8 @@ static const char training_yaml[] =
 static void test_training_sweep(void) {
     gs_spec s;
     if (parse_valid(&s, training_yaml) == 0) {
-        CHECK(spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_ALL_COUNT);
+        CHECK(spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_LEARNING_RATE + 1);
+        CHECK(!spec_has_axis(&s, GS_AXIS_INPUT_CORRELATION));
         CHECK(s.data.kind == GS_DATA_FASHION_MNIST && strcmp(s.data.path, "/data/fmnist") == 0);
         CHECK(s.data.standardize == GS_STANDARDIZE_GLOBAL && s.data.line == 2);
         const gs_train_settings *t = &s.train;

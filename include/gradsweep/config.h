@@ -116,6 +116,9 @@ typedef struct gs_config {
     /* Training (train_spec.h); without a train: section NaN and standard. */
     double learning_rate;
     int parametrization; /* gs_parametrization code */
+    /* The inputs' pairwise correlation ρ in [0, 1) (draw.h): x_s = √ρ g + √(1−ρ) e_s.
+     * NaN (the sweep has no input_correlation axis) or 0: independent samples. */
+    double input_correlation;
 } gs_config;
 
 /* ---- what is measured --------------------------------------------------------------
@@ -172,7 +175,7 @@ static inline double layer_field(const gs_layer_stats *stats, int field) {
 typedef struct gs_layer_theory {
     double q;        /* predicted q[l] */
     double delta_sq; /* predicted delta_sq[l] for the configuration's loss */
-    double c;        /* predicted c[l], inputs independent (c_in = 0) */
+    double c;        /* predicted c[l], from c[0] = the inputs' correlation */
 } gs_layer_theory;
 
 /* The measured per-configuration results, X(type, name, fill, long_name,
@@ -202,6 +205,67 @@ typedef struct gs_layer_theory {
     X(double, log10_q_ratio, NAN, "ratio of the last to the first layer's q", "1",                 \
       "log10(q[L] / q[1])")
 
+/* Why a measured depth scale (depth_scale.h) is what it is, X(enumerator,
+ * name, meaning): the *_measured_reason variables. Stored: append only. */
+#define GS_XI_REASON_LIST(X)                                                                       \
+    X(GS_XI_NO_DATA, "no_data",                                                                    \
+      "not computed, or the configuration's statistics are not all finite (status not done)")      \
+    X(GS_XI_FITTED, "fitted", "fitted: the value and its standard error are set")                  \
+    X(GS_XI_NO_FIXED_POINT, "no_fixed_point",                                                      \
+      "the mean-field fixed point is 0, inf or NaN (the signal dies out or grows without "         \
+      "bound): there is no finite point to approach")                                              \
+    X(GS_XI_REPELLING, "repelling",                                                                \
+      "the fixed point repels: the mean-field slope there exceeds 1, or the measured deviation "   \
+      "grows by more than 2 standard errors")                                                      \
+    X(GS_XI_MARGINAL, "marginal",                                                                  \
+      "the mean-field slope at the fixed point is 1 (edge of chaos; relu, linear without bias): "  \
+      "the approach is a power law and has no depth scale")                                        \
+    X(GS_XI_TOO_SHALLOW, "too_shallow", "the network has fewer layers than a fit needs")           \
+    X(GS_XI_LONG_TRANSIENT, "long_transient",                                                      \
+      "the mean-field curve does not settle into its exponential approach within the network "     \
+      "(or the approach is set by the other, slower depth scale)")                                 \
+    X(GS_XI_SHORT_TRANSIENT, "short_transient",                                                    \
+      "fewer than 3 layer-to-layer steps lie above the noise floor: the deviation starts at the "  \
+      "fixed point already, or reaches the noise within a layer or two")                           \
+    X(GS_XI_NO_DECAY, "no_decay",                                                                  \
+      "the measured deviation does not shrink significantly over the window (decay factor within " \
+      "2 standard errors of 1)")
+
+typedef enum gs_xi_reason { GS_XI_REASON_LIST(GS_CODE_ENUMERATOR) GS_XI_REASON_COUNT } gs_xi_reason;
+typedef int gs_xi_code; /* a gs_xi_reason as stored (int32 with flag_meanings) */
+extern const char *const gs_xi_reason_names[GS_XI_REASON_COUNT];
+const char *xi_reason_flag_meanings(void);
+
+/* The measured depth scales (depth_scale.h), per configuration, X as in
+ * GS_RESULT_LIST (type gs_xi_code: a reason code). In results files only when the sweep has the
+ * input_correlation axis (files without it stay as they were); every
+ * configuration's gs_result has them. */
+#define GS_DEPTH_SCALE_LIST(X)                                                                     \
+    X(double, xi_c_measured, NAN, "depth scale of correlations between inputs, measured", "1",     \
+      "-1/log(chi), chi the per-layer decay factor of |c[l] - c*| fitted on the measured c "       \
+      "(c* = c_star_theory; docs/theory.md, Measured depth scales); NaN with the reason in "       \
+      "xi_c_measured_reason")                                                                      \
+    X(double, xi_c_measured_stderr, NAN, "standard error of xi_c_measured", "1",                   \
+      "from the fit's sampling-error weights, scaled up by sqrt(chi^2 per degree of freedom) "     \
+      "when the residuals are larger than the sampling error")                                     \
+    X(gs_xi_code, xi_c_measured_reason, GS_XI_NO_DATA, "why xi_c_measured is what it is", NULL,    \
+      GS_LIST_MEANINGS(GS_XI_REASON_LIST, ""))                                                     \
+    X(int, xi_c_fit_first_layer, 0, "first layer of the fit window of xi_c_measured", NULL,        \
+      "the fit uses the steps from each layer l-1 to l, l = first ... last; 0 if no fit")          \
+    X(int, xi_c_fit_last_layer, 0, "last layer of the fit window of xi_c_measured", NULL,          \
+      "0 if no fit")                                                                               \
+    X(double, xi_q_measured, NAN, "depth scale of the approach of q to q*, measured", "1",         \
+      "-1/log(chi), chi the per-layer decay factor of |q[l] - q*| fitted on the measured q "       \
+      "(q* = q_star_theory); NaN with the reason in xi_q_measured_reason")                         \
+    X(double, xi_q_measured_stderr, NAN, "standard error of xi_q_measured", "1",                   \
+      "as xi_c_measured_stderr")                                                                   \
+    X(gs_xi_code, xi_q_measured_reason, GS_XI_NO_DATA, "why xi_q_measured is what it is", NULL,    \
+      GS_LIST_MEANINGS(GS_XI_REASON_LIST, ""))                                                     \
+    X(int, xi_q_fit_first_layer, 0, "first layer of the fit window of xi_q_measured", NULL,        \
+      "0 if no fit")                                                                               \
+    X(int, xi_q_fit_last_layer, 0, "last layer of the fit window of xi_q_measured", NULL,          \
+      "0 if no fit")
+
 /* What one configuration produced. layers and theory have room for depth
  * entries. The *_theory numbers depend on the configuration alone (theory.h),
  * never on the draws; they are filled even when the computation failed. */
@@ -219,10 +283,12 @@ typedef struct gs_result {
     double xi_q_theory;             /* depth scale of q's approach to q* */
     double xi_c_theory;             /* depth scale of correlations (trainable depth ≈ 6 ξ_c) */
     double sigma_w_critical_theory; /* σw with χ1 = 1 for this activation and σb; NaN if none */
+    double c_star_theory;           /* the correlation map's stable fixed point at q* */
+    GS_DEPTH_SCALE_LIST(GS_RESULT_MEMBER) /* xi_c_measured, …: depth_scale.h */
 } gs_result;
 
 /* Resets res before a computation: status pending, every measured result
- * (the list above) to its fill, elapsed_s and layers[0 … depth-1] to NaN. */
+ * (the lists above) to its fill, elapsed_s and layers[0 … depth-1] to NaN. */
 void result_clear(gs_result *res, int depth);
 
 /* "48 done, 32 nonfinite, 0 failed, 0 pending": counts by status, pending

@@ -13,13 +13,26 @@
  * Element (i, j) of U[l] is draw i·fan_in + j of the layer's weight stream;
  * the others are their stream's elements in row-major order.
  *
+ * Correlated inputs (cfg->input_correlation = ρ > 0): sample s is
+ *   x_s = √ρ g + √(1−ρ) e_s,   g = √d v/‖v‖, v ~ N(0, I_d),   e_s ~ N(0, I_d),
+ * d the input's features, e_s the independent samples above (the input
+ * stream, unchanged) and v the stream GS_DRAW_INPUT_SHARED: one direction
+ * shared by the whole batch. Every pair of samples then has E[x_si x_ti] = ρ
+ * and every sample E[x_si²] = 1 (E g_i² = 1 by symmetry), so c[0] = ρ and
+ * q[0] = 1 as for independent inputs; g has exactly ‖g‖² = d so that the
+ * batch's measured correlation is ρ up to O(1/√(d·B)): with a Gaussian g its
+ * norm's fluctuation, common to every pair, would move all of them together by
+ * ρ(1−ρ)√(2/d) (0.011 at d = 1024, ρ = 0.5), which no batch averages away.
+ * Each element is computed in double and rounded once to the precision. ρ = 0
+ * (or NaN) draws exactly the independent samples.
+ *
  * Configurations share their draws when their draw keys are equal (the
  * streams are the same): those that differ only in sigma_w, sigma_b,
- * activation or depth share the weights, and with the same batch and loss the
- * data too. A gs_draws keeps what it drew and draws again only what the next
- * configuration does not share (deeper ones draw only the missing layers),
- * and the scheduler keeps a rank on one weights key (workload.h) so that it
- * draws them once. */
+ * activation, depth or input_correlation share the weights, and with the same
+ * batch, loss and input_correlation the data too. A gs_draws keeps what it
+ * drew and draws again only what the next configuration does not share
+ * (deeper ones draw only the missing layers), and the scheduler keeps a rank
+ * on one weights key (workload.h) so that it draws them once. */
 #ifndef GRADSWEEP_DRAW_H
 #define GRADSWEEP_DRAW_H
 
@@ -45,6 +58,8 @@ typedef struct gs_draw_key {
     gs_init init;           /* weights only */
     int batch;              /* data only: how many samples */
     gs_loss loss;           /* data only: probe vectors or targets */
+    /* data only: ρ of correlated inputs, 0 for independent samples (NaN too) */
+    double input_correlation;
 } gs_draw_key;
 
 gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set);

@@ -3,7 +3,10 @@
  * input, probe vectors, unit weights and biases, every layer's δ and
  * gradients, the loss and the per-layer statistics exactly as a sweep stores
  * them. For checking gradsweep against another framework (the PyTorch oracle
- * test does) and for studying one network closely. Serial HDF5, one process. */
+ * test does) and for studying one network closely. Serial HDF5, one process.
+ * A sweep with the input_correlation axis adds ρ, the mean-field c*, ξ_c, ξ_q
+ * and the measured depth scales (depth_scale.h) as attributes, and c_theory,
+ * q_theory as datasets. */
 #ifndef GRADSWEEP_EXPORT_H
 #define GRADSWEEP_EXPORT_H
 

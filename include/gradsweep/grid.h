@@ -3,7 +3,8 @@
  *
  * The grid is the Cartesian product of the spec's axes in gs_axis_id order
  * (activation slowest, seed fastest; with training the training axes follow
- * seed, learning_rate fastest); configuration i is decoded from i by
+ * seed, learning_rate fastest; input_correlation, when the sweep has it,
+ * after them all); configuration i is decoded from i by
  * mixed-radix arithmetic, so nothing of size N is ever stored. The order
  * depends only on the spec: never on ranks or scheduling. */
 #ifndef GRADSWEEP_GRID_H
@@ -30,7 +31,7 @@ int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err);
 void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg);
 
 /* Position of configuration index along axis a (0 ≤ position < axis count;
- * 0 for the training axes of a sweep without training). */
+ * 0 for an axis the sweep does not have, spec_has_axis). */
 int64_t grid_position(const gs_grid *grid, int64_t index, gs_axis_id a);
 
 #endif

@@ -29,6 +29,8 @@ typedef enum gs_draw_purpose {
     GS_DRAW_PROBE = 4,   /* probe vectors r of the probe loss, (batch, width) */
     GS_DRAW_TARGET = 5,  /* regression targets y of the mse loss, (batch, width) */
     GS_DRAW_SHUFFLE = 6, /* the order of training rows, epoch by epoch (minibatch.h) */
+    /* the shared direction g of correlated inputs (draw.h), (width) */
+    GS_DRAW_INPUT_SHARED = 7,
 } gs_draw_purpose;
 
 typedef struct gs_stream {
@@ -41,7 +43,7 @@ typedef struct gs_stream {
 void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
 /* The stream for (base_seed, seed, width, init, layer, purpose). init is the
- * gs_init code; for GS_DRAW_INPUT/PROBE/TARGET/SHUFFLE init and layer are
+ * gs_init code; for GS_DRAW_INPUT/PROBE/TARGET/SHUFFLE/INPUT_SHARED init and layer are
  * ignored (minibatch.h passes width 0: every width sees the same order). */
 gs_stream rng_stream(uint64_t base_seed, uint64_t seed, uint32_t width, int init, uint32_t layer,
                      gs_draw_purpose purpose);

@@ -23,7 +23,11 @@
  * Every sweep has the first GS_AXIS_COUNT, seed fastest among them (so a
  * configuration's replicates sit next to each other). A sweep with a train:
  * section also has the training axes after them, learning_rate fastest:
- * spec_axis_count() says how many a sweep has. */
+ * spec_axis_count() says how many a sweep has. The axes after those are
+ * optional: a sweep has one only when it gives it (input_correlation), and
+ * spec_has_axis() says which a sweep has. An axis a sweep does not have
+ * counts as one value in the grid (position 0), so adding it to a sweep
+ * changes neither the others' order nor their numbers. */
 typedef enum gs_axis_id {
     GS_AXIS_ACTIVATION = 0,
     GS_AXIS_INIT,
@@ -36,7 +40,8 @@ typedef enum gs_axis_id {
     GS_AXIS_COUNT,                           /* the axes of every sweep */
     GS_AXIS_PARAMETRIZATION = GS_AXIS_COUNT, /* training: standard ntk mup codes */
     GS_AXIS_LEARNING_RATE,                   /* training: the step size */
-    GS_AXIS_ALL_COUNT                        /* every axis, training's included */
+    GS_AXIS_INPUT_CORRELATION, /* optional: the inputs' pairwise correlation, in [0, 1) */
+    GS_AXIS_ALL_COUNT          /* every axis, training's and the optional ones included */
 } gs_axis_id;
 
 /* An axis holds integers (depth, width, batch, seed, and the activation,
@@ -66,8 +71,12 @@ typedef struct gs_spec {
 
 /* Whether the sweep trains (it has a train: section, or training options). */
 int spec_has_training(const gs_spec *spec);
-/* The axes the sweep has: GS_AXIS_COUNT, or GS_AXIS_ALL_COUNT with training. */
+/* The leading axes the sweep has: GS_AXIS_COUNT, or with training up to and
+ * including learning_rate. */
 int spec_axis_count(const gs_spec *spec);
+/* Whether the sweep has axis a: one of the leading ones above, or an optional
+ * axis that was given values. */
+int spec_has_axis(const gs_spec *spec, gs_axis_id a);
 
 /* "sigma_w", …: the key used in sweep files and in results files. */
 const char *axis_name(gs_axis_id id);

@@ -130,9 +130,10 @@ typedef struct gs_theory gs_theory;
 gs_theory *theory_create(void);
 void theory_destroy(gs_theory **theory);
 
-/* Everything a results file holds for cfg (inputs x ~ N(0, 1), independent
- * samples: q_in = 1, c_in = 0): res->theory[0 … depth-1], chi1_theory,
- * q_star_theory, xi_q_theory, xi_c_theory and sigma_w_critical_theory.
+/* Everything a results file holds for cfg (inputs with q_in = E[x²] = 1 and
+ * c_in = cfg->input_correlation, 0 for independent samples):
+ * res->theory[0 … depth-1], chi1_theory, q_star_theory, xi_q_theory,
+ * xi_c_theory, c_star_theory and sigma_w_critical_theory.
  * tick (may be NULL) is called after each new layer, as the network's
  * between-layers hook is (rank 0 answers requests there); its answer is
  * ignored. */
