@@ -38,8 +38,8 @@ void workload_groups(const gs_grid *g, int64_t *group) {
     }
 }
 
-/* The workspace depends on depth, width, batch and init only: each such
- * shape is checked once. */
+/* The workspace depends on depth, width, batch and init only (and the
+ * sweep-wide precision and jacobian_samples): each such shape is checked once. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
@@ -56,7 +56,8 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                                      .width = (int)width->integer[w],
                                      .batch = (int)batch->integer[b],
                                      .init = (gs_init)init->integer[i],
-                                     .precision = spec->precision};
+                                     .precision = spec->precision,
+                                     .jacobian_samples = spec->jacobian_samples};
                     gs_memory_plan plan;
                     if (net_memory_plan(&cfg, limit, &plan)) continue;
                     if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {

@@ -116,6 +116,9 @@ typedef struct gs_config {
     /* Training (train_spec.h); without a train: section NaN and standard. */
     double learning_rate;
     int parametrization; /* gs_parametrization code */
+    /* Jacobian spectra (issue 13): the first jacobian_samples samples of the
+     * batch get their input-output Jacobian measured; 0: none (the default). */
+    int jacobian_samples;
 } gs_config;
 
 /* ---- what is measured --------------------------------------------------------------
@@ -175,6 +178,29 @@ typedef struct gs_layer_theory {
     double c;        /* predicted c[l], inputs independent (c_in = 0) */
 } gs_layer_theory;
 
+/* ---- the Jacobian (issue 13; docs/schema.md, "Jacobian") ---------------------------
+ * With J[0] = I and J[l] = D[l] W[l] J[l-1], D[l] = diag φ'(z[l]), the
+ * Jacobian of a[l] with respect to the input, per sample; λ are the
+ * eigenvalues of J[l] J[l]ᵀ (the squared singular values of J[l]). Per-layer
+ * statistics, X(name, long_name, units, description), each averaged over the
+ * configuration's jacobian_samples samples: a double of gs_jacobian_stats and
+ * a (config, layer) variable of results files that set jacobian_samples > 0
+ * (and, as name_theory, the free-probability prediction beside it). */
+#define GS_JACOBIAN_LAYER_LIST(X)                                                                  \
+    X(jac_sq_sv_mean, "mean squared singular value of the input-output Jacobian J[l]", "1",        \
+      "mean over the eigenvalues lambda of J[l] J[l]^T (the squared singular values of J[l], "     \
+      "J[l] = d a[l] / d x), averaged over the first jacobian_samples samples of the batch")       \
+    X(jac_sq_sv_var_ratio,                                                                         \
+      "normalised variance of the squared singular values of the input-output Jacobian J[l]", "1", \
+      "Var(lambda) / mean(lambda)^2 over the eigenvalues lambda of J[l] J[l]^T: 0 for dynamical "  \
+      "isometry; averaged over the first jacobian_samples samples of the batch")
+
+#define GS_JACOBIAN_MEMBER(name, long_name, units, description) double name;
+typedef struct gs_jacobian_stats {
+    GS_JACOBIAN_LAYER_LIST(GS_JACOBIAN_MEMBER)
+} gs_jacobian_stats;
+#define GS_JACOBIAN_FIELD_COUNT (sizeof(gs_jacobian_stats) / sizeof(double)) /* all doubles */
+
 /* The measured per-configuration results, X(type, name, fill, long_name,
  * units, description): type int or double, fill the value of a configuration
  * not (or not successfully) computed. Each is a member of gs_result and a
@@ -219,10 +245,19 @@ typedef struct gs_result {
     double xi_q_theory;             /* depth scale of q's approach to q* */
     double xi_c_theory;             /* depth scale of correlations (trainable depth ≈ 6 ξ_c) */
     double sigma_w_critical_theory; /* σw with χ1 = 1 for this activation and σb; NaN if none */
+    /* The Jacobian (gs_config.jacobian_samples > 0); NULL pointers when the
+     * caller keeps none (then nothing is written there). */
+    gs_jacobian_stats *jacobian;        /* [depth], layer l at index l-1 */
+    gs_jacobian_stats *jacobian_theory; /* [depth]: free-probability predictions (theory.h) */
+    double *jac_sv;                     /* [jac_sv_room]: singular values of J[L], first sample,
+                                         * descending, NaN past min(rows, columns) of J[L] */
+    int jac_sv_room;
+    double jac_sv_max, jac_sv_min; /* largest and smallest of them */
 } gs_result;
 
 /* Resets res before a computation: status pending, every measured result
- * (the list above) to its fill, elapsed_s and layers[0 … depth-1] to NaN. */
+ * (the list above) to its fill, elapsed_s and layers[0 … depth-1] to NaN;
+ * the Jacobian's measured values (those res has room for) to NaN. */
 void result_clear(gs_result *res, int depth);
 
 /* "48 done, 32 nonfinite, 0 failed, 0 pending": counts by status, pending
