@@ -66,18 +66,29 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                     }
                 }
     if (!too_big) return 0;
-    char need[32], allowed[32], which[96] = "";
+    char need[32], allowed[32], which[96] = "", jacobian[160] = "";
     if (shapes > 1)
         snprintf(which, sizeof which, "%d of the sweep's %d network shapes do not fit; ", too_big,
                  shapes);
+    if (worst.jacobian_samples > 0) { /* the Jacobian is held whole in every plan */
+        gs_config without = worst;
+        without.jacobian_samples = 0;
+        char part[32];
+        snprintf(jacobian, sizeof jacobian,
+                 " (of which %s for the Jacobian of %d sample%s: "
+                 "lower jacobian_samples to need less)",
+                 gs_format_bytes((double)(net_memory_bytes(&worst) - net_memory_bytes(&without)),
+                                 part, sizeof part),
+                 worst.jacobian_samples, worst.jacobian_samples > 1 ? "s" : "");
+    }
     return gs_fail(err, GS_EXIT_RESOURCES,
-                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
+                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank%s even with "
                    "weights redrawn and activations checkpointed, and a rank may use %s "
                    "(--max-memory; default: the node's available memory shared by its "
                    "ranks); allow more memory, run fewer ranks per node, or shrink the "
                    "largest configuration",
                    which, worst.depth, worst.width, worst.batch, init_name(worst.init),
                    precision_name(worst.precision),
-                   gs_format_bytes((double)worst_plan.bytes, need, sizeof need),
+                   gs_format_bytes((double)worst_plan.bytes, need, sizeof need), jacobian,
                    gs_format_bytes((double)limit, allowed, sizeof allowed));
 }
