@@ -598,3 +598,34 @@ def test_export_against_pytorch(tmp_path):
                                compute_uv=False)
             np.testing.assert_allclose(data["jac_sv"][i], sv, rtol=1e-10, atol=1e-14 * sv[0])
     print(f"worst relative difference from PyTorch's Jacobian: {worst:.2g}")
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+def test_command_line(tmp_path):
+    """--help teaches the option and the key; bad values are refused with exit
+    2 naming the option; --dry-run reports the Jacobian's share; a Jacobian
+    that cannot fit --max-memory is refused with exit 6, its share named."""
+    help_text = run_gradsweep(["--help"]).stdout
+    assert "--jacobian-samples K" in help_text and "jacobian_samples: 1" in help_text
+    assert "jacobian (K, n, n)" in run_gradsweep(["export", "--help"]).stdout
+    base = ["--depth", "2", "--width", "8", "--sigma-w", "1", "--activation", "tanh",
+            "--batch", "2", "-o", tmp_path / "x.h5"]
+    r = run_gradsweep(base + ["--jacobian-samples", "3"])
+    assert r.returncode == 2 and "--jacobian-samples: 3 samples, but the smallest batch is 2" \
+        in r.stderr, r
+    r = run_gradsweep(base + ["--jacobian-samples", "many"])
+    assert r.returncode == 2 and "--jacobian-samples: expected a whole number of samples" \
+        in r.stderr, r
+    r = run_gradsweep(["theory", "--activation", "tanh", "--jacobian-samples", "1"])
+    assert r.returncode == 2 and "jacobian_samples does not apply" in r.stderr, r
+    r = run_gradsweep(base + ["--jacobian-samples", "2", "--dry-run"])
+    assert r.returncode == 0 and "jacobian: 2 samples per configuration" in r.stdout, r
+    big = ["--depth", "2", "--width", "4096", "--sigma-w", "1", "--activation", "tanh",
+           "--batch", "4", "--precision", "float64", "--max-memory", "900M", "-o",
+           tmp_path / "big.h5"]
+    r = run_gradsweep(big + ["--jacobian-samples", "4"])
+    assert r.returncode == 6 and "for the Jacobian of 4 samples" in r.stderr, r
+    assert not (tmp_path / "big.h5").exists()
+    r = run_gradsweep(big + ["--dry-run"])  # the same network without the Jacobian fits
+    assert r.returncode == 0, r
