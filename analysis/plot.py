@@ -43,7 +43,9 @@ def main(argv=None):
         description="Every figure (PNG and PDF by default) and the healthy-band table for a "
                     "gradsweep results file, written into one folder.",
         epilog="Figures: phase_diagram_<activation>, signal_propagation_<activation>, "
-               "gradient_flow, finite_width (+ healthy_band.md/.csv). See docs/analysis.md.")
+               "gradient_flow, finite_width (+ healthy_band.md/.csv); with the Jacobian "
+               "(jacobian_samples > 0) also jacobian_spectra, jacobian_variance, "
+               "jacobian_condition. See docs/analysis.md.")
     parser.add_argument("results", type=Path, help="a gradsweep results file (schema gradsweep/1)")
     parser.add_argument("-o", "--output", type=Path, default=Path("figures"),
                         help="folder for the figures (created if missing; default: ./figures)")
@@ -72,7 +74,8 @@ def main(argv=None):
         return 2
     theory = gp.theory_variables(ds)
     print(f"figures for {args.results} ({ds.sizes['config']} configurations"
-          f"{', with mean-field theory' if theory else ', no theory in the file'}):")
+          f"{', with mean-field theory' if theory else ', no theory in the file'}"
+          f"{', with Jacobian spectra' if gp.has_jacobian(ds) else ''}):")
     for path in written:
         print(f"  {path}")
     print(f"{len(written)} files in {args.output.resolve()}")
