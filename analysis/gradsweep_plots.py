@@ -1004,9 +1004,10 @@ def jacobian_spectra(data, depths=None, width=None, **select):
              "φ' is nearly constant (tanh near q* = 0, linear), Gaussian weights spread it by "
              "about one decade per √L; relu cannot be isometric (half its units are dead).",
              f"Values below {JACOBIAN_RANK_EPS:g} ε σ_max ({sw.precision or 'float32'} ε) are "
-             "rounding: J is singular to working precision there; their share is printed, not "
-             "drawn. Each panel: the normalised variance Var(λ)/mean(λ)², λ = σ², measured "
-             "(mean over seeds) and predicted."]
+             "rounding: J is singular to working precision there; their share is printed "
+             "(\"≈ 0\"), not drawn. Each panel prints, per init, σ_w and the normalised variance "
+             "Var(λ)/mean(λ)² of λ = σ²: measured (mean over seeds) vs the free-probability "
+             "theory."]
     with _style():
         fig, axs = _figure_with_caption(3.3 * len(depths) + 0.6, 2.7 * len(rows) + 0.6, notes,
                                         len(rows), len(depths), sharey=False)
@@ -1014,7 +1015,7 @@ def jacobian_spectra(data, depths=None, width=None, **select):
             base = {a: fam[a] for a in FAMILY_AXES if a != "init"}
             for c, d in enumerate(depths):
                 ax = axs[r, c]
-                texts, drawn = [], False
+                series = []  # (init, sigma_w, log10 sigma kept, share at rounding, rows)
                 for init in inits:
                     f = dict(base, init=init)
                     if not sw.mask(**f).any():
@@ -1027,31 +1028,47 @@ def jacobian_spectra(data, depths=None, width=None, **select):
                     sv = sw.var("jac_sv")[m]
                     top = np.nanmax(sv, axis=1, keepdims=True)
                     ok = np.isfinite(sv) & (sv > floor * top) & (sv > 0)
-                    valid = np.isfinite(sv)
-                    lost = 1 - ok.sum() / max(valid.sum(), 1)
-                    v = np.log10(sv[ok])
-                    if len(v):
-                        span = v.max() - v.min()
-                        bins = np.linspace(v.min() - 0.05 - 0.02 * span, v.max() + 0.05 + 0.02 * span,
-                                           41)
+                    lost = 1 - ok.sum() / max(np.isfinite(sv).sum(), 1)
+                    series.append((init, s_edge, np.log10(sv[ok]), lost, m))
+                # Common bins; a spectrum narrower than a bin (an isometry) is a
+                # spike, drawn as a bar to the top and labelled, so that it does
+                # not flatten the others.
+                values = [v for _, _, v, _, _ in series if len(v)]
+                if values:
+                    lo = min(v.min() for v in values)
+                    hi = max(v.max() for v in values)
+                    pad = 0.05 + 0.02 * (hi - lo)
+                    bins = np.linspace(lo - pad, hi + pad, 41)
+                    width_bin = bins[1] - bins[0]
+                    peak = 0.0
+                    for init, _, v, _, _ in series:
+                        if len(v) and v.max() - v.min() > width_bin:
+                            peak = max(peak, np.histogram(v, bins=bins, density=True)[0].max())
+                    peak = peak or 1.0
+                for k, (init, s_edge, v, lost, m) in enumerate(series):
+                    colour = INIT_COLOURS.get(init, "0.4")
+                    if len(v) and v.max() - v.min() <= width_bin:
+                        ax.bar([np.median(v)], [peak * 1.05], width=width_bin, color=colour,
+                               alpha=0.6, gid="density")
+                        ax.text(np.median(v), peak * 1.07, f"all σ = {10 ** np.median(v):.4g}",
+                                ha="center", va="bottom", fontsize=7.5, color=colour)
+                    elif len(v):
                         ax.hist(v, bins=bins, density=True, histtype="stepfilled", alpha=0.35,
-                                color=INIT_COLOURS.get(init, "0.4"), label=init, gid="density")
-                        ax.hist(v, bins=bins, density=True, histtype="step", lw=1.2,
-                                color=INIT_COLOURS.get(init, "0.4"))
-                        drawn = True
+                                color=colour, gid="density")
+                        ax.hist(v, bins=bins, density=True, histtype="step", lw=1.2, color=colour)
                     ratio = sw.var("jac_sq_sv_var_ratio")[m][:, d - 1]
                     theory = (sw.var("jac_sq_sv_var_ratio_theory")[m][0, d - 1]
                               if sw.has("jac_sq_sv_var_ratio_theory") else math.nan)
-                    line = f"{init}: σ_w {s_edge:.3g}, var ratio {np.nanmean(ratio):.3g} (th. {theory:.3g})"
+                    line = f"{init}, σ_w {s_edge:.3g}: {np.nanmean(ratio):.3g} vs {theory:.3g}"
                     if lost > 0.005:
-                        line += f", {100 * lost:.0f}% at rounding"
-                    texts.append(line)
+                        line += f"; {100 * lost:.0f}% ≈ 0"
+                    ax.text(0.02, 0.98 - 0.085 * k, line, transform=ax.transAxes, ha="left",
+                            va="top", fontsize=7.5, color=colour)
                 ax.axvline(0, color="0.3", ls=":", lw=1)
-                if not drawn:
+                if values:
+                    ax.set_ylim(0, peak * (1.3 + 0.12 * len(series)))
+                else:
                     _note_in_axes(ax, "no configuration here")
-                ax.text(0.02, 0.98, "\n".join(texts), transform=ax.transAxes, ha="left",
-                        va="top", fontsize=7.5, color="0.15",
-                        bbox=dict(facecolor="white", alpha=0.8, lw=0))
                 ax.set_xlabel("log10 σ (singular value of J[L])")
                 if c == 0:
                     ax.set_ylabel("density")
@@ -1059,10 +1076,8 @@ def jacobian_spectra(data, depths=None, width=None, **select):
                 if sw.varying("sigma_b"):
                     title += f", σ_b = {fam['sigma_b']:g}"
                 ax.set_title(f"{title}, depth {d}")
-                if r == 0 and c == len(depths) - 1 and drawn:
-                    ax.legend(loc="upper right", framealpha=0.85)
-        fig.suptitle("Singular values of the input-output Jacobian at the edge of chaos: Gaussian "
-                     "against orthogonal weights")
+        fig.suptitle("Singular values of J[L] at the edge of chaos:\nGaussian (red) against "
+                     "orthogonal (blue) weights")
     return fig
 
 
