@@ -999,10 +999,11 @@ def jacobian_spectra(data, depths=None, width=None, **select):
     inits = sw.values("init")
     notes = [f"Histogram of log10 of the singular values σ of J[L] = ∂a[L]/∂x (first sample of "
              f"each seed's batch, every seed pooled), width {width}, at each activation's edge of "
-             "chaos (σ_w nearest the theory's critical value). Dynamical isometry is a spike at "
-             "σ = 1 (dotted): orthogonal weights keep the spectrum narrow where the activation's "
-             "φ' is nearly constant (tanh near q* = 0, linear), Gaussian weights spread it by "
-             "about one decade per √L; relu cannot be isometric (half its units are dead).",
+             "chaos (σ_w nearest the theory's critical value). Dynamical isometry is a spike "
+             "(at σ = 1, dotted, when the mean is 1 too): orthogonal weights keep the spectrum "
+             "narrow where the activation's φ' is nearly constant (linear; tanh near q* = 0), "
+             "Gaussian weights spread it over more decades the deeper the network; relu cannot "
+             "be isometric (about half its units are dead at every layer).",
              f"Values below {JACOBIAN_RANK_EPS:g} ε σ_max ({sw.precision or 'float32'} ε) are "
              "rounding: J is singular to working precision there; their share is printed "
              "(\"≈ 0\"), not drawn. Each panel prints, per init, σ_w and the normalised variance "
@@ -1167,9 +1168,10 @@ def jacobian_condition(data, width=None, **select):
              f"seeds), width {width}. 0 is dynamical isometry. Hatched: σ_min below "
              f"{JACOBIAN_RANK_EPS:g} ε σ_max ({sw.precision or 'float32'}): J is singular to "
              "working precision (relu: dead units make J rank deficient at any depth), drawn at "
-             f"the colour limit {limit:.1f}. Dashed line: the critical σ_w (χ1 = 1) of the "
-             "mean-field theory; the condition number grows with depth on both sides of it, "
-             "fastest with Gaussian weights."]
+             f"the colour limit {limit:.1f}. A square Gaussian matrix alone has σ_min ≈ "
+             "σ_max/n, so Gaussian products pass the limit within a few layers. Dashed line: the "
+             "critical σ_w (χ1 = 1) of the mean-field theory; on its chaotic side the condition "
+             "number grows with depth whatever the weights."]
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad=MISSING_COLOUR)
     with _style():
         fig, axs = _figure_with_caption(4.4 * ncols + 1.2, 3.4 * nrows + 0.4, notes, nrows, ncols)
