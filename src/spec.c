@@ -1062,17 +1062,8 @@ static int set_train_value(gs_spec *spec, gs_train_key key, const char *text, in
 static int set_jacobian_samples(gs_spec *spec, const char *text, int quoted, where at,
                                 gs_error *err) {
     int64_t v = 0;
-    char shown[SPEC_SHOWN_BYTES];
-    integer_status status = parse_integer(text, &v);
-    if (status != INTEGER_NOT_NUMBER && quoted)
-        return fail_at(err, at,
-                       "expected a whole number of samples, got the string %s; write numbers "
-                       "without quotes",
-                       show(text, shown, sizeof shown));
-    if (status != INTEGER_OK || v < 0 || v > GS_MAX_JACOBIAN_SAMPLES)
-        return fail_at(err, at,
-                       "expected a whole number of samples from 0 (no Jacobian) to %d, got %s",
-                       GS_MAX_JACOBIAN_SAMPLES, show(text, shown, sizeof shown));
+    if (read_train_integer(text, quoted, 0, GS_MAX_JACOBIAN_SAMPLES, &v, at, err))
+        return GS_EXIT_USAGE;
     spec->jacobian_samples = (int)v;
     spec->jacobian_line = given_at(at);
     return 0;
@@ -1498,7 +1489,7 @@ static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, 
         [KEY_BASE_SEED] = "a non-negative integer",
         [KEY_SLOPE] = "a number",
         [KEY_OUTPUT] = "a file path",
-        [KEY_JACOBIAN_SAMPLES] = "a whole number of samples",
+        [KEY_JACOBIAN_SAMPLES] = "an integer (samples)",
     };
     if (!is_text(node)) {
         char names[128]; /* the codes' names: "float32 or float64" */

@@ -615,7 +615,7 @@ def test_command_line(tmp_path):
     assert r.returncode == 2 and "--jacobian-samples: 3 samples, but the smallest batch is 2" \
         in r.stderr, r
     r = run_gradsweep(base + ["--jacobian-samples", "many"])
-    assert r.returncode == 2 and "--jacobian-samples: expected a whole number of samples" \
+    assert r.returncode == 2 and "--jacobian-samples: expected an integer from 0 to 4096" \
         in r.stderr, r
     r = run_gradsweep(["theory", "--activation", "tanh", "--jacobian-samples", "1"])
     assert r.returncode == 2 and "jacobian_samples does not apply" in r.stderr, r

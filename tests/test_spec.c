@@ -1403,22 +1403,19 @@ static void test_jacobian_samples(void) {
                  "lower it to 4 or raise the batch",
                  NULL);
     expect_error("jacobian_samples: -1\n" HEAD SIGMA_W,
-                 "sweep.yaml:1: jacobian_samples: expected a whole number of samples from 0 (no "
-                 "Jacobian) to 4096, got \"-1\"",
+                 "sweep.yaml:1: jacobian_samples: expected an integer from 0 to 4096, got \"-1\"",
                  NULL);
     expect_error("jacobian_samples: \"2\"\n" HEAD SIGMA_W,
-                 "sweep.yaml:1: jacobian_samples: expected a whole number of samples, got the "
-                 "string \"2\"",
-                 NULL);
+                 "sweep.yaml:1: jacobian_samples: expected an integer, got the string \"2\"", NULL);
     expect_error("jacobian_samples: [1]\n" HEAD SIGMA_W,
-                 "sweep.yaml:1: jacobian_samples: expected a whole number of samples, got a list",
-                 NULL);
+                 "sweep.yaml:1: jacobian_samples: expected an integer (samples), got a list", NULL);
     expect_error(HEAD SIGMA_W "  jacobian_samples: 1\n",
                  "sweep.yaml:7: jacobian_samples: is a setting, not an axis", NULL);
     gs_error err = {0};
     spec_init(&s);
     CHECK(spec_set_setting(&s, "jacobian_samples", "2.5", &err) == GS_EXIT_USAGE);
-    CHECK_STR_CONTAINS(err.msg, "--jacobian-samples: expected a whole number of samples");
+    CHECK_STR_CONTAINS(err.msg,
+                       "--jacobian-samples: expected an integer from 0 to 4096, got \"2.5\"");
     memset(&err, 0, sizeof err);
     CHECK(spec_set_setting(&s, "jacobian_samples", "200", &err) == 0);
     CHECK(spec_set_axis(&s, GS_AXIS_DEPTH, "3", &err) == 0);
