@@ -21,6 +21,7 @@ Run with Debian's interpreter (-s prints the measured numbers):
     GRADSWEEP=build/gradsweep /usr/bin/python3 -m pytest -s tests/test_jacobian.py
 """
 import math
+import re
 import shutil
 from functools import lru_cache
 
@@ -629,3 +630,26 @@ def test_command_line(tmp_path):
     assert not (tmp_path / "big.h5").exists()
     r = run_gradsweep(big + ["--dry-run"])  # the same network without the Jacobian fits
     assert r.returncode == 0, r
+
+
+def simulated_work(extra):
+    """The one-core work `gradsweep simulate` predicts (its first line), in seconds."""
+    r = run_gradsweep(["simulate", "--activation", "tanh", "--sigma-w", "1", "--width", "512",
+                       "--depth", "10", "--batch", "4", "--seed", "0:3:4", "--ranks", "2",
+                       *extra])
+    assert r.returncode == 0, r
+    m = re.search(r"configurations, (\d+\.\d) s of work on one core", r.stdout)
+    assert m, r.stdout
+    return float(m.group(1))
+
+
+def test_simulate_knows_the_cost():
+    """gradsweep simulate times the Jacobian: at width 512, depth 10, K = 4 it
+    is 3·K·L·n³ = 1.6e10 flops a configuration (0.1–0.3 s on one core at
+    50–150 GFLOP/s) against ~1e8 for the network with a batch of 4, so the
+    four configurations' predicted work must at least triple (it is >10x
+    on this machine; 3x leaves room for a loaded one)."""
+    without = simulated_work([])
+    with_jacobian = simulated_work(["--jacobian-samples", "4"])
+    print(f"simulate: {without} s of work without the Jacobian, {with_jacobian} s with K = 4")
+    assert with_jacobian >= 0.3 and with_jacobian > 3 * max(without, 0.1), (without, with_jacobian)
