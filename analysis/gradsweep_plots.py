@@ -139,7 +139,7 @@ def configs_table(data):
     log10 ratios, elapsed time and rank, the per-configuration theory values
     when the file has them, and q_last = q[L], delta_sq_first = delta_sq[1]."""
     ds = _dataset(data)
-    table = ds.drop_dims("layer").to_dataframe()
+    table = ds.drop_dims([d for d in ("layer", "sv") if d in ds.dims]).to_dataframe()
     depth = ds["depth"].values.astype(int)
     rows = np.arange(ds.sizes["config"])
     last = np.clip(depth - 1, 0, ds.sizes["layer"] - 1)
@@ -1240,6 +1240,294 @@ def depth_scales(data, depth=None, width=None, **select):
                 _note_in_axes(ax, f"no measured ξ_{which} at depth {depth}, width {width}")
             ax.legend(loc="best", fontsize=8, framealpha=0.85)
         fig.suptitle(f"Depth scales measured and predicted: {sw.family_title(fam)}")
+
+# ---- the input-output Jacobian (files with jacobian_samples > 0) ------------------------------
+
+# Machine epsilon of each precision: a singular value below JACOBIAN_RANK_EPS
+# x eps x sigma_max is rounding, not spectrum (J is singular to working
+# precision there: relu zeroes about half of each layer's units, so J[L] has
+# rank at most about n/2 and its smallest singular values are exactly 0).
+EPSILON = {"float32": float(np.finfo(np.float32).eps), "float64": float(np.finfo(np.float64).eps)}
+JACOBIAN_RANK_EPS = 100.0
+INIT_COLOURS = {"gaussian": "tab:red", "uniform": "tab:orange", "orthogonal": "tab:blue"}
+
+
+def has_jacobian(data):
+    """Whether the file holds the Jacobian's variables (jacobian_samples > 0)."""
+    return "jac_sv" in _dataset(data)
+
+
+def _jacobian_sweep(data):
+    sw = _Sweep(data)
+    if not sw.has("jac_sv"):
+        raise ValueError("this file has no Jacobian: run the sweep with jacobian_samples: K "
+                         "(or --jacobian-samples K)")
+    return sw
+
+
+def _edge_sigma(sw, fam):
+    """The grid sigma_w nearest the family's edge of chaos (theory, else measured
+    from the backward signal at the largest depth and width)."""
+    m = sw.mask(**fam)
+    centre, _ = sw.centre(fam, max(sw.values("depth", m)), max(sw.values("width", m)))
+    return around(sw.values("sigma_w", m), centre, (1.0,))[0]
+
+
+def _rounding_floor(sw):
+    return JACOBIAN_RANK_EPS * EPSILON.get(sw.precision, EPSILON["float32"])
+
+
+def jacobian_spectra(data, depths=None, width=None, **select):
+    """The singular-value density of the input-output Jacobian J[L] at each
+    activation's edge of chaos, Gaussian against orthogonal weights, at
+    several depths (Pennington, Schoenholz & Ganguli 2017, Figures 1-2): one
+    row per (activation, sigma_b, batch), one column per depth, a histogram of
+    log10 sigma over every seed's jac_sv per init. Values below the rounding
+    floor (J singular to working precision) are counted, not drawn."""
+    sw = _jacobian_sweep(data)
+    fams = sw.families(**{k: v for k, v in select.items() if k != "init"})
+    rows, seen = [], set()
+    for fam in fams:  # one row per family but init: the inits share a panel
+        key = tuple(fam[a] for a in FAMILY_AXES if a != "init")
+        if key not in seen:
+            seen.add(key)
+            rows.append(fam)
+    all_depths = sw.values("depth")
+    depths = [snap(all_depths, d, "depth") for d in depths] if depths else all_depths
+    if len(depths) > 5:  # a few, spread out
+        depths = [depths[int(round(i))] for i in np.linspace(0, len(depths) - 1, 5)]
+    width = snap(sw.values("width"), width, "width") if width else max(sw.values("width"))
+    floor = _rounding_floor(sw)
+    inits = sw.values("init")
+    notes = [f"Histogram of log10 of the singular values σ of J[L] = ∂a[L]/∂x (first sample of "
+             f"each seed's batch, every seed pooled), width {width}, at each activation's edge of "
+             "chaos (σ_w nearest the theory's critical value). Dynamical isometry is a spike "
+             "(at σ = 1, dotted, when the mean is 1 too): orthogonal weights keep the spectrum "
+             "narrow where the activation's φ' is nearly constant (linear; tanh near q* = 0), "
+             "Gaussian weights spread it over more decades the deeper the network; relu cannot "
+             "be isometric (about half its units are dead at every layer).",
+             f"Values below {JACOBIAN_RANK_EPS:g} ε σ_max ({sw.precision or 'float32'} ε) are "
+             "rounding: J is singular to working precision there; their share is printed "
+             "(\"≈ 0\"), not drawn. Each panel prints, per init, σ_w and the normalised variance "
+             "Var(λ)/mean(λ)² of λ = σ²: measured (mean over seeds) vs the free-probability "
+             "theory."]
+    with _style():
+        fig, axs = _figure_with_caption(3.3 * len(depths) + 0.6, 2.7 * len(rows) + 0.6, notes,
+                                        len(rows), len(depths), sharey=False)
+        for r, fam in enumerate(rows):
+            base = {a: fam[a] for a in FAMILY_AXES if a != "init"}
+            for c, d in enumerate(depths):
+                ax = axs[r, c]
+                series = []  # (init, sigma_w, log10 sigma kept, share at rounding, rows)
+                for init in inits:
+                    f = dict(base, init=init)
+                    if not sw.mask(**f).any():
+                        continue
+                    s_edge = _edge_sigma(sw, f)
+                    m = (sw.mask(**f, depth=d, width=width) & sw.computed
+                         & (sw.axis["sigma_w"] == s_edge))
+                    if not m.any():
+                        continue
+                    sv = sw.var("jac_sv")[m]
+                    top = np.nanmax(sv, axis=1, keepdims=True)
+                    ok = np.isfinite(sv) & (sv > floor * top) & (sv > 0)
+                    lost = 1 - ok.sum() / max(np.isfinite(sv).sum(), 1)
+                    series.append((init, s_edge, np.log10(sv[ok]), lost, m))
+                # Common bins; a spectrum narrower than a bin (an isometry) is a
+                # spike, drawn as a bar to the top and labelled, so that it does
+                # not flatten the others.
+                values = [v for _, _, v, _, _ in series if len(v)]
+                if values:
+                    lo = min(v.min() for v in values)
+                    hi = max(v.max() for v in values)
+                    pad = 0.05 + 0.02 * (hi - lo)
+                    bins = np.linspace(lo - pad, hi + pad, 41)
+                    width_bin = bins[1] - bins[0]
+                    peak = 0.0
+                    for init, _, v, _, _ in series:
+                        if len(v) and v.max() - v.min() > width_bin:
+                            peak = max(peak, np.histogram(v, bins=bins, density=True)[0].max())
+                    peak = peak or 1.0
+                for k, (init, s_edge, v, lost, m) in enumerate(series):
+                    colour = INIT_COLOURS.get(init, "0.4")
+                    if len(v) and v.max() - v.min() <= width_bin:
+                        ax.bar([np.median(v)], [peak * 1.05], width=width_bin, color=colour,
+                               alpha=0.6, gid="density")
+                        ax.text(np.median(v), peak * 1.07, f"all σ = {10 ** np.median(v):.4g}",
+                                ha="center", va="bottom", fontsize=7.5, color=colour)
+                    elif len(v):
+                        ax.hist(v, bins=bins, density=True, histtype="stepfilled", alpha=0.35,
+                                color=colour, gid="density")
+                        ax.hist(v, bins=bins, density=True, histtype="step", lw=1.2, color=colour)
+                    ratio = sw.var("jac_sq_sv_var_ratio")[m][:, d - 1]
+                    theory = (sw.var("jac_sq_sv_var_ratio_theory")[m][0, d - 1]
+                              if sw.has("jac_sq_sv_var_ratio_theory") else math.nan)
+                    line = f"{init}, σ_w {s_edge:.3g}: {np.nanmean(ratio):.3g} vs {theory:.3g}"
+                    if lost > 0.005:
+                        line += f"; {100 * lost:.0f}% ≈ 0"
+                    ax.text(0.02, 0.98 - 0.085 * k, line, transform=ax.transAxes, ha="left",
+                            va="top", fontsize=7.5, color=colour)
+                ax.axvline(0, color="0.3", ls=":", lw=1)
+                if values:
+                    ax.set_ylim(0, peak * (1.3 + 0.12 * len(series)))
+                else:
+                    _note_in_axes(ax, "no configuration here")
+                ax.set_xlabel("log10 σ (singular value of J[L])")
+                if c == 0:
+                    ax.set_ylabel("density")
+                title = f"{fam['activation']}"
+                if sw.varying("sigma_b"):
+                    title += f", σ_b = {fam['sigma_b']:g}"
+                ax.set_title(f"{title}, depth {d}")
+        fig.suptitle("Singular values of J[L] at the edge of chaos:\nGaussian (red) against "
+                     "orthogonal (blue) weights")
+    return fig
+
+
+def jacobian_variance(data, width=None, **select):
+    """The normalised variance of J[l]'s squared singular values against
+    depth l, measured (mean over seeds and band) against the free-probability
+    theory, at each family's edge of chaos: one panel per activation (and
+    sigma_b, batch), one colour per init. Taken from the deepest
+    configuration of each family (its layers are the shallower networks)."""
+    sw = _jacobian_sweep(data)
+    fams = sw.families(**{k: v for k, v in select.items() if k != "init"})
+    panels, seen = [], set()
+    for fam in fams:
+        key = tuple(fam[a] for a in FAMILY_AXES if a != "init")
+        if key not in seen:
+            seen.add(key)
+            panels.append(fam)
+    width = snap(sw.values("width"), width, "width") if width else max(sw.values("width"))
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    notes = [f"Var(λ)/mean(λ)² of the eigenvalues λ of J[l] J[l]ᵀ (jac_sq_sv_var_ratio, width "
+             f"{width}; markers: mean over seeds, band: min-max), and the free-probability "
+             "prediction Σ_{k≤l} (μ2/μ1² − 1 − s1) along the length map (lines; s1 = −1 Gaussian, "
+             "0 orthogonal; Pennington et al. 2017). 0 is dynamical isometry.",
+             "The theory is the infinite-width limit. At width n the measured variance is "
+             "biased by about +ρ²l²/(2n) (ρ = μ2/μ1²) while ρl/n is small, and it can never "
+             "exceed n − 1, so deep Gaussian networks fall below the line once ρl approaches n "
+             "(docs/theory.md, \"Finite width\")."]
+    with _style():
+        fig, axs = _figure_with_caption(4.6 * ncols + 0.6, 3.6 * nrows + 0.4, notes, nrows, ncols)
+        for k in range(nrows * ncols):
+            ax = axs[k // ncols, k % ncols]
+            if k >= len(panels):
+                ax.set_visible(False)
+                continue
+            base = {a: panels[k][a] for a in FAMILY_AXES if a != "init"}
+            drawn = False
+            for init in sw.values("init"):
+                f = dict(base, init=init)
+                if not sw.mask(**f).any():
+                    continue
+                s_edge = _edge_sigma(sw, f)
+                m0 = sw.mask(**f, width=width) & sw.computed & (sw.axis["sigma_w"] == s_edge)
+                if not m0.any():
+                    continue
+                d = max(sw.axis["depth"][m0])
+                m = m0 & (sw.axis["depth"] == d)
+                layers = np.arange(1, d + 1)
+                values = sw.var("jac_sq_sv_var_ratio")[m][:, :d]
+                centre, lo, hi = _seed_summary(values, False)
+                colour = INIT_COLOURS.get(init, "0.4")
+                every = max(1, d // 25)
+                ax.plot(layers, centre, "o", ms=3.5, color=colour, markevery=every,
+                        label=f"{init} (σ_w {s_edge:.3g}), measured", gid="measured")
+                _spread(ax, layers, lo, hi, colour, int(m.sum()))
+                if sw.has("jac_sq_sv_var_ratio_theory"):
+                    ax.plot(layers, sw.var("jac_sq_sv_var_ratio_theory")[m][0, :d], color=colour,
+                            lw=1.4, label=f"{init}, theory", gid="theory-line")
+                drawn = True
+            if not drawn:
+                _note_in_axes(ax, "no configuration at this width")
+            ax.set_xlabel("layer l")
+            ax.set_ylabel("Var(λ) / mean(λ)²")
+            title = f"{panels[k]['activation']}"
+            if sw.varying("sigma_b"):
+                title += f", σ_b = {panels[k]['sigma_b']:g}"
+            ax.set_title(title)
+            if drawn:
+                ax.legend(loc="upper left", framealpha=0.85, fontsize=7.5)
+        fig.suptitle("Normalised variance of the Jacobian's squared singular values against depth: "
+                     "measured and free-probability theory")
+    return fig
+
+
+def jacobian_condition(data, width=None, **select):
+    """Phase diagram of log10 of J[L]'s condition number sigma_max / sigma_min
+    over (sigma_w, depth), mean over seeds, one panel per (activation, init)
+    (and sigma_b, batch), with the theory's critical sigma_w. Cells where J is
+    singular to working precision are hatched at the colour limit."""
+    sw = _jacobian_sweep(data)
+    fams = sw.families(**select)
+    width = snap(sw.values("width"), width, "width") if width else max(sw.values("width"))
+    limit = math.log10(1 / _rounding_floor(sw))
+    ncols = min(len(sw.values("init")), 3) if len(fams) > 1 else 1
+    nrows = -(-len(fams) // ncols)
+    notes = [f"log10 (σ_max / σ_min) of J[L] (jac_sv_max / jac_sv_min, first sample, mean over "
+             f"seeds), width {width}. 0 is dynamical isometry. Hatched: σ_min below "
+             f"{JACOBIAN_RANK_EPS:g} ε σ_max ({sw.precision or 'float32'}): J is singular to "
+             "working precision (relu: dead units make J rank deficient at any depth), drawn at "
+             f"the colour limit {limit:.1f}. A square Gaussian matrix alone has σ_min ≈ "
+             "σ_max/n, so Gaussian products pass the limit within a few layers. Dashed line: the "
+             "critical σ_w (χ1 = 1) of the mean-field theory; on its chaotic side the condition "
+             "number grows with depth whatever the weights."]
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad=MISSING_COLOUR)
+    with _style():
+        fig, axs = _figure_with_caption(4.4 * ncols + 1.2, 3.4 * nrows + 0.4, notes, nrows, ncols)
+        image = None
+        for k in range(nrows * ncols):
+            ax = axs[k // ncols, k % ncols]
+            if k >= len(fams):
+                ax.set_visible(False)
+                continue
+            fam = fams[k]
+            fmask = sw.mask(**fam, width=width) & sw.computed
+            depths, sigmas = sw.values("depth", fmask), sw.values("sigma_w", fmask)
+            if not depths:
+                _note_in_axes(ax, "no configuration at this width")
+                continue
+            xlog = max(sigmas) / min(sigmas) > 10 if min(sigmas) > 0 else False
+            xe, ye = _edges(sigmas, xlog), _edges(depths, _log_axis(depths))
+            z = np.full((len(depths), len(sigmas)), np.nan)
+            singular = np.zeros(z.shape, bool)
+            for di, d in enumerate(depths):
+                for si, s in enumerate(sigmas):
+                    m = fmask & (sw.axis["depth"] == d) & (sw.axis["sigma_w"] == s)
+                    if not m.any():
+                        continue
+                    with np.errstate(all="ignore"):
+                        kappa = np.log10(sw.var("jac_sv_max")[m] / sw.var("jac_sv_min")[m])
+                    kappa = np.where(np.isnan(kappa), np.inf, kappa)
+                    singular[di, si] = bool((kappa >= limit).any())
+                    z[di, si] = float(np.mean(np.minimum(kappa, limit)))
+            image = ax.pcolormesh(xe, ye, np.ma.masked_invalid(z), cmap=cmap, vmin=0, vmax=limit,
+                                  shading="flat")
+            for di in range(len(depths)):
+                for si in range(len(sigmas)):
+                    if singular[di, si]:
+                        ax.add_patch(Rectangle((xe[si], ye[di]), xe[si + 1] - xe[si],
+                                               ye[di + 1] - ye[di], fill=False, hatch=HATCH_INF,
+                                               edgecolor="white", lw=0))
+            crit = sw.theory_critical(fam)
+            if crit is not None and math.isfinite(crit):
+                ax.axvline(crit, color="white", ls="--", lw=1.3)
+            if xlog:
+                ax.set_xscale("log")
+            if _log_axis(depths):
+                ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                ax.yaxis.set_minor_locator(NullLocator())
+            ax.set_yticks(_sparse_ticks(depths, ye, _log_axis(depths)))
+            ax.set_xlabel("σ_w")
+            ax.set_ylabel("depth L")
+            ax.set_title(sw.family_title(fam))
+        if image is not None:
+            bar = fig.colorbar(image, ax=axs.ravel().tolist(), shrink=0.9)
+            bar.set_label("log10 condition number of J[L]")
+        fig.suptitle("Condition number of the input-output Jacobian over (σ_w, depth)")
     return fig
 
 
@@ -1393,6 +1681,10 @@ def figures(data, sigma_w=None, depth=None, width=None):
             yield (f"gradient_flow_{sw.family_stem(fam)}",
                    gradient_flow(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
     yield "finite_width", finite_width(sw.ds)
+    if sw.has("jac_sv"):  # the input-output Jacobian (jacobian_samples > 0)
+        yield "jacobian_spectra", jacobian_spectra(sw.ds)
+        yield "jacobian_variance", jacobian_variance(sw.ds)
+        yield "jacobian_condition", jacobian_condition(sw.ds)
 
 
 def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth=None, width=None):

@@ -47,7 +47,8 @@ def main(argv=None):
                "input_correlation axis also correlation_map_<family> (c[l] against layer with "
                "the theory, ordered / critical / chaotic sigma_w) and depth_scales_<family> "
                "(xi_c, xi_q measured and predicted over sigma_w), and the measured 6 xi_c on "
-               "the phase diagrams. See docs/analysis.md.")
+               "the phase diagrams; with the Jacobian (jacobian_samples > 0) also "
+               "jacobian_spectra, jacobian_variance, jacobian_condition. See docs/analysis.md.")
     parser.add_argument("results", type=Path, help="a gradsweep results file (schema gradsweep/1)")
     parser.add_argument("-o", "--output", type=Path, default=Path("figures"),
                         help="folder for the figures (created if missing; default: ./figures)")
@@ -76,7 +77,8 @@ def main(argv=None):
         return 2
     theory = gp.theory_variables(ds)
     print(f"figures for {args.results} ({ds.sizes['config']} configurations"
-          f"{', with mean-field theory' if theory else ', no theory in the file'}):")
+          f"{', with mean-field theory' if theory else ', no theory in the file'}"
+          f"{', with Jacobian spectra' if gp.has_jacobian(ds) else ''}):")
     for path in written:
         print(f"  {path}")
     print(f"{len(written)} files in {args.output.resolve()}")

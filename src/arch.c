@@ -38,5 +38,18 @@ double net_flops(const gs_config *cfg) {
     double L = cfg->depth, B = cfg->batch, n = cfg->width;
     double gemms = 6.0 * L * n * n * B; /* forward a·Wᵀ, backward δ·W and δᵀ·a */
     double qr = cfg->init == GS_INIT_ORTHOGONAL ? L * (8.0 / 3.0) * n * n * n : 0.0;
-    return gemms + qr;
+    return gemms + qr + net_jacobian_flops(cfg);
+}
+
+double net_jacobian_flops(const gs_config *cfg) {
+    if (cfg->jacobian_samples <= 0) return 0.0;
+    const gs_net_shape s = net_shape(cfg);
+    const double K = cfg->jacobian_samples, n0 = s.inputs;
+    /* The layers of net_layers, without building them: square, n units. */
+    const double n = cfg->width, L = cfg->depth;
+    double propagate = 2.0 * n * n * n0 * (L - 1); /* J[1] is a copy */
+    double gram = n * (n + 1) * n0 * L;
+    double rows = s.outputs, k = rows < n0 ? rows : n0, m = rows < n0 ? n0 : rows;
+    double svd = 4.0 * m * k * k - 4.0 / 3.0 * k * k * k;
+    return K * (propagate + gram) + svd;
 }

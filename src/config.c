@@ -87,6 +87,16 @@ void result_clear(gs_result *res, int depth) {
     for (int l = 0; l < depth; l++)
         for (size_t f = 0; f < GS_LAYER_FIELD_COUNT; f++)
             *(double *)((char *)&res->layers[l] + gs_layer_fields[f].offset) = NAN;
+    res->jac_sv_max = res->jac_sv_min = NAN;
+    if (res->jacobian)
+        for (int l = 0; l < depth; l++)
+            res->jacobian[l] = (gs_jacobian_stats){
+#define CLEAR_JACOBIAN(name, long_name, units, description) .name = NAN,
+                GS_JACOBIAN_LAYER_LIST(CLEAR_JACOBIAN)
+#undef CLEAR_JACOBIAN
+            };
+    for (int k = 0; res->jac_sv && k < res->jac_sv_room; k++)
+        res->jac_sv[k] = NAN;
 }
 
 const char *status_counts(const int64_t by_status[GS_STATUS_COUNT], char *buf, size_t size) {

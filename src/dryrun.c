@@ -257,12 +257,19 @@ static double draw_seconds(void) {
     return best;
 }
 
+/* LAPACK's bidiagonalisation (the Jacobian's singular values) is half
+ * matrix-vector work: dgesdd of width 1024 took 0.33 s, an eighth of the
+ * GEMM rate. */
+#define SVD_SLOWDOWN 8.0
+
 /* Seconds a configuration of an unprobed shape should take: its GEMMs at the
- * GEMM rate (its draws are counted apart). */
+ * GEMM rate, the Jacobian's singular values slower (its draws are counted
+ * apart). */
 static double modelled_seconds(const gs_config *cfg, double gemm_rate) {
     double n = cfg->width,
            qr = cfg->init == GS_INIT_ORTHOGONAL ? cfg->depth * (8.0 / 3.0) * n * n * n : 0;
-    return (net_flops(cfg) - qr) / gemm_rate;
+    double svd = cfg->jacobian_samples > 0 ? (8.0 / 3.0) * n * n * n : 0;
+    return (net_flops(cfg) - qr - svd + SVD_SLOWDOWN * svd) / gemm_rate;
 }
 
 /* What a memory plan adds to a configuration's time: redrawing weights
@@ -292,6 +299,7 @@ static void time_theory(const gs_grid *g, double *theory_s) {
     const gs_axis *bs = &spec->axis[GS_AXIS_SIGMA_B];
     gs_layer_theory *layers = gs_calloc((size_t)g->max_depth, sizeof *layers);
     gs_layer_stats *stats = gs_calloc((size_t)g->max_depth, sizeof *stats);
+    gs_jacobian_stats *jacobian = gs_calloc((size_t)g->max_depth, sizeof *jacobian);
     double start = gs_now(), known = 0;
     int measured = 0;
     for (size_t a = 0; a < acts->count; a++) {
@@ -309,7 +317,7 @@ static void time_theory(const gs_grid *g, double *theory_s) {
             cfg.sigma_w = ws->real[w];
             cfg.sigma_b = bs->real[0];
             cfg.depth = g->max_depth;
-            gs_result res = {.layers = stats, .theory = layers};
+            gs_result res = {.layers = stats, .theory = layers, .jacobian_theory = jacobian};
             gs_theory *theory = theory_create(); /* fresh: nothing remembered */
             double t0 = gs_cpu_now();
             theory_predict(theory, &cfg, &res, NULL, NULL);
@@ -326,6 +334,7 @@ static void time_theory(const gs_grid *g, double *theory_s) {
         if (isnan(theory_s[a])) theory_s[a] = measured ? known / measured : 0;
     free(layers);
     free(stats);
+    free(jacobian);
 }
 
 /* The draw groups of the grid: configurations with the same (seed, width,
@@ -484,6 +493,23 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
             e.flops / 1e9, gs_format_seconds(e.core_s, b1, sizeof b1),
             gs_format_seconds(e.net_s, b2, sizeof b2), gs_format_seconds(e.draw_s, b3, sizeof b3),
             gs_format_seconds(e.theory_s, b4, sizeof b4));
+    if (spec->jacobian_samples > 0) {
+        double jacobian_flops = 0;
+        for (int64_t i = 0; i < g->count; i++) {
+            gs_config cfg;
+            grid_config(g, i, &cfg);
+            jacobian_flops += net_jacobian_flops(&cfg);
+        }
+        gs_config widest = largest;
+        widest.jacobian_samples = 0;
+        fprintf(out,
+                "jacobian: %d sample%s per configuration, %.3g GFLOP of the work (J[l] = D W "
+                "J[l-1], Gram matrices, singular values of J[L]), %s of the largest "
+                "configuration's workspace\n",
+                spec->jacobian_samples, spec->jacobian_samples > 1 ? "s" : "", jacobian_flops / 1e9,
+                gs_format_bytes((double)(net_memory_bytes(&largest) - net_memory_bytes(&widest)),
+                                b1, sizeof b1));
+    }
     if (ranks > 1)
         fprintf(out, "on %d ranks: about %s (the hand-out replayed over these times)\n", ranks,
                 gs_format_seconds(dry_run_wall(g, seconds, &e, ranks), b1, sizeof b1));

@@ -168,6 +168,38 @@ static void write_stats(exporter *ex, const gs_result *res) {
     free(column);
 }
 
+/* With jacobian_samples K > 0: J[L] of each of the K samples (K, outputs,
+ * inputs) in double at its true scale, the Jacobian's per-layer statistics
+ * and J[L]'s singular values, named as in results files. */
+static void write_jacobian(exporter *ex, gs_net *net, const gs_result *res) {
+    const gs_config *cfg = ex->cfg;
+    const int K = cfg->jacobian_samples < cfg->batch ? cfg->jacobian_samples : cfg->batch;
+    const hsize_t n = (hsize_t)cfg->width, L = (hsize_t)cfg->depth;
+    double *jacobian = gs_malloc((size_t)K * n * n * sizeof *jacobian);
+    for (int k = 0; k < K; k++)
+        if (net_jacobian(net, k, jacobian + (size_t)k * n * n) != 0) ex->failed = 1;
+    hsize_t dims[3] = {(hsize_t)K, n, n};
+    write_dataset(ex, "jacobian", H5T_NATIVE_DOUBLE, 3, dims, jacobian);
+    free(jacobian);
+    static const char *const names[] = {
+#define JACOBIAN_NAME(name, long_name, units, description) #name,
+        GS_JACOBIAN_LAYER_LIST(JACOBIAN_NAME)
+#undef JACOBIAN_NAME
+    };
+    double *column = gs_malloc((size_t)L * sizeof *column);
+    for (size_t f = 0; f < GS_JACOBIAN_FIELD_COUNT; f++) {
+        for (hsize_t l = 0; l < L; l++)
+            column[l] = ((const double *)&res->jacobian[l])[f];
+        write_dataset(ex, names[f], H5T_NATIVE_DOUBLE, 1, &L, column);
+    }
+    free(column);
+    hsize_t svs = (hsize_t)res->jac_sv_room;
+    write_dataset(ex, "jac_sv", H5T_NATIVE_DOUBLE, 1, &svs, res->jac_sv);
+    attr_int(ex, "jacobian_samples", K);
+    attr_double(ex, "jac_sv_max", res->jac_sv_max);
+    attr_double(ex, "jac_sv_min", res->jac_sv_min);
+}
+
 int export_network(const char *path, const gs_config *cfg, bool force, gs_error *err) {
     struct stat st;
     if (!force && stat(path, &st) == 0)
@@ -185,6 +217,11 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
 
     gs_net *net = net_create();
     gs_result res = {.layers = gs_calloc((size_t)cfg->depth, sizeof(gs_layer_stats))};
+    if (cfg->jacobian_samples > 0) {
+        res.jacobian = gs_calloc((size_t)cfg->depth, sizeof *res.jacobian);
+        res.jac_sv_room = cfg->width;
+        res.jac_sv = gs_calloc((size_t)cfg->width, sizeof *res.jac_sv);
+    }
     gs_net_observer obs = {.backward_layer = on_backward_layer, .ctx = &ex};
     int rc = net_prepare(net, cfg, NULL, err);
     if (!rc) {
@@ -199,8 +236,11 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
         write_config(&ex, cfg, &res, loss);
         write_stats(&ex, &res);
         if (!isnan(cfg->input_correlation)) write_depth_scales(&ex, cfg, &res);
+        if (cfg->jacobian_samples > 0) write_jacobian(&ex, net, &res);
     }
     free(res.layers);
+    free(res.jacobian);
+    free(res.jac_sv);
     net_destroy(&net);
     if (H5Fclose(ex.file) < 0) ex.failed = 1;
     if (!rc && ex.failed)

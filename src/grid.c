@@ -70,6 +70,7 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
                                  : NAN;
     cfg->learning_rate = NAN;
     cfg->parametrization = GS_PARAM_STANDARD;
+    cfg->jacobian_samples = spec->jacobian_samples;
     if (!spec_has_training(spec)) return;
     cfg->learning_rate =
         spec->axis[GS_AXIS_LEARNING_RATE].real[grid_position(grid, index, GS_AXIS_LEARNING_RATE)];

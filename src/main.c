@@ -256,6 +256,13 @@ static int run_sweep(run *r, gs_error *err) {
     s.theory = theory_create();
     s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
     s.result.theory = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.theory);
+    if (r->spec.jacobian_samples > 0) { /* the Jacobian's rows (store.h: sv = the largest width) */
+        s.result.jacobian = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.jacobian);
+        s.result.jacobian_theory =
+            gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.jacobian_theory);
+        s.result.jac_sv_room = r->grid.max_width;
+        s.result.jac_sv = gs_calloc((size_t)r->grid.max_width, sizeof *s.result.jac_sv);
+    }
     gs_schedule_options opt = schedule_options(&r->cli);
     gs_schedule_report report;
     rc = schedule_run(r->comm, r->grid.count, cost, group, pending, compute_configuration, &s, &opt,
@@ -266,6 +273,9 @@ static int run_sweep(run *r, gs_error *err) {
     free(pending);
     free(s.result.layers);
     free(s.result.theory);
+    free(s.result.jacobian);
+    free(s.result.jacobian_theory);
+    free(s.result.jac_sv);
     net_destroy(&s.net);
     theory_destroy(&s.theory);
     return close_results(r, &s, &report, rc, err);

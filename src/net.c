@@ -13,7 +13,10 @@
  *     delta, delta_prev (B, n)     δ[l] and δ[l-1]
  *     grad_w, grad_b               ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
  * plus double scratch for the statistics. A slot per layer (L + 1) unless
- * checkpointing (plan_slot). */
+ * checkpointing (plan_slot). With jacobian_samples K > 0 (jacobian.h):
+ *     jac, jac_prev (K·n0, n)      J[l]ᵀ and J[l-1]ᵀ of the K samples, renormalised
+ *     jac_gram      (n, n)         J[l] J[l]ᵀ of one sample
+ *     jac_svd       doubles        J[L] for LAPACK, its work; the samples' scales 2^e */
 #include "gradsweep/net.h"
 
 #include <math.h>
@@ -23,6 +26,7 @@
 #include "buffer.h"
 #include "gradsweep/arch.h"
 #include "gradsweep/draw.h"
+#include "gradsweep/jacobian.h"
 #include "gradsweep/layer.h"
 #include "gradsweep/loss.h"
 #include "gradsweep/stats.h"
@@ -40,6 +44,9 @@ struct gs_net {
     gs_draws *draws;     /* U[l], β[l], x (into acts' slot 0), r or y */
     gs_buffer acts, derivs, z, delta, delta_prev, grad_w, grad_b;
     gs_buffer scratch; /* doubles: statistics, bias sums */
+    /* the Jacobian (jacobian_samples > 0) */
+    gs_buffer jac, jac_prev, jac_gram, jac_svd;
+    int jac_layers; /* layers whose Jacobian the last forward pass carried (L when complete) */
 };
 
 gs_net *net_create(void) {
@@ -55,6 +62,9 @@ void net_destroy(gs_net **net) {
                         &n->delta_prev, &n->grad_w, &n->grad_b, &n->scratch};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         buffer_free(all[i]);
+    gs_buffer *jacobian[] = {&n->jac, &n->jac_prev, &n->jac_gram, &n->jac_svd};
+    for (size_t i = 0; i < sizeof jacobian / sizeof jacobian[0]; i++)
+        buffer_free(jacobian[i]);
     draws_destroy(&n->draws);
     free(n->layers);
     free(n);
@@ -106,6 +116,11 @@ static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
               buffer_grow(&net->grad_w, w.grad_w * es) &&
               buffer_grow(&net->grad_b, w.grad_b * es) &&
               buffer_grow(&net->scratch, w.stats_scratch * sizeof(double));
+    /* the Jacobian's (none unless jacobian_samples > 0) */
+    ok = ok && buffer_grow(&net->jac, w.jacobian * es) &&
+         buffer_grow(&net->jac_prev, w.jacobian * es) &&
+         buffer_grow(&net->jac_gram, w.jacobian_gram * es) &&
+         buffer_grow(&net->jac_svd, w.jacobian_svd * sizeof(double));
     if (input_moved) draws_forget(net->draws, GS_DRAWS_DATA); /* x lived in acts */
     if (!ok) {
         draws_forget(net->draws, GS_DRAWS_WEIGHTS);
@@ -152,9 +167,26 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
     net->widest = net_shape(cfg).widest;
     net->slot_bytes = (size_t)cfg->batch * (size_t)net->widest * precision_size(cfg->precision);
     net->abandoned = false;
+    net->jac_layers = 0;
     drawing ctx = {net, obs};
     return draws_prepare(net->draws, cfg, net->layers, net->plan.mode == GS_MEMORY_STORE_ALL,
                          act_at(net, 0), keep_drawing, &ctx, err);
+}
+
+/* ---- the Jacobian's bookkeeping (jacobian.h) -------------------------------------- */
+
+/* The samples whose Jacobian is carried: the first jacobian_samples of the batch. */
+static int jacobian_count(const gs_config *cfg) {
+    int K = cfg->jacobian_samples;
+    return K < 0 ? 0 : K < cfg->batch ? K : cfg->batch;
+}
+
+/* Where the K samples' exponents (doubles holding integers) sit in jac_svd:
+ * after J[L]'s copy, its singular values and LAPACK's work (plan.c). */
+static size_t jacobian_exponents_at(const gs_net *net) {
+    const int n0 = net->layers[0].fan_in, rows = net->layers[net->cfg.depth - 1].fan_out;
+    size_t mn = (size_t)(rows < n0 ? rows : n0);
+    return (size_t)rows * n0 + mn + jacobian_svd_work_doubles(rows, n0);
 }
 
 /* ---- the passes, once per precision ---------------------------------------------- */
@@ -215,4 +247,22 @@ void *net_input(gs_net *net) {
 void *net_loss_vectors(gs_net *net) {
     draws_forget(net->draws, GS_DRAWS_DATA);
     return (void *)draws_loss_vectors(net->draws);
+}
+
+const void *net_output(gs_net *net) { return act_at(net, net->cfg.depth); }
+
+int net_jacobian(const gs_net *net, int sample, double *out) {
+    const int K = jacobian_count(&net->cfg);
+    if (sample < 0 || sample >= K || net->jac_layers != net->cfg.depth) return -1;
+    const int n0 = net->layers[0].fan_in, rows = net->layers[net->cfg.depth - 1].fan_out;
+    const size_t count = (size_t)n0 * rows;
+    const int e = (int)((const double *)net->jac_svd.p)[jacobian_exponents_at(net) + sample];
+    for (int r = 0; r < n0; r++)
+        for (int i = 0; i < rows; i++) {
+            size_t at = (size_t)sample * count + (size_t)r * rows + i;
+            double v = net->cfg.precision == GS_FLOAT32 ? ((const float *)net->jac.p)[at]
+                                                        : ((const double *)net->jac.p)[at];
+            out[(size_t)i * n0 + r] = ldexp(v, e);
+        }
+    return 0;
 }

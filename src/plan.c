@@ -37,15 +37,30 @@ gs_workspace plan_workspace(const gs_config *cfg, const gs_memory_plan *plan) {
         .grad_b = widest,
         .stats_scratch = STATS_SCRATCH_DOUBLES(widest),
     };
+    if (cfg->jacobian_samples > 0) {
+        size_t K = (size_t)cfg->jacobian_samples, n0 = (size_t)shape.inputs;
+        size_t rows = (size_t)shape.outputs;
+        w.jacobian = K * n0 * widest;
+        w.jacobian_gram = widest * widest;
+        w.jacobian_svd = rows * n0 + (rows < n0 ? rows : n0) +
+                         jacobian_svd_work_doubles((int)rows, (int)n0) + 2 * K;
+    }
     return w;
+}
+
+size_t jacobian_svd_work_doubles(int m, int n) {
+    size_t mn = (size_t)(m < n ? m : n), mx = (size_t)(m < n ? n : m);
+    size_t lwork = 7 * mn > mx ? 7 * mn : mx;
+    if ((mx + mn) * 64 > lwork) lwork = (mx + mn) * 64;
+    return 3 * mn + lwork + 4 * mn; /* work, then iwork: 8·mn ints */
 }
 
 static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
     gs_workspace w = plan_workspace(cfg, plan);
     size_t reals = w.unit_weights + w.unit_biases + w.loss_vectors + w.acts + w.derivs +
-                   3 * w.layer_io + w.grad_w + w.grad_b;
+                   3 * w.layer_io + w.grad_w + w.grad_b + 2 * w.jacobian + w.jacobian_gram;
     return reals * precision_size(cfg->precision) +
-           (w.stats_scratch + w.draw_scratch) * sizeof(double);
+           (w.stats_scratch + w.draw_scratch + w.jacobian_svd) * sizeof(double);
 }
 
 size_t net_memory_bytes(const gs_config *cfg) {

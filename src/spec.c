@@ -9,7 +9,7 @@
  *
  * The sweep-file grammar (YAML 1.2 core-schema scalars):
  *   top level   name, description, base_seed, precision, loss, leaky_relu_slope,
- *               output, data, train, grid   (each at most once)
+ *               output, data, train, grid, jacobian_samples   (each at most once)
  *   data        gaussian | fashion-mnist | PATH (with a / or a .)
  *               | {source: NAME, path: PATH, standardize: none|feature|global}
  *   train       {steps: N, optimizer: NAME, loss: NAME, record_every: K, momentum: MU,
@@ -171,6 +171,7 @@ typedef enum setting_id {
     SETTING_TRAIN_LOSS,
     SETTING_RECORD_EVERY,
     SETTING_MOMENTUM,
+    SETTING_JACOBIAN_SAMPLES,
     SETTING_COUNT
 } setting_id;
 
@@ -188,6 +189,7 @@ static const struct {
     [SETTING_TRAIN_LOSS] = {"train_loss", "--train-loss"},
     [SETTING_RECORD_EVERY] = {"record_every", "--record-every"},
     [SETTING_MOMENTUM] = {"momentum", "--momentum"},
+    [SETTING_JACOBIAN_SAMPLES] = {"jacobian_samples", "--jacobian-samples"},
 };
 
 /* The train: key each training setting sets. */
@@ -209,12 +211,13 @@ typedef enum top_key {
     KEY_DATA,
     KEY_TRAIN,
     KEY_GRID,
+    KEY_JACOBIAN_SAMPLES,
     KEY_COUNT
 } top_key;
 
 static const char *const top_keys[KEY_COUNT] = {
-    "name",   "description", "base_seed", "precision", "loss", "leaky_relu_slope",
-    "output", "data",        "train",     "grid",
+    "name", "description", "base_seed", "precision",        "loss", "leaky_relu_slope", "output",
+    "data", "train",       "grid",      "jacobian_samples",
 };
 
 typedef enum generator_id {
@@ -1086,6 +1089,18 @@ static int set_train_value(gs_spec *spec, gs_train_key key, const char *text, in
     return 0;
 }
 
+/* jacobian_samples: K, the first K samples of every configuration's batch
+ * whose input-output Jacobian is measured (0: none). */
+static int set_jacobian_samples(gs_spec *spec, const char *text, int quoted, where at,
+                                gs_error *err) {
+    int64_t v = 0;
+    if (read_train_integer(text, quoted, 0, GS_MAX_JACOBIAN_SAMPLES, &v, at, err))
+        return GS_EXIT_USAGE;
+    spec->jacobian_samples = (int)v;
+    spec->jacobian_line = given_at(at);
+    return 0;
+}
+
 static int set_setting(gs_spec *spec, setting_id id, const char *text, int quoted, where at,
                        gs_error *err) {
     int code, rc;
@@ -1108,6 +1123,7 @@ static int set_setting(gs_spec *spec, setting_id id, const char *text, int quote
     case SETTING_RECORD_EVERY:
     case SETTING_MOMENTUM:
         return set_train_value(spec, train_key_of_setting[id], text, quoted, at, err);
+    case SETTING_JACOBIAN_SAMPLES: return set_jacobian_samples(spec, text, quoted, at, err);
     case SETTING_COUNT: break;
     }
     return gs_fail(err, GS_EXIT_INTERNAL, "set_setting: invalid setting %d", (int)id);
@@ -1507,6 +1523,7 @@ static int read_text_value(yaml_reader *r, const yaml_node_t *node, top_key id, 
         [KEY_BASE_SEED] = "a non-negative integer",
         [KEY_SLOPE] = "a number",
         [KEY_OUTPUT] = "a file path",
+        [KEY_JACOBIAN_SAMPLES] = "an integer (samples)",
     };
     if (!is_text(node)) {
         char names[128]; /* the codes' names: "float32 or float64" */
@@ -1525,7 +1542,7 @@ static int read_top_value(yaml_reader *r, gs_spec *spec, top_key id, const yaml_
     static const setting_id setting_of[KEY_COUNT] = {
         [KEY_NAME] = SETTING_NAME,           [KEY_BASE_SEED] = SETTING_BASE_SEED,
         [KEY_PRECISION] = SETTING_PRECISION, [KEY_LOSS] = SETTING_LOSS,
-        [KEY_SLOPE] = SETTING_SLOPE,
+        [KEY_SLOPE] = SETTING_SLOPE,         [KEY_JACOBIAN_SAMPLES] = SETTING_JACOBIAN_SAMPLES,
     };
     const char *key = top_keys[id], *text = NULL;
     where at = {r->source, node_line(node), key};
@@ -1995,6 +2012,26 @@ static int check_training(gs_spec *spec, gs_error *err) {
     return 0;
 }
 
+/* The Jacobian is measured for the first K samples of each batch: every
+ * batch must have them. */
+static int check_jacobian_samples(const gs_spec *spec, gs_error *err) {
+    int K = spec->jacobian_samples;
+    where at = given_where(spec, spec->jacobian_line, "jacobian_samples", "--jacobian-samples");
+    if (K < 0 || K > GS_MAX_JACOBIAN_SAMPLES)
+        return fail_at(err, at, "must be from 0 to %d, got %d", GS_MAX_JACOBIAN_SAMPLES, K);
+    const gs_axis *batch = &spec->axis[GS_AXIS_BATCH];
+    int64_t smallest = INT64_MAX;
+    for (size_t i = 0; i < batch->count; i++)
+        if (batch->integer[i] < smallest) smallest = batch->integer[i];
+    if (K > 0 && smallest < K)
+        return fail_at(err, at,
+                       "%d samples, but the smallest batch is %" PRId64
+                       "; the Jacobian is measured for the first jacobian_samples samples of each "
+                       "batch: lower it to %" PRId64 " or raise the batch",
+                       K, smallest, smallest);
+    return 0;
+}
+
 int spec_finalize(gs_spec *spec, gs_error *err) {
     int rc =
         spec_has_training(spec) ? check_training(spec, err) : check_no_training_parts(spec, err);
@@ -2019,7 +2056,7 @@ int spec_finalize(gs_spec *spec, gs_error *err) {
     if (!(spec->leaky_relu_slope >= 0 && spec->leaky_relu_slope < 1))
         return fail_at(err, at, "leaky_relu_slope: must be at least 0 and below 1, got %s",
                        format_real(spec->leaky_relu_slope, shown, sizeof shown));
-    return 0;
+    return check_jacobian_samples(spec, err);
 }
 
 /* ---- writing YAML ----------------------------------------------------------------------- */
@@ -2163,6 +2200,9 @@ char *spec_to_yaml(const gs_spec *spec) {
     int any_axis = 0;
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         any_axis |= spec->axis[a].count > 0;
+    /* Only when measured, so that other sweeps' text is as before. */
+    if (spec->jacobian_samples > 0)
+        text_printf(&b, "jacobian_samples: %d\n", spec->jacobian_samples);
     text_printf(&b, "grid:%s\n", any_axis ? "" : " {}");
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         if (spec->axis[a].count > 0) write_axis(&b, &spec->axis[a], (gs_axis_id)a);

@@ -40,7 +40,11 @@
 /* ---- the variables ---------------------------------------------------------- */
 
 typedef enum var_type { VT_INT32, VT_INT64, VT_FLOAT64 } var_type;
-typedef enum var_dims { DIMS_CONFIG, DIMS_CONFIG_LAYER } var_dims;
+typedef enum var_dims {
+    DIMS_CONFIG,
+    DIMS_CONFIG_LAYER,
+    DIMS_CONFIG_SV, /* (config, sv): the Jacobian's singular values */
+} var_dims;
 
 /* Where a variable's values come from, which also fixes who writes them, when. */
 typedef enum var_source {
@@ -51,6 +55,9 @@ typedef enum var_source {
     FROM_THEORY,        /* a mean-field prediction (gs_result's *_theory): store_write, always */
     FROM_THEORY_LAYERS, /* a gs_layer_theory field, per layer: store_write, always */
     FROM_STATUS,        /* gs_result.status: store_write, last of all */
+    FROM_JACOBIAN,      /* a gs_jacobian_stats field, per layer: store_write, unless it failed */
+    FROM_JACOBIAN_THEORY, /* the same of res->jacobian_theory: store_write, always */
+    FROM_JACOBIAN_SV,     /* gs_result.jac_sv, per sv: store_write, unless it failed */
 } var_source;
 
 typedef enum var_fill {
@@ -90,6 +97,7 @@ typedef struct var_def {
     double (*config_real)(const gs_config *); /* FROM_CONFIG reals */
     size_t offset; /* FROM_RESULT/RUN/LAYERS: the field (int for VT_INT32, double for VT_FLOAT64) */
     var_presence presence;
+    bool jacobian; /* in the file only when the sweep sets jacobian_samples > 0 */
 } var_def;
 
 static int64_t config_depth(const gs_config *c) { return c->depth; }
@@ -176,6 +184,22 @@ static double config_input_correlation(const gs_config *c) { return c->input_cor
     DEPTH_SCALE_INT(name_, fill_, XI_REASON_FLAGS, long_name_, units_, description_)
 #define DEPTH_SCALE_VARIABLE(type, name_, fill_, long_name_, units_, description_)                 \
     DEPTH_SCALE_##type(name_, fill_, long_name_, units_, description_),
+/* The Jacobian's variables (docs/schema.md, "Jacobian"): only in files of
+ * sweeps with jacobian_samples > 0. */
+#define JACOBIAN_LAYER(source_, suffix_, name_, long_name_, units_, description_)                  \
+    {                                                                                              \
+        .name = #name_ suffix_, .type = VT_FLOAT64, .dims = DIMS_CONFIG_LAYER, .source = source_,  \
+        .fill = FILL_NAN, .long_name = long_name_, .units = units_, .description = description_,   \
+        .offset = FIELD(gs_jacobian_stats, name_, double), .jacobian = true                        \
+    }
+#define JACOBIAN_VARIABLE(name_, long_name_, units_, description_)                                 \
+    JACOBIAN_LAYER(FROM_JACOBIAN, "", name_, long_name_, units_, description_),
+#define JACOBIAN_RESULT(name_, long_name_, description_)                                           \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_RESULT,            \
+        .fill = FILL_NAN, .long_name = long_name_, .units = "1", .description = description_,      \
+        .offset = FIELD(gs_result, name_, double), .jacobian = true                                \
+    }
 
 /* "pending: not computed (yet); done: …", with when status is written. */
 #define STATUS_DESCRIPTION                                                                         \
@@ -263,6 +287,34 @@ static const var_def variables[] = {
      .offset = FIELD(gs_result, c_star_theory, double),
      .presence = WITH_INPUT_CORRELATION},
     GS_DEPTH_SCALE_LIST(DEPTH_SCALE_VARIABLE) /* xi_c_measured, … */
+    /* The input-output Jacobian (jacobian.h, docs/theory.md): files of sweeps
+     * with jacobian_samples > 0 only. */
+    GS_JACOBIAN_LAYER_LIST(JACOBIAN_VARIABLE) /* jac_sq_sv_mean, jac_sq_sv_var_ratio */
+    {.name = "jac_sv",
+     .type = VT_FLOAT64,
+     .dims = DIMS_CONFIG_SV,
+     .source = FROM_JACOBIAN_SV,
+     .fill = FILL_NAN,
+     .long_name = "singular values of the input-output Jacobian J[L], first sample",
+     .units = "1",
+     .description = "singular values of J[L] = d a[L] / d x for the first sample of the batch, "
+                    "descending (LAPACK dgesdd, in double); NaN past min(rows, columns) of J[L]. "
+                    "Values below about 1e-7 (float32) or 1e-16 (float64) times jac_sv_max are "
+                    "rounding: J[L] is singular to working precision there",
+     .jacobian = true},
+    JACOBIAN_RESULT(jac_sv_max, "largest singular value of J[L], first sample", "jac_sv[0]"),
+    JACOBIAN_RESULT(jac_sv_min, "smallest singular value of J[L], first sample",
+                    "the last of jac_sv; jac_sv_max / jac_sv_min is J[L]'s condition number"),
+    JACOBIAN_LAYER(FROM_JACOBIAN_THEORY, "_theory", jac_sq_sv_mean,
+                   "free-probability prediction of jac_sq_sv_mean", "1",
+                   "prod over layers k <= l of sigma_w^2 E[phi'(sqrt(q[k]) z)^2] along the length "
+                   "map (Pennington et al. 2017)"),
+    JACOBIAN_LAYER(FROM_JACOBIAN_THEORY, "_theory", jac_sq_sv_var_ratio,
+                   "free-probability prediction of jac_sq_sv_var_ratio", "1",
+                   "sum over layers k <= l of (mu2 / mu1^2 - 1 - s1), mu_j = E[phi'(sqrt(q[k]) "
+                   "z)^(2j)], s1 = -1 for gaussian and uniform weights, 0 for orthogonal ones "
+                   "(Pennington et al. 2017, 2018); exact as the width grows, biased by O(depth / "
+                   "width) at finite width (docs/theory.md)"),
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
 
@@ -308,7 +360,28 @@ struct gs_store {
     bool created;                    /* H5Fcreate succeeded: a failed create removes the file */
     int64_t kept[GS_STATUS_COUNT];   /* resume: rows by status that this run does not recompute */
     gs_lock *lock;                   /* rank 0: the results file's lock (lock.h) */
+    /* The Jacobian (jacobian_samples > 0): its variables, the `sv` dimension */
+    int jacobian_samples; /* K; 0: the file has no Jacobian variables */
+    int sv_size;          /* the `sv` dimension: the most singular values of any J[L] */
+    hid_t sv_scale;       /* its coordinate */
+    hid_t sv_space;       /* file space (N, sv): selects one configuration's values */
 };
+
+/* Whether variables[i] is in this file (store_new decides: the Jacobian's only
+ * with jacobian_samples > 0, the depth scales' only with input_correlation). */
+static bool present(const gs_store *s, size_t i) { return s->present[i]; }
+
+/* The file space of a variable of dims, and the values of one row. */
+static hid_t dims_space(const gs_store *s, var_dims dims) {
+    return dims == DIMS_CONFIG         ? s->config_space
+           : dims == DIMS_CONFIG_LAYER ? s->layer_space
+                                       : s->sv_space;
+}
+static hsize_t row_length(const gs_store *s, var_dims dims) {
+    return dims == DIMS_CONFIG         ? 1
+           : dims == DIMS_CONFIG_LAYER ? (hsize_t)s->max_depth
+                                       : (hsize_t)s->sv_size;
+}
 
 /* ---- errors ------------------------------------------------------------------- */
 
@@ -411,12 +484,15 @@ static int check_existing(const char *path, bool force, gs_error *err) {
 /* Bytes of the file once every dataset is allocated, plus room for metadata. */
 static double file_bytes(const gs_store *s, int64_t count, int max_depth) {
     double per_config = 8; /* the `config` coordinate, int64 */
+    int sv_size = s->sv_size;
     for (size_t i = 0; i < N_VARIABLES; i++) {
-        if (!s->present[i]) continue;
+        if (!present(s, i)) continue;
         double size = variables[i].type == VT_INT32 ? 4 : 8;
-        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth : size;
+        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth
+                      : variables[i].dims == DIMS_CONFIG_SV  ? size * sv_size
+                                                             : size;
     }
-    return (double)count * per_config + 4.0 * max_depth + (1 << 20);
+    return (double)count * per_config + 4.0 * max_depth + 4.0 * sv_size + (1 << 20);
 }
 
 /* Bytes free for us on the file system that holds path's directory; false
@@ -522,6 +598,11 @@ static int create_memory_objects(gs_store *s, gs_error *err) {
     HDF5_CHECK(s->row_space, "H5Screate_simple", "row");
     s->scalar_space = H5Screate(H5S_SCALAR);
     HDF5_CHECK(s->scalar_space, "H5Screate", "scalar");
+    if (s->jacobian_samples > 0) {
+        hsize_t sv_dims[2] = {(hsize_t)s->count, (hsize_t)s->sv_size};
+        s->sv_space = H5Screate_simple(2, sv_dims, NULL);
+        HDF5_CHECK(s->sv_space, "H5Screate_simple", "config, sv");
+    }
     s->string_type = utf8_string_type();
     HDF5_CHECK(s->string_type, "H5Tcopy/H5Tset_size", "UTF-8 string type");
     s->xfer = raw_transfer();
@@ -745,6 +826,8 @@ static int put_root_attributes(gs_store *s, const gs_spec *spec, const gs_run_in
     if (rc == 0) rc = put_root_double(s, "leaky_relu_slope", spec->leaky_relu_slope, err);
     if (rc == 0) rc = put_root_string(s, "canonical_order", order, err);
     if (rc == 0) rc = put_root_string(s, "Conventions", "CF-1.8", err);
+    if (rc == 0 && spec->jacobian_samples > 0)
+        rc = put_root_int32(s, "jacobian_samples", spec->jacobian_samples, err);
     return rc;
 }
 
@@ -777,6 +860,15 @@ static int create_dimensions(gs_store *s, gs_error *err) {
                               "layer l is the l-th weight matrix, 1 ... L_max", &s->layer_scale,
                               err);
     H5Sclose(layer_space);
+    if (rc == 0 && s->jacobian_samples > 0) {
+        hsize_t svs = (hsize_t)s->sv_size;
+        hid_t sv_space = H5Screate_simple(1, &svs, NULL);
+        HDF5_CHECK(sv_space, "H5Screate_simple", "sv");
+        rc = create_dimension(s, "sv", H5T_STD_I32LE, sv_space, "singular value number",
+                              "k-th largest singular value of the Jacobian J[L], 1 ... n_max",
+                              &s->sv_scale, err);
+        H5Sclose(sv_space);
+    }
     return rc;
 }
 
@@ -791,13 +883,15 @@ static int attach_dimension(gs_store *s, hid_t dataset, const char *variable, un
 
 static int create_variable(gs_store *s, size_t i, gs_error *err) {
     const var_def *v = &variables[i];
-    hid_t space = v->dims == DIMS_CONFIG ? s->config_space : s->layer_space;
+    hid_t space = dims_space(s, v->dims);
     s->dataset[i] =
         create_dataset(s, v->name, file_type(v->type), space, v->fill, v->fill_int, err);
     if (s->dataset[i] < 0) return GS_EXIT_OUTPUT;
     int rc = attach_dimension(s, s->dataset[i], v->name, 0, s->config_scale, "config", err);
     if (rc == 0 && v->dims == DIMS_CONFIG_LAYER)
         rc = attach_dimension(s, s->dataset[i], v->name, 1, s->layer_scale, "layer", err);
+    if (rc == 0 && v->dims == DIMS_CONFIG_SV)
+        rc = attach_dimension(s, s->dataset[i], v->name, 1, s->sv_scale, "sv", err);
     return rc ? rc : put_variable_attributes(s, s->dataset[i], v, err);
 }
 
@@ -808,7 +902,7 @@ static int create_layout(gs_store *s, const gs_grid *grid, const gs_run_info *in
     if (rc == 0) rc = put_root_attributes(s, grid->spec, info, err);
     if (rc == 0) rc = create_dimensions(s, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
-        if (s->present[i]) rc = create_variable(s, i, err);
+        if (present(s, i)) rc = create_variable(s, i, err);
     return rc;
 }
 
@@ -821,11 +915,11 @@ enum { FILL_BLOCK_VALUES = 1 << 19 };
 
 /* Writes rows first … first+rows-1 of a dataset from values (HDF5 converts the
  * memory type to the file type). */
-static int write_rows(gs_store *s, hid_t dataset, const char *name, bool per_layer, int64_t first,
+static int write_rows(gs_store *s, hid_t dataset, const char *name, var_dims dims, int64_t first,
                       int64_t rows, hid_t memory_type, const void *values, gs_error *err) {
-    hid_t file_space = per_layer ? s->layer_space : s->config_space;
-    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)rows, (hsize_t)s->max_depth};
-    hsize_t n = per_layer ? count[0] * count[1] : count[0];
+    hid_t file_space = dims_space(s, dims);
+    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)rows, row_length(s, dims)};
+    hsize_t n = count[0] * count[1];
     HDF5_CHECK(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL),
                "H5Sselect_hyperslab", name);
     hid_t memory = H5Screate_simple(1, &n, NULL);
@@ -844,11 +938,11 @@ static int write_coordinate_block(gs_store *s, int64_t first, int64_t n, const g
     double *reals = values;
     for (int64_t i = 0; i < n; i++)
         integers[i] = configs[i].index;
-    int rc =
-        write_rows(s, s->config_scale, "config", false, first, n, H5T_NATIVE_INT64, values, err);
+    int rc = write_rows(s, s->config_scale, "config", DIMS_CONFIG, first, n, H5T_NATIVE_INT64,
+                        values, err);
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->source != FROM_CONFIG || !s->present[v]) continue;
+        if (var->source != FROM_CONFIG || !present(s, v)) continue;
         if (var->type == VT_FLOAT64)
             for (int64_t i = 0; i < n; i++)
                 reals[i] = var->config_real(&configs[i]);
@@ -856,7 +950,8 @@ static int write_coordinate_block(gs_store *s, int64_t first, int64_t n, const g
             for (int64_t i = 0; i < n; i++)
                 integers[i] = var->config_int(&configs[i]);
         hid_t memory_type = var->type == VT_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
-        rc = write_rows(s, s->dataset[v], var->name, false, first, n, memory_type, values, err);
+        rc = write_rows(s, s->dataset[v], var->name, DIMS_CONFIG, first, n, memory_type, values,
+                        err);
     }
     return rc;
 }
@@ -881,13 +976,13 @@ static int write_coordinates(gs_store *s, const gs_grid *grid, int64_t lo, int64
 /* Every result variable's fill value (NaN, pending, -1 …) over rows lo … hi-1. */
 static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
     size_t capacity = FILL_BLOCK_VALUES > s->max_depth ? FILL_BLOCK_VALUES : (size_t)s->max_depth;
+    if (capacity < (size_t)s->sv_size) capacity = (size_t)s->sv_size;
     void *values = gs_malloc(capacity * sizeof(int64_t)); /* = sizeof(double) */
     int rc = 0;
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->fill == FILL_NONE || !s->present[v]) continue;
-        bool per_layer = var->dims == DIMS_CONFIG_LAYER;
-        int64_t rows_per_write = (int64_t)capacity / (per_layer ? s->max_depth : 1);
+        if (var->fill == FILL_NONE || !present(s, v)) continue;
+        int64_t rows_per_write = (int64_t)capacity / (int64_t)row_length(s, var->dims);
         for (size_t i = 0; i < capacity; i++) {
             if (var->fill == FILL_NAN)
                 ((double *)values)[i] = NAN;
@@ -897,7 +992,7 @@ static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
         hid_t memory_type = var->fill == FILL_NAN ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
         for (int64_t first = lo; rc == 0 && first < hi; first += rows_per_write) {
             int64_t rows = hi - first < rows_per_write ? hi - first : rows_per_write;
-            rc = write_rows(s, s->dataset[v], var->name, per_layer, first, rows, memory_type,
+            rc = write_rows(s, s->dataset[v], var->name, var->dims, first, rows, memory_type,
                             values, err);
         }
     }
@@ -905,14 +1000,22 @@ static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
     return rc;
 }
 
-static int write_layer_numbers(gs_store *s, gs_error *err) {
-    int32_t *layers = gs_malloc((size_t)s->max_depth * sizeof *layers);
-    for (int l = 0; l < s->max_depth; l++)
-        layers[l] = l + 1;
-    herr_t status = H5Dwrite(s->layer_scale, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, s->xfer, layers);
-    free(layers);
-    HDF5_CHECK(status, "H5Dwrite", "layer");
+/* 1 … count into a dimension coordinate. */
+static int write_numbers(gs_store *s, hid_t scale, int count, const char *name, gs_error *err) {
+    int32_t *numbers = gs_malloc((size_t)count * sizeof *numbers);
+    for (int l = 0; l < count; l++)
+        numbers[l] = l + 1;
+    herr_t status = H5Dwrite(scale, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, s->xfer, numbers);
+    free(numbers);
+    HDF5_CHECK(status, "H5Dwrite", name);
     return 0;
+}
+
+static int write_layer_numbers(gs_store *s, gs_error *err) {
+    int rc = write_numbers(s, s->layer_scale, s->max_depth, "layer", err);
+    if (rc == 0 && s->jacobian_samples > 0)
+        rc = write_numbers(s, s->sv_scale, s->sv_size, "sv", err);
+    return rc;
 }
 
 /* Every byte of every dataset is written once at creation (coordinates or
@@ -936,14 +1039,21 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
     s->path = gs_strdup(path);
     s->count = grid->count;
     s->max_depth = grid->max_depth;
-    s->row = gs_malloc((size_t)(grid->max_depth > 0 ? grid->max_depth : 1) * sizeof *s->row);
+    s->jacobian_samples = grid->spec->jacobian_samples > 0 ? grid->spec->jacobian_samples : 0;
+    /* J[L] of a square network of width n has n singular values (non-square
+     * layers: min(rows, columns) of J[L], at most the largest width) */
+    s->sv_size = s->jacobian_samples > 0 ? grid->max_width : 0;
+    int row = grid->max_depth > s->sv_size ? grid->max_depth : s->sv_size;
+    s->row = gs_malloc((size_t)(row > 0 ? row : 1) * sizeof *s->row);
+    s->sv_scale = s->sv_space = H5I_INVALID_HID;
     s->file = s->config_scale = s->layer_scale = H5I_INVALID_HID;
     s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
     s->string_type = s->xfer = H5I_INVALID_HID;
     for (size_t i = 0; i < N_VARIABLES; i++) {
         s->dataset[i] = H5I_INVALID_HID;
-        s->present[i] = variables[i].presence == IN_EVERY_FILE ||
-                        spec_has_axis(grid->spec, GS_AXIS_INPUT_CORRELATION);
+        s->present[i] = (variables[i].presence == IN_EVERY_FILE ||
+                         spec_has_axis(grid->spec, GS_AXIS_INPUT_CORRELATION)) &&
+                        (!variables[i].jacobian || s->jacobian_samples > 0);
     }
     return s;
 }
@@ -953,17 +1063,19 @@ static int close_objects(gs_store *s) {
     int failed = 0;
     for (size_t i = 0; i < N_VARIABLES; i++)
         if (s->dataset[i] >= 0) failed += H5Dclose(s->dataset[i]) < 0;
-    hid_t *datasets[] = {&s->config_scale, &s->layer_scale};
-    for (size_t i = 0; i < 2; i++)
+    hid_t *datasets[] = {&s->config_scale, &s->layer_scale, &s->sv_scale};
+    for (size_t i = 0; i < 3; i++)
         if (*datasets[i] >= 0) failed += H5Dclose(*datasets[i]) < 0;
-    hid_t *spaces[] = {&s->config_space, &s->layer_space, &s->row_space, &s->scalar_space};
-    for (size_t i = 0; i < 4; i++)
+    hid_t *spaces[] = {&s->config_space, &s->layer_space, &s->row_space, &s->scalar_space,
+                       &s->sv_space};
+    for (size_t i = 0; i < 5; i++)
         if (*spaces[i] >= 0) failed += H5Sclose(*spaces[i]) < 0;
     if (s->string_type >= 0) failed += H5Tclose(s->string_type) < 0;
     if (s->xfer >= 0) failed += H5Pclose(s->xfer) < 0;
     for (size_t i = 0; i < N_VARIABLES; i++)
         s->dataset[i] = H5I_INVALID_HID;
     s->config_scale = s->layer_scale = s->config_space = s->layer_space = H5I_INVALID_HID;
+    s->sv_scale = s->sv_space = H5I_INVALID_HID;
     s->row_space = s->scalar_space = s->string_type = s->xfer = H5I_INVALID_HID;
     return failed;
 }
@@ -1044,7 +1156,7 @@ static int write_layer_rows(gs_store *s, int64_t index, int depth, var_source so
         return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         const var_def *v = &variables[i];
-        if (v->source != source || !s->present[i]) continue;
+        if (v->source != source || !present(s, i)) continue;
         for (int l = 0; l < depth; l++)
             s->row[l] = *(const double *)((const char *)layers + (size_t)l * stride + v->offset);
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
@@ -1063,12 +1175,48 @@ static int write_fill_row(gs_store *s, int64_t index, int depth, gs_error *err) 
     for (int l = 0; l < depth; l++)
         s->row[l] = NAN;
     for (size_t i = 0; i < N_VARIABLES; i++) {
-        if (variables[i].source != FROM_LAYERS || !s->present[i]) continue;
+        var_source source = variables[i].source;
+        if ((source != FROM_LAYERS && source != FROM_JACOBIAN) || !present(s, i)) continue;
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
                      s->row) < 0)
             return write_failed(s, "H5Dwrite", variables[i].name, index, err);
     }
     return 0;
+}
+
+/* A configuration's singular values of J[L] (room for sv_size), or NaN
+ * when values is NULL. */
+static int write_sv_row(gs_store *s, int64_t index, const double *values, gs_error *err) {
+    hsize_t start[2] = {(hsize_t)index, 0}, count[2] = {1, (hsize_t)s->sv_size};
+    if (H5Sselect_hyperslab(s->sv_space, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        H5Sset_extent_simple(s->row_space, 1, &count[1], NULL) < 0)
+        return write_failed(s, "H5Sselect_hyperslab", "sv row", index, err);
+    for (int k = 0; k < s->sv_size; k++)
+        s->row[k] = values ? values[k] : NAN;
+    for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (variables[i].source != FROM_JACOBIAN_SV || !present(s, i)) continue;
+        if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->sv_space, s->xfer, s->row) <
+            0)
+            return write_failed(s, "H5Dwrite", variables[i].name, index, err);
+    }
+    return 0;
+}
+
+/* The Jacobian's rows of a computed configuration (what res holds; NaN where
+ * it has no room) and its theory; a failed one gets NaN (its measured rows
+ * were filled with the other measured rows). */
+static int write_jacobian(gs_store *s, int64_t index, int depth, bool computed,
+                          const gs_result *res, gs_error *err) {
+    int rc = 0;
+    if (computed && res->jacobian)
+        rc = write_layer_rows(s, index, depth, FROM_JACOBIAN, res->jacobian, sizeof *res->jacobian,
+                              err);
+    if (rc == 0 && res->jacobian_theory)
+        rc = write_layer_rows(s, index, depth, FROM_JACOBIAN_THEORY, res->jacobian_theory,
+                              sizeof *res->jacobian_theory, err);
+    bool have_sv = computed && res->jac_sv && res->jac_sv_room >= s->sv_size;
+    if (rc == 0) rc = write_sv_row(s, index, have_sv ? res->jac_sv : NULL, err);
+    return rc;
 }
 
 static int write_scalar(gs_store *s, size_t i, int64_t index, const void *value, gs_error *err) {
@@ -1098,7 +1246,7 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
      * when it failed: its layers and results get their fill values (written,
      * not just kept: a resumed row may hold parts of an interrupted attempt). */
     bool computed = res->status != GS_STATUS_FAILED && res->status != GS_STATUS_PENDING;
-    gs_result blank;
+    gs_result blank = {0};
     if (!computed) {
         result_clear(&blank, 0); /* every measured result at its fill */
         blank.status = res->status;
@@ -1111,13 +1259,15 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
     if (rc == 0 && res->theory)
         rc = write_layer_rows(s, index, cfg->depth, FROM_THEORY_LAYERS, res->theory,
                               sizeof *res->theory, err);
+    if (rc == 0 && s->jacobian_samples > 0)
+        rc = write_jacobian(s, index, cfg->depth, computed, res, err);
     hsize_t start = (hsize_t)index, one = 1;
     if (rc == 0 &&
         H5Sselect_hyperslab(s->config_space, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0)
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
         var_source source = variables[i].source;
-        if (!s->present[i]) continue;
+        if (!present(s, i)) continue;
         if (source == FROM_RUN || (source == FROM_THEORY && res->theory))
             rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
         else if (source == FROM_RESULT)
@@ -1346,8 +1496,12 @@ static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
     HDF5_CHECK(s->config_scale, "H5Dopen2", "config");
     s->layer_scale = H5Dopen2(s->file, "layer", H5P_DEFAULT);
     HDF5_CHECK(s->layer_scale, "H5Dopen2", "layer");
+    if (s->jacobian_samples > 0) {
+        s->sv_scale = H5Dopen2(s->file, "sv", H5P_DEFAULT);
+        HDF5_CHECK(s->sv_scale, "H5Dopen2", "sv");
+    }
     for (size_t i = 0; i < N_VARIABLES; i++) {
-        if (!s->present[i]) continue;
+        if (!present(s, i)) continue;
         s->dataset[i] = H5Dopen2(s->file, variables[i].name, H5P_DEFAULT);
         HDF5_CHECK(s->dataset[i], "H5Dopen2", variables[i].name);
     }

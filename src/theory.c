@@ -273,6 +273,22 @@ gs_moments theory_moments_quadrature(const gs_activation *act, double q) {
     return (gs_moments){.v = r[0], .d = r[1], .dv = r[2] / (2 * q), .p = r[3]};
 }
 
+/* E[φ'(u)⁴], the Jacobian's μ2, on its own: adding it to moments_integrand
+ * would change how far that integral refines, and with it every stored q. */
+static void dphi4_integrand(double z, void *vctx, double *out) {
+    const moments_ctx *ctx = vctx;
+    double dphi = activation_dphi(ctx->act, ctx->sqrt_q * z);
+    out[0] = dphi * dphi * dphi * dphi * normal_pdf(z);
+}
+
+double theory_dphi4_quadrature(const gs_activation *act, double q) {
+    moments_ctx ctx = {act, sqrt(q), 0, 0};
+    double breaks[MAX_BREAKS], r;
+    int n = gaussian_breaks(0, 1 / ctx.sqrt_q, true, breaks);
+    integrate(dphi4_integrand, &ctx, 1, breaks, n, 1e-13, &r);
+    return r;
+}
+
 /* ---- two-sample expectations by quadrature -------------------------------------------- */
 
 typedef struct kernel_ctx {
@@ -463,6 +479,23 @@ gs_moments theory_moments(const gs_activation *act, double q) {
         return m;
     }
     return theory_moments_quadrature(act, q);
+}
+
+double theory_dphi4(const gs_activation *act, double q) {
+    if (isnan(q) || q < 0) return NAN;
+    double a, b;
+    two_slopes(act, &a, &b);
+    if (is_homogeneous(act->kind) || (isinf(q) && !is_bounded(act->kind)))
+        return 0.5 * (a * a * a * a + b * b * b * b);
+    if (isinf(q)) return 0; /* bounded: φ' → 0 */
+    if (q == 0) {
+        double right, left;
+        slopes_at_zero(act, &right, &left);
+        return 0.5 * (right * right * right * right + left * left * left * left);
+    }
+    if (act->kind == GS_ACT_ERF) /* φ' = (2/√π) e^{-u²}: E[φ'⁴] = (16/π²) / √(1 + 8q) */
+        return 16 / (M_PI * M_PI) / sqrt(1 + 8 * q);
+    return theory_dphi4_quadrature(act, q);
 }
 
 static double kernel(const gs_activation *act, double q, double c, bool derivative) {
@@ -773,6 +806,8 @@ typedef struct forward_path {
     int layers, capacity;
     double *q, *c;
     gs_moments *m;
+    double *d4;    /* E[φ'(√q z)⁴] per layer: the Jacobian's μ2, only where asked for */
+    int d4_layers; /* how many of them are computed */
     bool has_fixed_point;
     gs_fixed_point fixed_point; /* reached from q[1] */
 } forward_path;
@@ -785,6 +820,7 @@ static void path_reserve(forward_path *f, int depth) {
     f->q = gs_realloc(f->q, (size_t)cap * sizeof *f->q);
     f->c = gs_realloc(f->c, (size_t)cap * sizeof *f->c);
     f->m = gs_realloc(f->m, (size_t)cap * sizeof *f->m);
+    f->d4 = gs_realloc(f->d4, (size_t)cap * sizeof *f->d4);
     f->capacity = cap;
 }
 
@@ -792,6 +828,7 @@ static void path_free(forward_path *f) {
     free(f->q);
     free(f->c);
     free(f->m);
+    free(f->d4);
 }
 
 /* Extends the path to `depth` layers: q[1] = σw² q_in + σb², then the length
@@ -863,6 +900,40 @@ static void predict_layers(const forward_path *f, const gs_config *cfg, gs_layer
         alpha = w2 * alpha * m->dv;
         noise = w2 * d;
     }
+}
+
+/* μ2 = E[φ'⁴] along the path, for the first `depth` layers (computed once
+ * per path; where q stood still, copied). */
+static void path_extend_d4(forward_path *f, int depth, bool (*tick)(void *), void *tick_ctx) {
+    for (int l = f->d4_layers + 1; l <= depth; l++) {
+        bool same = l > 1 && f->q[l - 1] == f->q[l - 2];
+        f->d4[l - 1] = same ? f->d4[l - 2] : theory_dphi4(&f->act, f->q[l - 1]);
+        if (tick && !same) tick(tick_ctx);
+    }
+    if (depth > f->d4_layers) f->d4_layers = depth;
+}
+
+/* The Jacobian's predictions from the path (theory.h, theory_jacobian). */
+static void predict_jacobian(const forward_path *f, const gs_config *cfg, gs_jacobian_stats *out) {
+    const double w2 = cfg->sigma_w * cfg->sigma_w;
+    const double s1 = cfg->init == GS_INIT_ORTHOGONAL ? 0.0 : -1.0;
+    double mean = 1, ratio = 0;
+    for (int l = 1; l <= cfg->depth; l++) {
+        double mu1 = f->m[l - 1].d, mu2 = f->d4[l - 1];
+        mean *= w2 * mu1;
+        ratio += mu2 / (mu1 * mu1) - 1 - s1;
+        out[l - 1] = (gs_jacobian_stats){.jac_sq_sv_mean = mean, .jac_sq_sv_var_ratio = ratio};
+    }
+}
+
+void theory_jacobian(const gs_config *cfg, double q_in, gs_jacobian_stats *out) {
+    if (cfg->depth < 1) return;
+    forward_path f = {
+        .act = cfg->act, .sigma_w = cfg->sigma_w, .sigma_b = cfg->sigma_b, .q_in = q_in, .c_in = 0};
+    path_extend(&f, cfg->depth, NULL, NULL);
+    path_extend_d4(&f, cfg->depth, NULL, NULL);
+    predict_jacobian(&f, cfg, out);
+    path_free(&f);
 }
 
 void theory_layers(const gs_config *cfg, double q_in, double c_in, gs_layer_theory *layers) {
@@ -959,6 +1030,10 @@ void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res, bool (*t
     forward_path *f = path_for(t, cfg);
     path_extend(f, cfg->depth, tick, tick_ctx);
     predict_layers(f, cfg, res->theory);
+    if (cfg->jacobian_samples > 0 && res->jacobian_theory) {
+        path_extend_d4(f, cfg->depth, tick, tick_ctx);
+        predict_jacobian(f, cfg, res->jacobian_theory);
+    }
     if (!f->has_fixed_point) {
         const gs_mean_field mf = {cfg->act, cfg->sigma_w, cfg->sigma_b};
         theory_fixed_point(&mf, cfg->sigma_w * cfg->sigma_w + cfg->sigma_b * cfg->sigma_b,

@@ -38,8 +38,8 @@ void workload_groups(const gs_grid *g, int64_t *group) {
     }
 }
 
-/* The workspace depends on depth, width, batch and init only: each such
- * shape is checked once. */
+/* The workspace depends on depth, width, batch and init only (and the
+ * sweep-wide precision and jacobian_samples): each such shape is checked once. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
@@ -56,7 +56,8 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                                      .width = (int)width->integer[w],
                                      .batch = (int)batch->integer[b],
                                      .init = (gs_init)init->integer[i],
-                                     .precision = spec->precision};
+                                     .precision = spec->precision,
+                                     .jacobian_samples = spec->jacobian_samples};
                     gs_memory_plan plan;
                     if (net_memory_plan(&cfg, limit, &plan)) continue;
                     if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {
@@ -65,18 +66,29 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                     }
                 }
     if (!too_big) return 0;
-    char need[32], allowed[32], which[96] = "";
+    char need[32], allowed[32], which[96] = "", jacobian[160] = "";
     if (shapes > 1)
         snprintf(which, sizeof which, "%d of the sweep's %d network shapes do not fit; ", too_big,
                  shapes);
+    if (worst.jacobian_samples > 0) { /* the Jacobian is held whole in every plan */
+        gs_config without = worst;
+        without.jacobian_samples = 0;
+        char part[32];
+        snprintf(jacobian, sizeof jacobian,
+                 " (of which %s for the Jacobian of %d sample%s: "
+                 "lower jacobian_samples to need less)",
+                 gs_format_bytes((double)(net_memory_bytes(&worst) - net_memory_bytes(&without)),
+                                 part, sizeof part),
+                 worst.jacobian_samples, worst.jacobian_samples > 1 ? "s" : "");
+    }
     return gs_fail(err, GS_EXIT_RESOURCES,
-                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
+                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank%s even with "
                    "weights redrawn and activations checkpointed, and a rank may use %s "
                    "(--max-memory; default: the node's available memory shared by its "
                    "ranks); allow more memory, run fewer ranks per node, or shrink the "
                    "largest configuration",
                    which, worst.depth, worst.width, worst.batch, init_name(worst.init),
                    precision_name(worst.precision),
-                   gs_format_bytes((double)worst_plan.bytes, need, sizeof need),
+                   gs_format_bytes((double)worst_plan.bytes, need, sizeof need), jacobian,
                    gs_format_bytes((double)limit, allowed, sizeof allowed));
 }

@@ -568,3 +568,96 @@ def test_files_without_the_axis_draw_no_measured_depth_scales(results):
             gp.phase_diagram(ds, activation=activation))
     with pytest.raises(ValueError, match="input_correlation axis"):
         gp.depth_scales(ds)
+
+# ---- the input-output Jacobian (issue 13) --------------------------------------------------
+
+JACOBIAN_SWEEP = """\
+name: jacobian-figures
+base_seed: 5
+precision: float32
+jacobian_samples: 1
+grid:
+  activation: [linear, tanh, relu]
+  init: [gaussian, orthogonal]
+  depth: [2, 8]
+  width: [32]
+  sigma_w: [0.7, 1.0, he]
+  seed: {range: 2}
+  batch: [4]
+"""
+JACOBIAN_FIGURES = ["jacobian_spectra", "jacobian_variance", "jacobian_condition"]
+
+
+def test_jacobian_figures(tmp_path):
+    """A file with Jacobians gets the three Jacobian figures besides the
+    others (the CLI writes them), each with data in every panel;
+    jacobian_variance draws the file's numbers (markers: the mean over seeds
+    of the deepest configuration at the critical sigma_w; lines: the theory);
+    the spectra's histograms hold every singular value above the rounding
+    floor; configs_table ignores the sv dimension. A file without them has
+    none of it."""
+    (tmp_path / "sweep.yaml").write_text(JACOBIAN_SWEEP)
+    out = run_gradsweep(["sweep.yaml", "-o", "jac.h5"], ranks=2, cwd=tmp_path)
+    assert out.returncode == 0, out
+    results = tmp_path / "jac.h5"
+    ds = gp.load(results)
+    assert gp.has_jacobian(ds)
+    assert len(gp.configs_table(ds)) == 3 * 2 * 2 * 3 * 2
+    figures = {"jacobian_spectra": gp.jacobian_spectra(ds),
+               "jacobian_variance": gp.jacobian_variance(ds),
+               "jacobian_condition": gp.jacobian_condition(ds)}
+    for stem, fig in figures.items():
+        _, _, counts = data_ink(fig)
+        for i, (pixels, size) in enumerate(counts):
+            assert pixels >= 20 and pixels >= 0.002 * size, (stem, i, pixels, size)
+
+    with h5py.File(results, "r") as f:
+        acts = np.array(f["activation"].attrs["flag_meanings"].split())[f["activation"][:]]
+        inits = np.array(f["init"].attrs["flag_meanings"].split())[f["init"][:]]
+        sw, depth = f["sigma_w"][:], f["depth"][:]
+        ratio, theory = f["jac_sq_sv_var_ratio"][:], f["jac_sq_sv_var_ratio_theory"][:]
+        sv = f["jac_sv"][:]
+    critical = {"linear": 1.0, "tanh": 1.0, "relu": math.sqrt(2)}
+    for ax in gp.jacobian_variance(ds).axes:
+        act = ax.get_title().split(",")[0]
+        measured = [l for l in ax.lines if l.get_gid() == "measured"]
+        lines = [l for l in ax.lines if l.get_gid() == "theory-line"]
+        assert len(measured) == 2 and len(lines) == 2, act
+        for m, t, init in zip(measured, lines, ["gaussian", "orthogonal"]):
+            rows = (acts == act) & (inits == init) & np.isclose(sw, critical[act]) & (depth == 8)
+            np.testing.assert_allclose(m.get_ydata(), ratio[rows].mean(axis=0), rtol=1e-12)
+            np.testing.assert_allclose(t.get_ydata(), theory[rows][0], rtol=0)
+    floor = gp.JACOBIAN_RANK_EPS * gp.EPSILON["float32"]
+    for ax in gp.jacobian_spectra(ds).axes:  # data_ink stripped the first one
+        act, d = ax.get_title().split(", depth ")
+        assert len([p for p in ax.patches if p.get_gid() == "density"]) == 2, ax.get_title()
+        for init in ("gaussian", "orthogonal"):
+            rows = (acts == act) & (inits == init) & np.isclose(sw, critical[act]) & \
+                (depth == int(d))
+            kept = (sv[rows] > floor * np.nanmax(sv[rows], axis=1, keepdims=True)).sum()
+            assert kept > 0
+            # the panel prints, per init, the measured (mean over seeds) and
+            # predicted normalised variance of this depth, as the file has them
+            printed = [t.get_text() for t in ax.texts
+                       if t.get_text().startswith(f"{init}, σ_w {critical[act]:.3g}: ")]
+            assert len(printed) == 1, (ax.get_title(), [t.get_text() for t in ax.texts])
+            numbers = (f"{ratio[rows][:, int(d) - 1].mean():.3g} vs "
+                       f"{theory[rows][0, int(d) - 1]:.3g}")
+            assert numbers in printed[0], (printed[0], numbers)
+
+    # The command: a one-activation sweep (the other figures take their time).
+    small = tmp_path / "small"
+    small.mkdir()
+    text = JACOBIAN_SWEEP.replace("[linear, tanh, relu]", "[tanh]")
+    (small / "sweep.yaml").write_text(text)
+    assert run_gradsweep(["sweep.yaml", "-o", "jac.h5"], ranks=2, cwd=small).returncode == 0
+    plot = run_plot(small / "jac.h5", small / "figures", "--formats", "png")
+    assert plot.returncode == 0 and plot.stderr == "", plot.stderr
+    assert "with Jacobian spectra" in plot.stdout
+    for stem in JACOBIAN_FIGURES:
+        assert str(small / "figures" / f"{stem}.png") in plot.stdout, stem
+    (small / "plain.yaml").write_text(text.replace("jacobian_samples: 1\n", ""))
+    assert run_gradsweep(["plain.yaml", "-o", "plain.h5"], ranks=2, cwd=small).returncode == 0
+    assert not gp.has_jacobian(small / "plain.h5")
+    with pytest.raises(ValueError, match="no Jacobian"):
+        gp.jacobian_variance(small / "plain.h5")

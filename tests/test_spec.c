@@ -1382,6 +1382,61 @@ static void test_training_cli(void) {
     spec_free(&s);
 }
 
+/* jacobian_samples (issue 13): a top-level key and --jacobian-samples; at most
+ * the smallest batch; in the canonical text only when set, so that every
+ * other sweep's text (and --resume of its files) is as before. */
+static void test_jacobian_samples(void) {
+    gs_spec s;
+    if (parse_valid(&s, "jacobian_samples: 3\n" HEAD SIGMA_W "  batch: [4, 8]\n") == 0) {
+        CHECK(s.jacobian_samples == 3 && s.jacobian_line == 1);
+        char *yaml = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(yaml, "\njacobian_samples: 3\ngrid:\n");
+        free(yaml);
+        check_round_trip(&s);
+        gs_grid g;
+        gs_error err = {0};
+        gs_config cfg;
+        CHECK(grid_init(&g, &s, &err) == 0);
+        grid_config(&g, 1, &cfg);
+        CHECK(cfg.jacobian_samples == 3);
+    }
+    spec_free(&s);
+    if (parse_valid(&s, "jacobian_samples: 0\n" HEAD SIGMA_W) == 0) {
+        char *yaml = spec_to_yaml(&s);
+        CHECK(strstr(yaml, "jacobian") == NULL);
+        free(yaml);
+    }
+    spec_free(&s);
+    expect_error("jacobian_samples: 5\n" HEAD SIGMA_W "  batch: [4, 8]\n",
+                 "sweep.yaml:1: jacobian_samples: 5 samples, but the smallest batch is 4; the "
+                 "Jacobian is measured for the first jacobian_samples samples of each batch: "
+                 "lower it to 4 or raise the batch",
+                 NULL);
+    expect_error("jacobian_samples: -1\n" HEAD SIGMA_W,
+                 "sweep.yaml:1: jacobian_samples: expected an integer from 0 to 4096, got \"-1\"",
+                 NULL);
+    expect_error("jacobian_samples: \"2\"\n" HEAD SIGMA_W,
+                 "sweep.yaml:1: jacobian_samples: expected an integer, got the string \"2\"", NULL);
+    expect_error("jacobian_samples: [1]\n" HEAD SIGMA_W,
+                 "sweep.yaml:1: jacobian_samples: expected an integer (samples), got a list", NULL);
+    expect_error(HEAD SIGMA_W "  jacobian_samples: 1\n",
+                 "sweep.yaml:7: jacobian_samples: is a setting, not an axis", NULL);
+    gs_error err = {0};
+    spec_init(&s);
+    CHECK(spec_set_setting(&s, "jacobian_samples", "2.5", &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg,
+                       "--jacobian-samples: expected an integer from 0 to 4096, got \"2.5\"");
+    memset(&err, 0, sizeof err);
+    CHECK(spec_set_setting(&s, "jacobian_samples", "200", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_DEPTH, "3", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_WIDTH, "8", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_SIGMA_W, "1", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_ACTIVATION, "tanh", &err) == 0);
+    CHECK(spec_finalize(&s, &err) == GS_EXIT_USAGE); /* the default batch is 128 */
+    CHECK_STR_CONTAINS(err.msg, "--jacobian-samples: 200 samples, but the smallest batch is 128");
+    spec_free(&s);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_axis_names);
@@ -1410,5 +1465,6 @@ int main(int argc, char **argv) {
     RUN(test_training_axis_errors);
     RUN(test_data_errors);
     RUN(test_training_cli);
+    RUN(test_jacobian_samples);
     TEST_MAIN_END();
 }

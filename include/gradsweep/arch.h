@@ -33,8 +33,17 @@ typedef struct gs_net_shape {
 gs_net_shape net_shape(const gs_config *cfg);
 
 /* Floating-point operations of forward + backward (the GEMMs: 6·L·n²·B),
- * plus the orthogonal draws' QR when init is orthogonal. The scheduler's
- * cost and the --dry-run time estimate. */
+ * plus the orthogonal draws' QR when init is orthogonal, plus the Jacobian's
+ * (net_jacobian_flops). The scheduler's cost and the --dry-run time estimate. */
 double net_flops(const gs_config *cfg);
+
+/* Floating-point operations of the Jacobian, 0 unless cfg->jacobian_samples
+ * K > 0: per sample and layer J[l] = D[l] W[l] J[l-1] (one GEMM of
+ * 2·fan_out·fan_in·n0 for the K samples together; J[1] = D[1] W[1] is a copy)
+ * and the Gram matrix J[l] J[l]ᵀ whose squared entries give the variance
+ * (fan_out²·n0, a SYRK), n0 the input's features; and the singular values of
+ * J[L] once (LAPACK dgesdd: about 4·m·k² − 4k³/3, k ≤ m its sides). Square
+ * layers of n units: about 3·K·L·n³ + 8/3·n³. */
+double net_jacobian_flops(const gs_config *cfg);
 
 #endif

@@ -119,6 +119,9 @@ typedef struct gs_config {
     /* The inputs' pairwise correlation ρ in [0, 1) (draw.h): x_s = √ρ g + √(1−ρ) e_s.
      * NaN (the sweep has no input_correlation axis) or 0: independent samples. */
     double input_correlation;
+    /* Jacobian spectra (issue 13): the first jacobian_samples samples of the
+     * batch get their input-output Jacobian measured; 0: none (the default). */
+    int jacobian_samples;
 } gs_config;
 
 /* ---- what is measured --------------------------------------------------------------
@@ -177,6 +180,29 @@ typedef struct gs_layer_theory {
     double delta_sq; /* predicted delta_sq[l] for the configuration's loss */
     double c;        /* predicted c[l], from c[0] = the inputs' correlation */
 } gs_layer_theory;
+
+/* ---- the Jacobian (issue 13; docs/schema.md, "Jacobian") ---------------------------
+ * With J[0] = I and J[l] = D[l] W[l] J[l-1], D[l] = diag φ'(z[l]), the
+ * Jacobian of a[l] with respect to the input, per sample; λ are the
+ * eigenvalues of J[l] J[l]ᵀ (the squared singular values of J[l]). Per-layer
+ * statistics, X(name, long_name, units, description), each averaged over the
+ * configuration's jacobian_samples samples: a double of gs_jacobian_stats and
+ * a (config, layer) variable of results files that set jacobian_samples > 0
+ * (and, as name_theory, the free-probability prediction beside it). */
+#define GS_JACOBIAN_LAYER_LIST(X)                                                                  \
+    X(jac_sq_sv_mean, "mean squared singular value of the input-output Jacobian J[l]", "1",        \
+      "mean over the eigenvalues lambda of J[l] J[l]^T (the squared singular values of J[l], "     \
+      "J[l] = d a[l] / d x), averaged over the first jacobian_samples samples of the batch")       \
+    X(jac_sq_sv_var_ratio,                                                                         \
+      "normalised variance of the squared singular values of the input-output Jacobian J[l]", "1", \
+      "Var(lambda) / mean(lambda)^2 over the eigenvalues lambda of J[l] J[l]^T: 0 for dynamical "  \
+      "isometry; averaged over the first jacobian_samples samples of the batch")
+
+#define GS_JACOBIAN_MEMBER(name, long_name, units, description) double name;
+typedef struct gs_jacobian_stats {
+    GS_JACOBIAN_LAYER_LIST(GS_JACOBIAN_MEMBER)
+} gs_jacobian_stats;
+#define GS_JACOBIAN_FIELD_COUNT (sizeof(gs_jacobian_stats) / sizeof(double)) /* all doubles */
 
 /* The measured per-configuration results, X(type, name, fill, long_name,
  * units, description): type int or double, fill the value of a configuration
@@ -285,10 +311,19 @@ typedef struct gs_result {
     double sigma_w_critical_theory; /* σw with χ1 = 1 for this activation and σb; NaN if none */
     double c_star_theory;           /* the correlation map's stable fixed point at q* */
     GS_DEPTH_SCALE_LIST(GS_RESULT_MEMBER) /* xi_c_measured, …: depth_scale.h */
+    /* The Jacobian (gs_config.jacobian_samples > 0); NULL pointers when the
+     * caller keeps none (then nothing is written there). */
+    gs_jacobian_stats *jacobian;        /* [depth], layer l at index l-1 */
+    gs_jacobian_stats *jacobian_theory; /* [depth]: free-probability predictions (theory.h) */
+    double *jac_sv;                     /* [jac_sv_room]: singular values of J[L], first sample,
+                                         * descending, NaN past min(rows, columns) of J[L] */
+    int jac_sv_room;
+    double jac_sv_max, jac_sv_min; /* largest and smallest of them */
 } gs_result;
 
 /* Resets res before a computation: status pending, every measured result
- * (the lists above) to its fill, elapsed_s and layers[0 … depth-1] to NaN. */
+ * (the list above) to its fill, elapsed_s and layers[0 … depth-1] to NaN;
+ * the Jacobian's measured values (those res has room for) to NaN. */
 void result_clear(gs_result *res, int depth);
 
 /* "48 done, 32 nonfinite, 0 failed, 0 pending": counts by status, pending

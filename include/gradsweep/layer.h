@@ -10,7 +10,8 @@
  * The kinds:
  *   dense   z = a_prev Wᵀ + b,  a = φ(z)                     (layer_dense.c)
  * A new kind adds its enumerator, its pair in its own file, and its case in
- * the network's passes (net_kernels.inc) and in net_layers (arch.c). */
+ * the network's passes (net_kernels.inc) and in net_layers (arch.c); and its
+ * Jacobian step (as dense_jacobian) in jacobian_layer of net_kernels.inc. */
 #ifndef GRADSWEEP_LAYER_H
 #define GRADSWEEP_LAYER_H
 
@@ -62,5 +63,16 @@ bool dense_backward_f64(const gs_layer *layer, const double *delta, const double
                         const double *d_prev, const double *unit_w, double *delta_sum,
                         double *grad_w, double *grad_b, double *delta_prev, int B, double *scratch,
                         gs_layer_stats *st_prev);
+/* Jacobian (forward mode, jacobian.h): K samples' J[l]ᵀ stacked, (K·n0,
+ * fan_out), sample k's n0 rows at jt + k·n0·fan_out, from J[l-1]ᵀ (K·n0,
+ * fan_in) the same way:
+ *           J[l]ᵀ = J[l-1]ᵀ Wᵀ D,  D = diag d[k, :] for sample k's rows
+ *           (one GEMM for the K samples). jt_prev NULL: the first layer,
+ *           J[0] = I (n0 = fan_in): J[1]ᵀ = Wᵀ D, a scaled copy of Uᵀ.
+ *           d (B, fan_out) = φ'(z) of the forward pass: its first K rows. */
+void dense_jacobian_f32(const gs_layer *layer, const float *unit_w, const float *d,
+                        const float *jt_prev, float *jt, int K, int n0);
+void dense_jacobian_f64(const gs_layer *layer, const double *unit_w, const double *d,
+                        const double *jt_prev, double *jt, int K, int n0);
 
 #endif

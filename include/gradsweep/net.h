@@ -59,7 +59,10 @@ void net_set_memory_limit(gs_net *net, size_t bytes);
 int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, gs_error *err);
 
 /* Forward pass; fills res->layers[l-1] forward statistics (q, preact_mean, c,
- * act_ch_*, saturated_frac, dead_frac) and returns the loss. */
+ * act_ch_*, saturated_frac, dead_frac) and returns the loss. With
+ * jacobian_samples K > 0 it carries the input-output Jacobian of the first K
+ * samples along (jacobian.h) and fills res->jacobian[l-1] and res->jac_sv,
+ * jac_sv_max, jac_sv_min where res has room for them (non-NULL). */
 double net_forward(gs_net *net, gs_result *res, const gs_net_observer *obs);
 /* Backward pass (after net_forward); fills delta_sq, grad_w_norm, grad_b_norm
  * and finishes res: ratios, status, first_nonfinite_layer. */
@@ -79,5 +82,13 @@ void *net_unit_weights(gs_net *net, int layer);
 void *net_unit_biases(gs_net *net, int layer);
 void *net_input(gs_net *net);
 void *net_loss_vectors(gs_net *net);
+/* a[L] (B, outputs) after net_forward, in the precision: what the network puts out. */
+const void *net_output(gs_net *net);
+
+/* With jacobian_samples K > 0, after net_forward: J[L] = ∂a[L]/∂x of sample
+ * 0 ≤ sample < K (jacobian.h) into out, (outputs, inputs) row-major in double
+ * at its true scale (inf or 0 where double cannot hold it). Returns 0, or -1
+ * when there is no such sample or the pass did not reach the last layer. */
+int net_jacobian(const gs_net *net, int sample, double *out);
 
 #endif

@@ -53,7 +53,18 @@ typedef struct gs_workspace {
     size_t grad_w;        /* the largest ∂loss/∂W[l] */
     size_t grad_b;        /* the largest ∂loss/∂b[l] */
     size_t stats_scratch; /* doubles: statistics (stats.h), bias sums */
+    /* the Jacobian (net.c; all 0 unless jacobian_samples K > 0), in every plan:
+     * it is carried forward with the layers, never recomputed */
+    size_t jacobian;      /* J[l]ᵀ of the K samples, (K·n0, widest); and again for J[l-1]ᵀ */
+    size_t jacobian_gram; /* one Gram matrix J[l] J[l]ᵀ (widest, widest) */
+    size_t jacobian_svd;  /* doubles: J[L] of one sample, its singular values and LAPACK's
+                           * work (jacobian_svd_work_doubles), and per-sample scales */
 } gs_workspace;
+
+/* LAPACK dgesdd's work for the singular values of an m×n matrix, in doubles
+ * (its integer work included): at least what dgesdd asks for with blocked
+ * bidiagonalisation (block 64). */
+size_t jacobian_svd_work_doubles(int m, int n);
 
 gs_workspace plan_workspace(const gs_config *cfg, const gs_memory_plan *plan);
 

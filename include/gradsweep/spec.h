@@ -54,6 +54,9 @@ typedef struct gs_axis {
     int line; /* line in the sweep file where it was given; 0 if from the command line or default */
 } gs_axis;
 
+/* jacobian_samples: at most this many samples (each a (n, n) Jacobian in memory). */
+#define GS_MAX_JACOBIAN_SAMPLES 4096
+
 typedef struct gs_spec {
     char *name;                      /* sweep name; default: the file's stem, or "sweep" */
     uint64_t base_seed;              /* default 0 */
@@ -67,6 +70,8 @@ typedef struct gs_spec {
     gs_axis axis[GS_AXIS_ALL_COUNT]; /* the training axes stay empty without train: */
     char *source_path;               /* the sweep file's path, or NULL */
     char *source_text;               /* the sweep file's text, or NULL */
+    int jacobian_samples;            /* `jacobian_samples:` K, default 0: no Jacobian */
+    int jacobian_line;               /* where it was given: its line, -1 command line, 0 not */
 } gs_spec;
 
 /* Whether the sweep trains (it has a train: section, or training options). */
@@ -105,10 +110,12 @@ int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err
 /* Sets a sweep-wide setting from the command line: key is "name", "base_seed",
  * "precision", "loss" or "leaky_relu_slope"; "data" (as the data: key's
  * scalar form); or one of train:'s "steps", "optimizer", "train_loss" (train:
- * loss), "record_every", "momentum", which make the sweep a training one. */
+ * loss), "record_every", "momentum", which make the sweep a training one; or
+ * "jacobian_samples". */
 int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error *err);
 
-/* Checks that every axis is given and in range, with no duplicate values.
+/* Checks that every axis is given and in range, with no duplicate values,
+ * and that jacobian_samples is at most the smallest batch.
  * Defaults fill axes that have one (sigma_b [0], init [gaussian], seed [0],
  * batch [128], and with training parametrization [standard]); depth, width,
  * sigma_w and activation must be given, and with training learning_rate.

@@ -45,6 +45,10 @@ typedef struct gs_moments {
 } gs_moments;
 
 gs_moments theory_moments(const gs_activation *act, double q);
+/* E[φ'(u)⁴]: μ2 of the Jacobian's spectrum (theory_jacobian), closed forms
+ * where theory_moments has them; the second by quadrature alone (0 < q < inf). */
+double theory_dphi4(const gs_activation *act, double q);
+double theory_dphi4_quadrature(const gs_activation *act, double q);
 /* E[φ(u1) φ(u2)] and E[φ'(u1) φ'(u2)] for variance q and correlation c in [-1, 1]. */
 double theory_kernel(const gs_activation *act, double q, double c);
 double theory_dkernel(const gs_activation *act, double q, double c);
@@ -121,6 +125,17 @@ bool theory_critical(const gs_activation *act, double sigma_b, double *sigma_w,
  * (for mse) init. */
 void theory_layers(const gs_config *cfg, double q_in, double c_in, gs_layer_theory *layers);
 
+/* The free-probability predictions of the input-output Jacobian's spectrum
+ * (Pennington, Schoenholz & Ganguli 2017, 2018; docs/theory.md), per layer
+ * l = 1 … depth into out[l-1], along the length map from q_in:
+ *   jac_sq_sv_mean[l]      = Π_{k ≤ l} σw² μ1(q[k])
+ *   jac_sq_sv_var_ratio[l] = Σ_{k ≤ l} (μ2(q[k]) / μ1(q[k])² − 1 − s1)
+ * with μ1 = E[φ'(√q z)²], μ2 = E[φ'(√q z)⁴], and s1 = −1 for gaussian and
+ * uniform weights (W Wᵀ is Marchenko–Pastur), 0 for orthogonal ones (W Wᵀ =
+ * σw² I). Exact as the width grows (docs/theory.md says how finite width
+ * biases a measurement). */
+void theory_jacobian(const gs_config *cfg, double q_in, gs_jacobian_stats *out);
+
 /* A sweep's predictions share most of their work: a configuration's forward
  * path depends on (φ, σw, σb) alone and a shallower network's is a prefix of
  * a deeper one's; the critical σw depends on (φ, σb). A gs_theory remembers
@@ -133,7 +148,9 @@ void theory_destroy(gs_theory **theory);
 /* Everything a results file holds for cfg (inputs with q_in = E[x²] = 1 and
  * c_in = cfg->input_correlation, 0 for independent samples):
  * res->theory[0 … depth-1], chi1_theory, q_star_theory, xi_q_theory,
- * xi_c_theory, c_star_theory and sigma_w_critical_theory.
+ * xi_c_theory, c_star_theory and sigma_w_critical_theory; with
+ * cfg->jacobian_samples > 0 also res->jacobian_theory[0 … depth-1] (unless
+ * NULL).
  * tick (may be NULL) is called after each new layer, as the network's
  * between-layers hook is (rank 0 answers requests there); its answer is
  * ignored. */
