@@ -5,10 +5,10 @@
  *
  * The parser (libyaml) keeps line numbers, so every error names the file, the
  * line, the key and the value, and says what would be right:
- *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier/torch_default/keras_default, got
- * "abc" spec_to_yaml() writes the effective sweep back as canonical YAML with every value explicit;
- * parsing that text gives the same spec (it is stored in the results file, and --resume compares
- * it). */
+ *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier/…, got "abc"
+ * spec_to_yaml() writes the effective sweep back as canonical YAML with every
+ * value explicit; parsing that text gives the same spec (it is stored in the
+ * results file, and --resume compares it). */
 #ifndef GRADSWEEP_SPEC_H
 #define GRADSWEEP_SPEC_H
 
