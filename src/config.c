@@ -16,6 +16,9 @@ const char *const gs_init_names[GS_INIT_COUNT] = {GS_INIT_LIST(CODE_NAME)};
 const char *const gs_precision_names[GS_PRECISION_COUNT] = {GS_PRECISION_LIST(NAME)};
 const char *const gs_loss_names[GS_LOSS_COUNT] = {GS_LOSS_LIST(CODE_NAME)};
 const char *const gs_xi_reason_names[GS_XI_REASON_COUNT] = {GS_XI_REASON_LIST(CODE_NAME)};
+const char *const gs_fan_names[GS_FAN_COUNT] = {GS_FAN_LIST(CODE_NAME)};
+const char *const gs_scale_names[GS_SCALE_NAME_COUNT] = {GS_SCALE_NAME_LIST(CODE_NAME)};
+const char *const gs_norm_names[GS_NORM_COUNT] = {GS_NORM_LIST(CODE_NAME)};
 
 #define LOSS_DEFINITION(enumerator, name, meaning) [enumerator] = name ": " meaning,
 static const char *const loss_definitions[GS_LOSS_COUNT] = {GS_LOSS_LIST(LOSS_DEFINITION)};
@@ -36,6 +39,11 @@ const char *precision_name(gs_precision p) {
     return name_of(gs_precision_names, GS_PRECISION_COUNT, (int)p);
 }
 const char *loss_name(gs_loss loss) { return name_of(gs_loss_names, GS_LOSS_COUNT, (int)loss); }
+const char *fan_name(gs_fan fan) { return name_of(gs_fan_names, GS_FAN_COUNT, (int)fan); }
+const char *sigma_w_name(gs_scale_name name) {
+    return name_of(gs_scale_names, GS_SCALE_NAME_COUNT, (int)name);
+}
+const char *norm_name(gs_norm norm) { return name_of(gs_norm_names, GS_NORM_COUNT, (int)norm); }
 
 int init_parse(const char *name, gs_init *init) {
     int i = parse_name(gs_init_names, GS_INIT_COUNT, name);
@@ -55,9 +63,24 @@ int loss_parse(const char *name, gs_loss *loss) {
     return i < 0 ? -1 : 0;
 }
 
+int fan_parse(const char *name, gs_fan *fan) {
+    int i = parse_name(gs_fan_names, GS_FAN_COUNT, name);
+    if (i >= 0) *fan = (gs_fan)i;
+    return i < 0 ? -1 : 0;
+}
+
+int norm_parse(const char *name, gs_norm *norm) {
+    int i = parse_name(gs_norm_names, GS_NORM_COUNT, name);
+    if (i >= 0) *norm = (gs_norm)i;
+    return i < 0 ? -1 : 0;
+}
+
 const char *status_flag_meanings(void) { return GS_LIST_FLAGS(GS_STATUS_LIST); }
 const char *init_flag_meanings(void) { return GS_LIST_FLAGS(GS_INIT_LIST); }
 const char *xi_reason_flag_meanings(void) { return GS_LIST_FLAGS(GS_XI_REASON_LIST); }
+const char *fan_flag_meanings(void) { return GS_LIST_FLAGS(GS_FAN_LIST); }
+const char *scale_flag_meanings(void) { return GS_LIST_FLAGS(GS_SCALE_NAME_LIST); }
+const char *norm_flag_meanings(void) { return GS_LIST_FLAGS(GS_NORM_LIST); }
 
 const char *loss_definition(gs_loss loss) {
     const char *text = name_of(loss_definitions, GS_LOSS_COUNT, (int)loss);

@@ -16,11 +16,14 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda
              double *work, const int *lwork, int *info);
 
 /* What a set of buffers holds: the draws of key, for the weights those of
- * layers 1 … layers. */
+ * layers 1 … layers; output_top: layer `layers` was drawn as a network's
+ * last layer of output_width ≠ width units, which a deeper network has as a
+ * hidden layer of another shape. */
 typedef struct drawn {
     bool valid;
     gs_draw_key key;
     int layers;
+    bool output_top;
 } drawn;
 
 struct gs_draws {
@@ -42,10 +45,17 @@ static double input_correlation(const gs_config *cfg) {
 gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set) {
     gs_draw_key key = {.base_seed = cfg->base_seed,
                        .seed = cfg->seed,
-                       .width = cfg->width,
-                       .precision = cfg->precision};
+                       .precision = cfg->precision,
+                       .input_width = config_input_width(cfg),
+                       .output_width = config_output_width(cfg)};
     if (set == GS_DRAWS_WEIGHTS) {
+        key.width = cfg->width;
         key.init = cfg->init;
+        key.uniform_biases = cfg->scale_name == GS_SCALE_TORCH_DEFAULT;
+        if (cfg->init == GS_INIT_TORCH_TRUNC_NORMAL) {
+            key.trunc_sigma_w = cfg->sigma_w;
+            key.trunc_fan = cfg->fan;
+        }
     } else {
         key.batch = cfg->batch;
         key.loss = cfg->loss;
@@ -57,7 +67,10 @@ gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set) {
 bool draw_key_equal(const gs_draw_key *a, const gs_draw_key *b) {
     return a->base_seed == b->base_seed && a->seed == b->seed && a->width == b->width &&
            a->precision == b->precision && a->init == b->init && a->batch == b->batch &&
-           a->loss == b->loss && a->input_correlation == b->input_correlation;
+           a->loss == b->loss && a->input_width == b->input_width &&
+           a->output_width == b->output_width && a->uniform_biases == b->uniform_biases &&
+           a->trunc_sigma_w == b->trunc_sigma_w && a->trunc_fan == b->trunc_fan &&
+           a->input_correlation == b->input_correlation;
 }
 
 gs_draws *draws_create(void) { return gs_calloc(1, sizeof(gs_draws)); }
@@ -108,34 +121,72 @@ static void store_reals(void *dst, gs_precision p, size_t offset, const double *
     }
 }
 
-/* A Haar-random orthogonal n×n matrix into q (Mezzadri 2007): QR of a
- * Gaussian matrix, with each column of Q multiplied by the sign of R's
- * diagonal entry (without that the distribution is not uniform). */
-static int draw_orthogonal(double *q, double *work, int n, const gs_stream *st, gs_error *err) {
-    double *tau = work, *sign = work + n, *lapack = work + 2 * (size_t)n;
-    int lwork = 64 * n, info = 0;
-    rng_normal(st, 0, (size_t)n * n, q); /* column-major view for LAPACK */
-    dgeqrf_(&n, &n, q, &n, tau, lapack, &lwork, &info);
+/* A Haar-random (semi-)orthogonal U (out, in), row-major: the Q of a
+ * Gaussian m × k matrix's QR (m the larger fan, k the smaller), each column
+ * multiplied by the sign of R's diagonal entry (without that the
+ * distribution is not uniform; Mezzadri 2007), as torch.nn.init.orthogonal_
+ * draws it. Q (column-major in u, lda m) read row-major is Qᵀ: U itself when
+ * the layer does not widen (orthonormal rows; square layers included). A
+ * widening layer's U has Q's orthonormal columns, transposed after work's
+ * first 66·k doubles and scaled by sqrt(out/in), so that Var(U_ij) =
+ * 1/fan_in as for every init. work: τ, the signs of R's diagonal and
+ * LAPACK's work (66·k), then m·k for the transposition. *result: where U is. */
+static int draw_orthogonal(double *u, double *work, int in, int out, const gs_stream *st,
+                           double **result, gs_error *err) {
+    int m = in > out ? in : out, k = in > out ? out : in;
+    double *tau = work, *sign = work + k, *lapack = work + 2 * (size_t)k;
+    int lwork = 64 * k, info = 0;
+    rng_normal(st, 0, (size_t)m * k, u); /* column-major view for LAPACK */
+    dgeqrf_(&m, &k, u, &m, tau, lapack, &lwork, &info);
     if (info != 0)
-        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dgeqrf failed (info %d) for width %d", info,
-                       n);
-    for (int j = 0; j < n; j++)
-        sign[j] = q[(size_t)j * n + j] < 0 ? -1.0 : 1.0;
-    dorgqr_(&n, &n, &n, q, &n, tau, lapack, &lwork, &info);
+        return gs_fail(err, GS_EXIT_INTERNAL,
+                       "LAPACK dgeqrf failed (info %d) for a %d x %d orthogonal draw", info, m, k);
+    for (int j = 0; j < k; j++)
+        sign[j] = u[(size_t)j * m + j] < 0 ? -1.0 : 1.0;
+    dorgqr_(&m, &k, &k, u, &m, tau, lapack, &lwork, &info);
     if (info != 0)
-        return gs_fail(err, GS_EXIT_INTERNAL, "LAPACK dorgqr failed (info %d) for width %d", info,
-                       n);
-    for (int j = 0; j < n; j++)
+        return gs_fail(err, GS_EXIT_INTERNAL,
+                       "LAPACK dorgqr failed (info %d) for a %d x %d orthogonal draw", info, m, k);
+    for (int j = 0; j < k; j++)
         if (sign[j] < 0)
-            for (int i = 0; i < n; i++)
-                q[(size_t)j * n + i] = -q[(size_t)j * n + i];
+            for (int i = 0; i < m; i++)
+                u[(size_t)j * m + i] = -u[(size_t)j * m + i];
+    *result = u;
+    if (out <= in) return 0;
+    double *t = work + 66 * (size_t)k, scale = sqrt((double)out / in);
+    for (int r = 0; r < out; r++)
+        for (int c = 0; c < in; c++)
+            t[(size_t)r * in + c] = u[(size_t)c * out + r] * scale;
+    *result = t;
     return 0;
 }
 
+/* The standard deviation of N(0, 1) cut at ±k: sqrt(1 − 2kφ(k)/(2Φ(k) − 1)),
+ * 0.87962566103423978… at k = 2 (the constant of Keras' VarianceScaling). */
+static double truncated_sd(double k) {
+    if (isinf(k)) return 1;
+    double inside = erf(k * M_SQRT1_2), density = exp(-0.5 * k * k) / sqrt(2 * M_PI);
+    return sqrt(1 - 2 * k * density / inside);
+}
+
+/* count draws of N(0, 1) cut at ±k (inf: not cut), elements first … of a
+ * stream, by inverse transform (as trunc_normal_ draws them): for the
+ * uniform v in (-1, 1) of each element, the normal quantile of the lower
+ * tail probability Φ(-k) + (1 - |v|)(½ - Φ(-k)), negated, with v's sign. */
+static void truncated_normals(const gs_stream *st, uint64_t first, size_t count, double k,
+                              double *out) {
+    rng_uniform_pm1(st, first, count, out);
+    double tail = isinf(k) ? 0 : 0.5 * erfc(k * M_SQRT1_2), half = 0.5 - tail;
+    for (size_t e = 0; e < count; e++) {
+        double v = out[e], x = -rng_normal_quantile(tail + (1 - fabs(v)) * half);
+        out[e] = v < 0 ? -x : x;
+    }
+}
+
 /* U[l] into the weights buffer from element offset on: unit weights with
- * Var(U_ij) = 1/fan_in, so that W = sigma_w·U has Var(W_ij) =
- * sigma_w²/fan_in. (For orthogonal draws, square layers, U is Qᵀ, equally
- * Haar-distributed.) */
+ * Var(U_ij) = 1/fan_in (torch_trunc_normal: less, by its cut), so that
+ * W = sigma_w[l]·U has Var(W_ij) = sigma_w[l]²/fan_in (arch.c's sigma_w[l]
+ * turns fan_in into the configuration's fan). */
 static int draw_unit_weights(gs_draws *d, int l, size_t offset, gs_error *err) {
     const gs_config *cfg = &d->cfg;
     const gs_layer *layer = &d->layers[l - 1];
@@ -145,18 +196,26 @@ static int draw_unit_weights(gs_draws *d, int l, size_t offset, gs_error *err) {
     double *row = d->scratch.p;
     if (cfg->init == GS_INIT_ORTHOGONAL) {
         const size_t count = (size_t)out * in;
-        int rc = draw_orthogonal(row, row + count, in, &st, err);
+        double *u = NULL;
+        int rc = draw_orthogonal(row, row + count, in, out, &st, &u, err);
         if (rc) return rc;
-        store_reals(d->unit_weights.p, cfg->precision, offset, row, count);
+        store_reals(d->unit_weights.p, cfg->precision, offset, u, count);
         return 0;
     }
-    /* U(-1, 1) has variance 1/3: scale by sqrt(3/fan_in); N(0, 1) by sqrt(1/fan_in). */
+    /* U(-1, 1) has variance 1/3: scale by sqrt(3/fan_in); N(0, 1) by sqrt(1/fan_in),
+     * and Keras' truncated normal also by 1 over its standard deviation */
     double scale = sqrt((cfg->init == GS_INIT_UNIFORM ? 3.0 : 1.0) / in);
+    if (cfg->init == GS_INIT_TRUNCATED_NORMAL) scale /= truncated_sd(2);
     for (int i = 0; i < out; i++) {
+        uint64_t first = (uint64_t)i * in;
         if (cfg->init == GS_INIT_UNIFORM)
-            rng_uniform_pm1(&st, (uint64_t)i * in, (size_t)in, row);
+            rng_uniform_pm1(&st, first, (size_t)in, row);
+        else if (cfg->init == GS_INIT_TRUNCATED_NORMAL)
+            truncated_normals(&st, first, (size_t)in, 2, row);
+        else if (cfg->init == GS_INIT_TORCH_TRUNC_NORMAL)
+            truncated_normals(&st, first, (size_t)in, layer->trunc_k, row);
         else
-            rng_normal(&st, (uint64_t)i * in, (size_t)in, row);
+            rng_normal(&st, first, (size_t)in, row);
         for (int j = 0; j < in; j++)
             row[j] *= scale;
         store_reals(d->unit_weights.p, cfg->precision, offset + (size_t)i * in, row, (size_t)in);
@@ -181,9 +240,14 @@ static void draw_biases(gs_draws *d, int l) {
     const gs_layer *layer = &d->layers[l - 1];
     gs_stream bias = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)cfg->width,
                                 cfg->init, (uint32_t)l, GS_DRAW_BIAS);
-    draw_normals(d,
-                 (char *)d->unit_biases.p + layer->unit_biases_at * precision_size(cfg->precision),
-                 &bias, (size_t)layer->fan_out);
+    void *dst = (char *)d->unit_biases.p + layer->unit_biases_at * precision_size(cfg->precision);
+    if (!layer->uniform_biases) {
+        draw_normals(d, dst, &bias, (size_t)layer->fan_out);
+        return;
+    }
+    double *row = d->scratch.p; /* fan_out ≤ the widest layer: room in the scratch */
+    rng_uniform_pm1(&bias, 0, (size_t)layer->fan_out, row);
+    store_reals(dst, cfg->precision, 0, row, (size_t)layer->fan_out);
 }
 
 /* Without room for every U[l]: all β[l] now, each U[l] when a pass needs it. */
@@ -196,17 +260,27 @@ static void draw_biases_only(gs_draws *d, gs_keep_going keep_going, void *ctx) {
     }
 }
 
-/* U[l] and β[l] for the layers not drawn yet. */
+/* U[l] and β[l] for the layers not drawn yet. A last layer of output_width
+ * ≠ width units is this network's own: a deeper network's layer of that
+ * number is a hidden one, and a shallower network's last layer is drawn
+ * again as its output layer. */
 static int draw_layers(gs_draws *d, gs_keep_going keep_going, void *ctx, gs_error *err) {
     drawn *w = &d->weights_drawn;
+    const int L = d->cfg.depth;
+    const bool output_layer = config_output_width(&d->cfg) != d->cfg.width;
     gs_draw_key key = draw_key(&d->cfg, GS_DRAWS_WEIGHTS);
-    if (!w->valid || !draw_key_equal(&w->key, &key)) *w = (drawn){false, key, 0};
-    for (int l = w->layers + 1; l <= d->cfg.depth; l++) {
+    if (!w->valid || !draw_key_equal(&w->key, &key)) *w = (drawn){false, key, 0, false};
+    const bool same_top = output_layer && w->output_top && w->layers == L;
+    int reusable = same_top ? L : w->layers - (w->output_top ? 1 : 0);
+    if (output_layer && !same_top && reusable > L - 1) reusable = L - 1;
+    if (reusable < w->layers) *w = (drawn){reusable > 0, key, reusable, false};
+    for (int l = w->layers + 1; l <= L; l++) {
         w->valid = false; /* until layer l is complete */
         int rc = draw_unit_weights(d, l, d->layers[l - 1].unit_weights_at, err);
         if (rc) return rc;
         draw_biases(d, l);
         w->layers = l;
+        w->output_top = output_layer && l == L;
         w->valid = true;
         if (keep_going && !keep_going(ctx)) return 0; /* what is drawn stays valid for later */
     }
@@ -251,20 +325,20 @@ static void draw_data(gs_draws *d, void *input) {
     const gs_config *cfg = &d->cfg;
     gs_draw_key key = draw_key(cfg, GS_DRAWS_DATA);
     if (d->data_drawn.valid && draw_key_equal(&d->data_drawn.key, &key)) return;
-    const uint32_t n = (uint32_t)cfg->width;
     const gs_layer *first = &d->layers[0], *last = &d->layers[cfg->depth - 1];
-    gs_stream x = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT);
-    gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0,
-                                   cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
+    gs_stream x = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)first->fan_in, 0, 0,
+                             GS_DRAW_INPUT);
+    gs_stream vectors = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)last->fan_out, 0,
+                                   0, cfg->loss == GS_LOSS_PROBE ? GS_DRAW_PROBE : GS_DRAW_TARGET);
     if (input_correlation(cfg) > 0) {
-        gs_stream shared =
-            rng_stream(cfg->base_seed, (uint64_t)cfg->seed, n, 0, 0, GS_DRAW_INPUT_SHARED);
+        gs_stream shared = rng_stream(cfg->base_seed, (uint64_t)cfg->seed, (uint32_t)first->fan_in,
+                                      0, 0, GS_DRAW_INPUT_SHARED);
         draw_correlated_inputs(cfg, input, first->fan_in, &x, &shared);
     } else {
         draw_normals(d, input, &x, (size_t)cfg->batch * first->fan_in);
     }
     draw_normals(d, d->loss_vectors.p, &vectors, (size_t)cfg->batch * last->fan_out);
-    d->data_drawn = (drawn){true, key, 0};
+    d->data_drawn = (drawn){true, key, 0, false};
 }
 
 int draws_prepare(gs_draws *d, const gs_config *cfg, const gs_layer *layers, bool store_weights,

@@ -7,9 +7,26 @@
 #include "gradsweep/arch.h"
 #include "gradsweep/stats.h"
 
-/* dgeqrf and dorgqr of an n×n matrix: the matrix, τ and the signs of R's
- * diagonal, and LAPACK's work of 64·n (draw.c). */
-static size_t qr_workspace_doubles(int n) { return (size_t)n * n + 2 * (size_t)n + 64 * (size_t)n; }
+/* dgeqrf and dorgqr of the m × k matrix of an orthogonal draw (m the larger
+ * fan, k the smaller): the matrix, τ and the signs of R's diagonal, LAPACK's
+ * work of 64·k, and for a layer that widens (fan_out > fan_in) room to
+ * transpose Q (draw.c). n² + 66·n for a square layer of n units. */
+static size_t qr_workspace_doubles(int fan_in, int fan_out) {
+    size_t m = (size_t)(fan_in > fan_out ? fan_in : fan_out);
+    size_t k = (size_t)(fan_in > fan_out ? fan_out : fan_in);
+    return m * k * (fan_out > fan_in ? 2 : 1) + 2 * k + 64 * k;
+}
+
+/* The largest QR workspace of cfg's layers: the first, a hidden and the last
+ * layer are the only shapes. */
+static size_t orthogonal_workspace(const gs_config *cfg) {
+    int n = cfg->width, in = config_input_width(cfg), out = config_output_width(cfg);
+    size_t most = qr_workspace_doubles(in, cfg->depth == 1 ? out : n);
+    size_t hidden = cfg->depth > 2 ? qr_workspace_doubles(n, n) : 0;
+    size_t last = cfg->depth > 1 ? qr_workspace_doubles(n, out) : 0;
+    most = hidden > most ? hidden : most;
+    return last > most ? last : most;
+}
 
 /* Slots for a[l] and φ'(z[l]) when checkpointing every k layers: one per
  * multiple of k in 0 … L, plus k - 1 for the layers of one segment. */
@@ -28,8 +45,7 @@ gs_workspace plan_workspace(const gs_config *cfg, const gs_memory_plan *plan) {
             plan->mode == GS_MEMORY_STORE_ALL ? shape.unit_weights : shape.largest_weights,
         .unit_biases = shape.unit_biases,
         .loss_vectors = B * (size_t)shape.outputs,
-        .draw_scratch =
-            cfg->init == GS_INIT_ORTHOGONAL ? qr_workspace_doubles(shape.widest) : widest,
+        .draw_scratch = cfg->init == GS_INIT_ORTHOGONAL ? orthogonal_workspace(cfg) : widest,
         .acts = slots * B * widest,
         .derivs = slots * B * widest,
         .layer_io = B * widest,

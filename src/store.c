@@ -73,13 +73,18 @@ typedef enum var_flags {
     INIT_FLAGS,
     STATUS_FLAGS,
     XI_REASON_FLAGS, /* gs_xi_reason: why a measured depth scale is what it is */
+    FAN_FLAGS,
+    SCALE_FLAGS,
+    NORM_FLAGS,
 } var_flags;
 
 /* Which files have the variable: every one, or only those of sweeps with an
- * optional axis (so that a file without it stays exactly as it was). */
+ * optional axis (so that a file without it stays exactly as it was): the
+ * input_correlation axis, or a network one (spec_has_network). */
 typedef enum var_presence {
-    IN_EVERY_FILE,
+    IN_EVERY_FILE = 0,
     WITH_INPUT_CORRELATION, /* the sweep has the input_correlation axis */
+    IN_NETWORK_FILES,       /* the sweep describes other networks than the square plain one */
 } var_presence;
 
 typedef struct var_def {
@@ -109,6 +114,10 @@ static int64_t config_init(const gs_config *c) { return c->init; }
 static int64_t config_seed(const gs_config *c) { return c->seed; }
 static int64_t config_batch(const gs_config *c) { return c->batch; }
 static double config_input_correlation(const gs_config *c) { return c->input_correlation; }
+static int64_t network_input_width(const gs_config *c) { return config_input_width(c); }
+static int64_t network_output_width(const gs_config *c) { return config_output_width(c); }
+static int64_t network_fan(const gs_config *c) { return c->fan; }
+static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; }
 
 /* offsetof that refuses to compile unless the field has C type ctype, so the
  * table cannot describe a field with the wrong memory type. */
@@ -119,6 +128,13 @@ static double config_input_correlation(const gs_config *c) { return c->input_cor
         .name = #name_, .type = type_, .dims = DIMS_CONFIG, .source = FROM_CONFIG,                 \
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .units = units_,              \
         .description = description_, .config_int = config_##name_                                  \
+    }
+/* A configuration variable of network sweeps' files only. */
+#define NETWORK_INT(name_, flags_, long_name_, description_)                                       \
+    {                                                                                              \
+        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_CONFIG,              \
+        .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
+        .config_int = network_##name_, .presence = IN_NETWORK_FILES                                \
     }
 #define CONFIG_REAL(name_, long_name_, units_, description_)                                       \
     {                                                                                              \
@@ -315,8 +331,37 @@ static const var_def variables[] = {
                    "z)^(2j)], s1 = -1 for gaussian and uniform weights, 0 for orthogonal ones "
                    "(Pennington et al. 2017, 2018); exact as the width grows, biased by O(depth / "
                    "width) at finite width (docs/theory.md)"),
+    /* The network's shape (issue 12): in the files of network sweeps. */
+    NETWORK_INT(input_width, NO_FLAGS, "features of the input x",
+                "layer 1 maps input_width to width"),
+    NETWORK_INT(output_width, NO_FLAGS, "units of the last layer L",
+                "layer L maps width to output_width"),
+    NETWORK_INT(fan, FAN_FLAGS, "fan of the weight variance", GS_LIST_MEANINGS(GS_FAN_LIST, "")),
+    NETWORK_INT(sigma_w_name, SCALE_FLAGS, "how sigma_w was given",
+                GS_LIST_MEANINGS(GS_SCALE_NAME_LIST, "")),
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
+
+/* The descriptions that change in a network sweep's file, where layers
+ * differ in width and the fan and the biases have more than one kind. */
+static const struct {
+    const char *name, *description;
+} network_descriptions[] = {
+    {"width", "units of the hidden layers; layer 1 maps input_width features to width units, "
+              "layer L width units to output_width"},
+    {"sigma_w", "Var(W_ij) = sigma_w^2 / fan (the variable fan); a named scale (sigma_w_name) "
+                "is stored as its number"},
+    {"sigma_b", "b_i ~ N(0, sigma_b^2); where sigma_w_name is torch_default the biases are "
+                "PyTorch's, b_i ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and sigma_b is 0"},
+};
+
+static const char *description_of(const var_def *v, bool network) {
+    for (size_t k = 0; network && k < sizeof network_descriptions / sizeof *network_descriptions;
+         k++)
+        if (strcmp(network_descriptions[k].name, v->name) == 0)
+            return network_descriptions[k].description;
+    return v->description;
+}
 
 static const char *flag_meanings(var_flags flags) {
     switch (flags) {
@@ -324,6 +369,9 @@ static const char *flag_meanings(var_flags flags) {
     case INIT_FLAGS: return init_flag_meanings();
     case STATUS_FLAGS: return status_flag_meanings();
     case XI_REASON_FLAGS: return xi_reason_flag_meanings();
+    case FAN_FLAGS: return fan_flag_meanings();
+    case SCALE_FLAGS: return scale_flag_meanings();
+    case NORM_FLAGS: return norm_flag_meanings();
     case NO_FLAGS: break;
     }
     return NULL;
@@ -349,7 +397,8 @@ struct gs_store {
     hid_t file;
     hid_t config_scale, layer_scale; /* the dimension coordinates `config` and `layer` */
     hid_t dataset[N_VARIABLES];      /* variables[i]'s dataset */
-    bool present[N_VARIABLES];       /* variables[i] is in this sweep's file (var_presence) */
+    bool present[N_VARIABLES];       /* variables[i] is in this file (var_presence) */
+    bool network;                    /* the sweep is a network one (spec_has_network) */
     hid_t config_space;              /* file space (N): selects one configuration */
     hid_t layer_space;               /* file space (N, L_max): selects one configuration's row */
     hid_t row_space;                 /* memory space of one row: extent = its depth */
@@ -482,17 +531,16 @@ static int check_existing(const char *path, bool force, gs_error *err) {
 }
 
 /* Bytes of the file once every dataset is allocated, plus room for metadata. */
-static double file_bytes(const gs_store *s, int64_t count, int max_depth) {
+static double file_bytes(const gs_store *s) {
     double per_config = 8; /* the `config` coordinate, int64 */
-    int sv_size = s->sv_size;
     for (size_t i = 0; i < N_VARIABLES; i++) {
         if (!present(s, i)) continue;
         double size = variables[i].type == VT_INT32 ? 4 : 8;
-        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth
-                      : variables[i].dims == DIMS_CONFIG_SV  ? size * sv_size
+        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * s->max_depth
+                      : variables[i].dims == DIMS_CONFIG_SV  ? size * s->sv_size
                                                              : size;
     }
-    return (double)count * per_config + 4.0 * max_depth + 4.0 * sv_size + (1 << 20);
+    return (double)s->count * per_config + 4.0 * s->max_depth + 4.0 * s->sv_size + (1 << 20);
 }
 
 /* Bytes free for us on the file system that holds path's directory; false
@@ -737,8 +785,8 @@ static int put_variable_attributes(gs_store *s, hid_t loc, const var_def *v, gs_
     if (rc == 0) rc = put_string(s, loc, v->name, "long_name", v->long_name, err);
     if (rc == 0 && v->units) rc = put_string(s, loc, v->name, "units", v->units, err);
     if (rc == 0 && v->flags != NO_FLAGS) rc = put_flags(s, loc, v, err);
-    if (rc == 0 && v->description)
-        rc = put_string(s, loc, v->name, "description", v->description, err);
+    const char *description = description_of(v, s->network);
+    if (rc == 0 && description) rc = put_string(s, loc, v->name, "description", description, err);
     return rc;
 }
 
@@ -785,7 +833,7 @@ static void utc_now(char *buf, size_t size) {
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
-/* "activation init width depth …": the axes, slowest first. */
+/* "activation init width depth …": the axes the sweep has, slowest first. */
 static void canonical_order(const gs_spec *spec, char *buf, size_t size) {
     size_t used = 0;
     buf[0] = '\0';
@@ -1032,6 +1080,16 @@ static int write_initial_values(gs_store *s, const gs_grid *grid, gs_error *err)
 
 /* ---- life cycle -------------------------------------------------------------------- */
 
+/* Whether var is in the file of spec (var_presence; the Jacobian's only with
+ * jacobian_samples > 0). */
+static bool in_this_file(const var_def *var, const gs_spec *spec, const gs_store *s) {
+    bool by_axes = var->presence == IN_EVERY_FILE ||
+                   (var->presence == WITH_INPUT_CORRELATION &&
+                    spec_has_axis(spec, GS_AXIS_INPUT_CORRELATION)) ||
+                   (var->presence == IN_NETWORK_FILES && s->network);
+    return by_axes && (!var->jacobian || s->jacobian_samples > 0);
+}
+
 static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid) {
     gs_store *s = gs_calloc(1, sizeof *s);
     MPI_Comm_dup(comm, &s->comm);
@@ -1049,11 +1107,10 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
     s->file = s->config_scale = s->layer_scale = H5I_INVALID_HID;
     s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
     s->string_type = s->xfer = H5I_INVALID_HID;
+    s->network = spec_has_network(grid->spec);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         s->dataset[i] = H5I_INVALID_HID;
-        s->present[i] = (variables[i].presence == IN_EVERY_FILE ||
-                         spec_has_axis(grid->spec, GS_AXIS_INPUT_CORRELATION)) &&
-                        (!variables[i].jacobian || s->jacobian_samples > 0);
+        s->present[i] = in_this_file(&variables[i], grid->spec, s);
     }
     return s;
 }
@@ -1119,7 +1176,7 @@ int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid 
                        "layers)",
                        (long long)grid->count, grid->max_depth);
     gs_store *s = store_new(path, comm, grid);
-    double needed = file_bytes(s, grid->count, grid->max_depth);
+    double needed = file_bytes(s);
     int rc = agree_outcome(
         s, s->rank == 0 ? check_output_path(s, force, needed, &info->lock, err) : 0, err);
     if (rc == 0) rc = create_layout(s, grid, info, err);
@@ -1266,6 +1323,7 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
         H5Sselect_hyperslab(s->config_space, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0)
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         var_source source = variables[i].source;
         if (!present(s, i)) continue;
         if (source == FROM_RUN || (source == FROM_THEORY && res->theory))
@@ -1276,7 +1334,8 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
     /* status last: a crash before this line leaves the row "pending". */
     int status = (int)res->status;
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
-        if (variables[i].source == FROM_STATUS) rc = write_scalar(s, i, index, &status, err);
+        if (variables[i].source == FROM_STATUS && s->present[i])
+            rc = write_scalar(s, i, index, &status, err);
     return rc;
 }
 

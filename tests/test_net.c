@@ -28,33 +28,6 @@ static gs_config small_config(gs_activation_kind act, gs_init init, gs_loss loss
     return c;
 }
 
-/* Keeps a copy of every layer's ∂loss/∂W, ∂loss/∂b and δ as the backward
- * pass produces them. */
-typedef struct captured {
-    int n, B;
-    double *grad_w[16], *grad_b[16], *delta[16];
-} captured;
-
-static void capture(void *ctx, int layer, const void *delta, const void *grad_w,
-                    const void *grad_b) {
-    captured *c = ctx;
-    size_t nn = (size_t)c->n * c->n, bn = (size_t)c->B * c->n;
-    c->grad_w[layer] = malloc(nn * sizeof(double));
-    c->grad_b[layer] = malloc(c->n * sizeof(double));
-    c->delta[layer] = malloc(bn * sizeof(double));
-    memcpy(c->grad_w[layer], grad_w, nn * sizeof(double));
-    memcpy(c->grad_b[layer], grad_b, c->n * sizeof(double));
-    memcpy(c->delta[layer], delta, bn * sizeof(double));
-}
-
-static void captured_free(captured *c, int depth) {
-    for (int l = 1; l <= depth; l++) {
-        free(c->grad_w[l]);
-        free(c->grad_b[l]);
-        free(c->delta[l]);
-    }
-}
-
 static double loss_at(gs_net *net, gs_result *res) { return net_forward(net, res, NULL); }
 
 /* d loss / d p by central differences, p a parameter inside the network. */
@@ -78,51 +51,81 @@ static double relative_error(const double *a, const double *b, size_t count) {
     return sqrt(diff) / fmax(sqrt(norm), 1e-300);
 }
 
+/* Keeps a copy of every layer's ∂loss/∂W, ∂loss/∂b and δ as the backward
+ * pass produces them, whatever the layers' shapes. */
+typedef struct captured {
+    const gs_layer *layers;
+    int B;
+    double *grad_w[16], *grad_b[16], *delta[16];
+} captured;
+
+static void capture(void *ctx, int layer, const void *delta, const void *grad_w,
+                    const void *grad_b) {
+    captured *c = ctx;
+    const gs_layer *d = &c->layers[layer - 1];
+    size_t w = (size_t)d->fan_out * d->fan_in, b = (size_t)d->fan_out;
+    size_t bn = (size_t)c->B * d->fan_out;
+    c->grad_w[layer] = malloc(w * sizeof(double));
+    c->grad_b[layer] = malloc(b * sizeof(double));
+    c->delta[layer] = malloc(bn * sizeof(double));
+    memcpy(c->grad_w[layer], grad_w, w * sizeof(double));
+    memcpy(c->grad_b[layer], grad_b, b * sizeof(double));
+    memcpy(c->delta[layer], delta, bn * sizeof(double));
+}
+
+static void captured_free(captured *c, int depth) {
+    for (int l = 1; l <= depth; l++) {
+        free(c->grad_w[l]);
+        free(c->grad_b[l]);
+        free(c->delta[l]);
+    }
+}
+
 /* Checks every entry of ∂loss/∂W[l] and ∂loss/∂b[l] for every layer, and
  * δ[1] per sample through ∂loss/∂x, against central differences.
- * W = sigma_w·U, so ∂loss/∂W = (∂loss/∂U) / sigma_w; likewise for b and β.
+ * W[l] = sigma_w[l]·U[l] with each layer's own scale (arch.h), so ∂loss/∂W =
+ * (∂loss/∂U) / sigma_w[l]; likewise for b and β.
  * Step 1e-6: truncation error ~1e-12·|loss'''|, rounding ~1e-16·|loss|/1e-6. */
 static double gradient_check(gs_config cfg) {
     const double h = 1e-6;
-    const int n = cfg.width, B = cfg.batch, L = cfg.depth;
+    const int B = cfg.batch, L = cfg.depth;
+    gs_layer layers[16];
+    net_layers(&cfg, layers);
     gs_error err = {0};
     gs_net *net = net_create();
-    gs_layer_stats layers[16];
-    gs_result res = {.layers = layers};
-    captured cap = {.n = n, .B = B};
+    gs_layer_stats stats[16];
+    gs_result res = {.layers = stats};
+    captured cap = {.layers = layers, .B = B};
     gs_net_observer obs = {.backward_layer = capture, .ctx = &cap};
     CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
     net_forward(net, &res, NULL);
     net_backward(net, &res, &obs);
-
-    double worst = 0;
-    double *fd = malloc((size_t)n * n * sizeof(double));
+    double worst = 0, fd[64 * 64];
     for (int l = 1; l <= L; l++) {
+        const gs_layer *layer = &layers[l - 1];
+        int count = layer->fan_in * layer->fan_out;
         double *u = net_unit_weights(net, l), *beta = net_unit_biases(net, l);
-        for (int k = 0; k < n * n; k++)
-            fd[k] = central_difference(net, &res, &u[k], h) / cfg.sigma_w;
-        worst = fmax(worst, relative_error(cap.grad_w[l], fd, (size_t)n * n));
-        for (int i = 0; i < n; i++)
-            fd[i] = central_difference(net, &res, &beta[i], h) / cfg.sigma_b;
-        worst = fmax(worst, relative_error(cap.grad_b[l], fd, (size_t)n));
+        for (int k = 0; k < count; k++)
+            fd[k] = central_difference(net, &res, &u[k], h) / layer->sigma_w;
+        worst = fmax(worst, relative_error(cap.grad_w[l], fd, (size_t)count));
+        if (layer->sigma_b == 0) continue;
+        for (int i = 0; i < layer->fan_out; i++)
+            fd[i] = central_difference(net, &res, &beta[i], h) / layer->sigma_b;
+        worst = fmax(worst, relative_error(cap.grad_b[l], fd, (size_t)layer->fan_out));
     }
-    /* ∂loss/∂x[s,j] = (1/B) Σ_i δ[1][s,i] W[1][i,j]: checks δ sample by sample. */
+    /* ∂loss/∂x[s,j] = (1/B) Σ_i δ[1][s,i] W[1][i,j] */
+    const int in = layers[0].fan_in, out = layers[0].fan_out;
     double *x = net_input(net), *u1 = net_unit_weights(net, 1);
-    double *from_delta = malloc((size_t)B * n * sizeof(double));
-    double *fdx = malloc((size_t)B * n * sizeof(double));
-    for (int s = 0; s < B; s++) {
-        for (int j = 0; j < n; j++) {
+    double from_delta[64 * 64], fdx[64 * 64];
+    for (int s = 0; s < B; s++)
+        for (int j = 0; j < in; j++) {
             double sum = 0;
-            for (int i = 0; i < n; i++)
-                sum += cap.delta[1][s * n + i] * cfg.sigma_w * u1[i * n + j];
-            from_delta[s * n + j] = sum / B;
-            fdx[s * n + j] = central_difference(net, &res, &x[s * n + j], h);
+            for (int i = 0; i < out; i++)
+                sum += cap.delta[1][s * out + i] * layers[0].sigma_w * u1[i * in + j];
+            from_delta[s * in + j] = sum / B;
+            fdx[s * in + j] = central_difference(net, &res, &x[s * in + j], h);
         }
-    }
-    worst = fmax(worst, relative_error(from_delta, fdx, (size_t)B * n));
-    free(from_delta);
-    free(fdx);
-    free(fd);
+    worst = fmax(worst, relative_error(from_delta, fdx, (size_t)B * in));
     captured_free(&cap, L);
     net_destroy(&net);
     return worst;
@@ -336,6 +339,20 @@ static void test_stats_float_edges(void) {
     }
 }
 
+/* Runs seq[0 … count-1] one after the other on net, and each on a fresh
+ * workspace too: the numbers must be the same, whatever came before. */
+static void check_against_fresh(gs_net *net, const gs_config *seq, int count) {
+    for (int k = 0; k < count; k++) {
+        gs_layer_stats a[9], b[9];
+        gs_result ra = run(net, seq[k], a);
+        gs_net *fresh = net_create();
+        gs_result rb = run(fresh, seq[k], b);
+        net_destroy(&fresh);
+        CHECK_MSG(memcmp(a, b, (size_t)seq[k].depth * sizeof a[0]) == 0, "configuration %d", k);
+        CHECK(ra.log10_delta_ratio == rb.log10_delta_ratio);
+    }
+}
+
 /* A workspace reuses draws across configurations that share them (same
  * seed, width, init; deeper ones draw only the missing layers). Whatever
  * came before, every configuration's numbers equal a fresh workspace's. */
@@ -350,15 +367,7 @@ static void test_draw_reuse_changes_nothing(void) {
     seq[4].batch = 5;                     /* other data, same weights */
     seq[5].init = GS_INIT_ORTHOGONAL, seq[5].precision = GS_FLOAT32;
     gs_net *shared = net_create();
-    for (int k = 0; k < 6; k++) {
-        gs_layer_stats a[9], b[9];
-        gs_result ra = run(shared, seq[k], a);
-        gs_net *fresh = net_create();
-        gs_result rb = run(fresh, seq[k], b);
-        net_destroy(&fresh);
-        CHECK_MSG(memcmp(a, b, (size_t)seq[k].depth * sizeof a[0]) == 0, "configuration %d", k);
-        CHECK(ra.log10_delta_ratio == rb.log10_delta_ratio);
-    }
+    check_against_fresh(shared, seq, 6);
     /* A caller that touched the weights gets fresh draws next time. */
     gs_layer_stats before[5], after[5];
     run(shared, seq[0], before);
@@ -437,9 +446,10 @@ static void test_checkpoint_saving(void) {
 static void test_shape_matches_layers(void) {
     const int depths[] = {1, 3, 17}, widths[] = {1, 6, 33};
     for (int d = 0; d < 3; d++)
-        for (int w = 0; w < 3; w++) {
+        for (int w = 0; w < 9; w++) {
             gs_config cfg = small_config(GS_ACT_TANH, GS_INIT_GAUSSIAN, GS_LOSS_PROBE);
-            cfg.depth = depths[d], cfg.width = widths[w];
+            cfg.depth = depths[d], cfg.width = widths[w % 3];
+            cfg.input_width = w / 3 == 1 ? 40 : 0, cfg.output_width = w / 3 == 2 ? 2 : 0;
             gs_layer *layers = malloc((size_t)cfg.depth * sizeof *layers);
             net_layers(&cfg, layers);
             gs_net_shape shape = net_shape(&cfg);
@@ -464,7 +474,252 @@ static void test_shape_matches_layers(void) {
         }
 }
 
+/* ---- layers of other shapes and the frameworks' inits (issue 12) ------------------------ */
+
+static gs_config shaped_config(int depth, int in, int out, gs_init init, gs_fan fan) {
+    gs_config cfg = small_config(GS_ACT_TANH, init, GS_LOSS_PROBE);
+    cfg.depth = depth, cfg.width = 6, cfg.input_width = in, cfg.output_width = out;
+    cfg.fan = fan;
+    return cfg;
+}
+
+/* Layers of other widths (narrowing and widening first and last layers, a
+ * network of one layer), every init, every fan, PyTorch's and Keras'
+ * defaults, both losses: the backward pass is the forward pass's derivative. */
+static void test_shaped_gradients(void) {
+    const int shapes[][3] = {{3, 5, 4}, {3, 9, 11}, {1, 7, 3}, {2, 6, 2}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        for (int init = 0; init < GS_INIT_COUNT; init++)
+            for (int fan = 0; fan < GS_FAN_COUNT; fan++) {
+                gs_config cfg = shaped_config(shapes[k][0], shapes[k][1], shapes[k][2],
+                                              (gs_init)init, (gs_fan)fan);
+                cfg.loss = (gs_loss)((init + fan) % 2);
+                cfg.act.kind = (init + fan) % 3 ? GS_ACT_TANH : GS_ACT_GELU;
+                double worst = gradient_check(cfg);
+                CHECK_MSG(worst < 1e-6, "%d: %d -> %d, %s, fan %s, %s: relative error %.3g",
+                          cfg.depth, cfg.input_width, cfg.output_width, init_name(cfg.init),
+                          fan_name(cfg.fan), loss_name(cfg.loss), worst);
+            }
+    for (int name = GS_SCALE_TORCH_DEFAULT; name <= GS_SCALE_KERAS_DEFAULT; name++) {
+        gs_config cfg =
+            shaped_config(3, 5, 4, GS_INIT_UNIFORM, scale_default_fan((gs_scale_name)name));
+        cfg.scale_name = (gs_scale_name)name;
+        cfg.sigma_w = name == GS_SCALE_TORCH_DEFAULT ? GS_TORCH_DEFAULT_SIGMA_W : 1.0;
+        cfg.sigma_b = 0;
+        double worst = gradient_check(cfg);
+        CHECK_MSG(worst < 1e-6, "%s: relative error %.3g", sigma_w_name(cfg.scale_name), worst);
+    }
+}
+
+/* Each layer's scales: sigma_w sqrt(fan_in / fan) for the fan chosen (exactly
+ * sigma_w where fan = fan_in), PyTorch's biases 1/sqrt(fan_in), and the
+ * absolute bounds ±2 of torch_trunc_normal as a cut in U's standard
+ * deviations. */
+static void test_layer_scales(void) {
+    gs_config cfg = shaped_config(3, 784, 10, GS_INIT_GAUSSIAN, GS_FAN_AVG);
+    cfg.width = 512, cfg.sigma_w = 1.5;
+    gs_layer layers[3];
+    net_layers(&cfg, layers);
+    CHECK_NEAR(layers[0].sigma_w, 1.5 * sqrt(784 / ((784 + 512) / 2.0)), 1e-15);
+    CHECK(layers[1].sigma_w == 1.5); /* square: exactly */
+    CHECK_NEAR(layers[2].sigma_w, 1.5 * sqrt(512 / ((512 + 10) / 2.0)), 1e-15);
+    cfg.fan = GS_FAN_OUT;
+    net_layers(&cfg, layers);
+    CHECK_NEAR(layers[0].sigma_w, 1.5 * sqrt(784.0 / 512), 1e-15);
+    CHECK_NEAR(layers[2].sigma_w, 1.5 * sqrt(512.0 / 10), 1e-14);
+    CHECK(!layers[0].uniform_biases && layers[0].sigma_b == cfg.sigma_b &&
+          isinf(layers[0].trunc_k));
+    cfg.scale_name = GS_SCALE_TORCH_DEFAULT, cfg.fan = GS_FAN_IN,
+    cfg.init = GS_INIT_TORCH_TRUNC_NORMAL;
+    net_layers(&cfg, layers);
+    CHECK(layers[0].uniform_biases && layers[0].sigma_b == 1 / sqrt(784.0));
+    CHECK(layers[2].uniform_biases && layers[2].sigma_b == 1 / sqrt(512.0));
+    /* |W| = sigma_w |U| ≤ 2 ⇔ |U| ≤ 2/sigma_w = trunc_k / sqrt(fan_in) */
+    CHECK_NEAR(layers[0].trunc_k / sqrt(784.0) * layers[0].sigma_w, 2.0, 1e-14);
+    CHECK_NEAR(layers[1].trunc_k / sqrt(512.0) * layers[1].sigma_w, 2.0, 1e-14);
+}
+
+/* Non-square networks under every memory plan give the store-all numbers bit
+ * for bit: widening and narrowing layers, orthogonal (whose QR and
+ * transposition run again when weights are redrawn) and the truncated normals. */
+static void test_shaped_memory_plans_agree(void) {
+    const gs_init inits[] = {GS_INIT_ORTHOGONAL, GS_INIT_TRUNCATED_NORMAL,
+                             GS_INIT_TORCH_TRUNC_NORMAL, GS_INIT_UNIFORM};
+    for (int variant = 0; variant < 4; variant++) {
+        gs_config cfg = shaped_config(11 + variant % 2, variant % 2 ? 40 : 9, variant < 2 ? 3 : 30,
+                                      inits[variant], (gs_fan)(variant % 3));
+        cfg.width = 20, cfg.batch = 5, cfg.loss = (gs_loss)(variant % 2);
+        if (variant == 3) cfg.scale_name = GS_SCALE_TORCH_DEFAULT;
+        gs_layer_stats all[12], constrained[12];
+        gs_net *net = net_create();
+        gs_result reference = run(net, cfg, all);
+        gs_memory_plan full, plan;
+        CHECK(net_memory_plan(&cfg, 0, &full) && full.mode == GS_MEMORY_STORE_ALL);
+        CHECK(!net_memory_plan(&cfg, 1, &plan) && plan.mode == GS_MEMORY_CHECKPOINT);
+        size_t limits[] = {full.bytes - 1, plan.bytes};
+        for (int k = 0; k < 2; k++) {
+            CHECK(net_memory_plan(&cfg, limits[k], &plan) && plan.bytes <= limits[k]);
+            CHECK(plan.mode == (k ? GS_MEMORY_CHECKPOINT : GS_MEMORY_REDRAW_WEIGHTS));
+            net_set_memory_limit(net, limits[k]);
+            gs_result res = run(net, cfg, constrained);
+            CHECK_MSG(memcmp(all, constrained, (size_t)cfg.depth * sizeof all[0]) == 0,
+                      "variant %d, %s", variant, memory_mode_name(plan.mode));
+            CHECK(res.log10_delta_ratio == reference.log10_delta_ratio);
+        }
+        net_destroy(&net);
+    }
+}
+
+/* The draw cache with input and output widths: a shallower network's last
+ * layer of output_width units is its own (a deeper one has a hidden layer
+ * there), and networks that differ only in output_width or input_width
+ * draw what they do not share. Whatever came before, a fresh workspace's
+ * numbers. */
+static void test_shaped_draw_reuse(void) {
+    gs_config seq[8];
+    for (int k = 0; k < 8; k++)
+        seq[k] = shaped_config(5, 7, 3, k < 6 ? GS_INIT_GAUSSIAN : GS_INIT_ORTHOGONAL, GS_FAN_IN);
+    seq[1].depth = 8;                           /* deeper: layer 5 becomes a hidden one */
+    seq[2].depth = 3;                           /* shallower: layer 3 an output layer */
+    seq[3].depth = 3, seq[3].sigma_w = 0.7;     /* the same draws again */
+    seq[4].output_width = 6;                    /* = width: a square last layer */
+    seq[5].input_width = 11, seq[5].depth = 9;  /* another first layer */
+    seq[6].depth = 1;                           /* one layer, 7 -> 3 */
+    seq[7].output_width = 10, seq[7].depth = 4; /* widening, orthogonal */
+    gs_net *shared = net_create();
+    check_against_fresh(shared, seq, 8);
+    net_destroy(&shared);
+}
+
+/* Which streams the draws come from: a square configuration built with its
+ * widths spelled out is the one without (the draws of before issue 12), and
+ * networks that differ only in input_width share every layer but the first,
+ * only in output_width every layer but the last, whose rows are then the
+ * first output_width rows of the hidden layer's (gaussian). */
+static void test_stream_keys(void) {
+    gs_config square = shaped_config(4, 0, 0, GS_INIT_GAUSSIAN, GS_FAN_IN), spelled = square;
+    spelled.input_width = spelled.output_width = square.width;
+    gs_net *a = net_create(), *b = net_create();
+    gs_error err = {0};
+    gs_layer_stats sa[4], sb[4];
+    run(a, square, sa);
+    run(b, spelled, sb);
+    CHECK(memcmp(sa, sb, sizeof sa) == 0);
+    gs_config narrow = square, wide_in = square;
+    narrow.output_width = 2;
+    wide_in.input_width = 13;
+    CHECK(net_prepare(a, &square, NULL, &err) == 0 && net_prepare(b, &narrow, NULL, &err) == 0);
+    const double *ua = net_unit_weights(a, 4), *ub = net_unit_weights(b, 4);
+    CHECK(memcmp(ua, ub, 2 * 6 * sizeof(double)) == 0); /* the first 2 rows */
+    for (int l = 1; l <= 3; l++)
+        CHECK(memcmp(net_unit_weights(a, l), net_unit_weights(b, l), 36 * sizeof(double)) == 0);
+    CHECK(net_prepare(b, &wide_in, NULL, &err) == 0);
+    for (int l = 2; l <= 4; l++)
+        CHECK(memcmp(net_unit_weights(a, l), net_unit_weights(b, l), 36 * sizeof(double)) == 0);
+    net_destroy(&a);
+    net_destroy(&b);
+}
+
+/* The frameworks' distributions, against their definitions, on layers of
+ * 400 × 300 = 120 000 draws (sampling errors: a mean's is sd/sqrt(N), a
+ * second moment's sqrt(Var(u²)/N); tolerances are 5 of them):
+ *   truncated_normal   |U| ≤ 2 sd, Var(U) = 1/fan_in exactly (rescaled)
+ *   torch_trunc_normal |W| ≤ 2, Var(W) = σ² τ(k)/... with k = 2 sqrt(fan_in)/σw
+ *   torch_default      |W| ≤ 1/sqrt(fan_in) and |b| ≤ 1/sqrt(fan_in), filled to
+ *                      the bounds, Var(W) = 1/(3 fan_in)
+ *   orthogonal         U Uᵀ = I narrowing, Uᵀ U = (out/in) I widening */
+static void test_framework_distributions(void) {
+    gs_net *net = net_create();
+    gs_error err = {0};
+    const int in = 400, out = 300;
+    const double N = (double)in * out;
+    /* truncated_normal */
+    gs_config cfg = shaped_config(1, in, out, GS_INIT_TRUNCATED_NORMAL, GS_FAN_IN);
+    CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+    const double *u = net_unit_weights(net, 1);
+    double m1 = 0, m2 = 0, m4 = 0, big = 0;
+    for (int k = 0; k < in * out; k++) {
+        double x = u[k] * sqrt((double)in); /* unit variance */
+        m1 += x, m2 += x * x, m4 += x * x * x * x, big = fmax(big, fabs(x));
+    }
+    m1 /= N, m2 /= N, m4 /= N;
+    const double sd2 = 0.87962566103423978; /* Keras' constant: sd of N(0,1) cut at ±2 */
+    CHECK_MSG(big <= 2 / sd2 * (1 + 1e-15), "max |U| sqrt(fan_in) %.17g", big);
+    CHECK_MSG(big > 2 / sd2 * (1 - 1e-3), "the cut is not reached: %.6g", big);
+    CHECK_NEAR(m1, 0.0, 5 / sqrt(N));
+    CHECK_NEAR(m2, 1.0, 5 * sqrt((m4 - 1) / N));
+    /* torch_trunc_normal at a scale where the cut bites: sd of W = 2.5/sqrt(400) = 0.125,
+     * so the bounds ±2 are 16 sd away: uncut; at sigma_w = 30 they are 1.33 sd away */
+    cfg.init = GS_INIT_TORCH_TRUNC_NORMAL, cfg.sigma_w = 30;
+    CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+    u = net_unit_weights(net, 1);
+    double k = 2 * sqrt((double)in) / cfg.sigma_w; /* the cut in standard deviations */
+    double tau = 1 - 2 * k * exp(-0.5 * k * k) / sqrt(2 * M_PI) / erf(k / sqrt(2.0));
+    m1 = m2 = m4 = big = 0;
+    for (int j = 0; j < in * out; j++) {
+        double w = cfg.sigma_w * u[j]; /* W itself */
+        m1 += w, m2 += w * w, m4 += w * w * w * w, big = fmax(big, fabs(w));
+    }
+    m1 /= N, m2 /= N, m4 /= N;
+    CHECK_MSG(big <= 2 * (1 + 1e-15) && big > 2 * (1 - 1e-3), "max |W| %.17g", big);
+    double var = cfg.sigma_w * cfg.sigma_w / in * tau;
+    CHECK_NEAR(m1, 0.0, 5 * sqrt(var / N));
+    CHECK_NEAR(m2 / var, 1.0, 5 * sqrt((m4 - m2 * m2) / N) / var);
+    /* torch_default: nn.Linear's weights and biases */
+    cfg = shaped_config(1, in, out, GS_INIT_UNIFORM, GS_FAN_IN);
+    cfg.scale_name = GS_SCALE_TORCH_DEFAULT, cfg.sigma_w = GS_TORCH_DEFAULT_SIGMA_W,
+    cfg.sigma_b = 0;
+    gs_layer layer;
+    net_layers(&cfg, &layer);
+    CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+    u = net_unit_weights(net, 1);
+    const double *beta = net_unit_biases(net, 1), bound = 1 / sqrt((double)in);
+    m2 = big = 0;
+    for (int j = 0; j < in * out; j++) {
+        double w = layer.sigma_w * u[j];
+        m2 += w * w, big = fmax(big, fabs(w));
+    }
+    m2 /= N;
+    CHECK_MSG(big <= bound * (1 + 1e-15) && big > bound * (1 - 1e-3), "max |W| %.17g", big);
+    /* Var of U(-a, a): a²/3; of its square: a⁴ (1/5 - 1/9) */
+    CHECK_NEAR(m2 / (bound * bound / 3), 1.0, 5 * sqrt(4.0 / 45 / N) * 3);
+    double bmax = 0;
+    for (int i = 0; i < out; i++)
+        bmax = fmax(bmax, fabs(layer.sigma_b * beta[i]));
+    CHECK_MSG(bmax <= bound * (1 + 1e-15) && bmax > bound * 0.95, "max |b| %.17g", bmax);
+    /* semi-orthogonal: narrowing (orthonormal rows), widening (orthogonal columns of norm
+     * sqrt(out/in)) */
+    const int shapes[2][2] = {{in, out}, {out, in}};
+    for (int s = 0; s < 2; s++) {
+        cfg = shaped_config(1, shapes[s][0], shapes[s][1], GS_INIT_ORTHOGONAL, GS_FAN_IN);
+        const int fi = shapes[s][0], fo = shapes[s][1];
+        CHECK(net_prepare(net, &cfg, NULL, &err) == 0);
+        u = net_unit_weights(net, 1);
+        double worst = 0;
+        if (fo <= fi) { /* U Uᵀ = I */
+            for (int i = 0; i < fo; i += 7)
+                for (int j = 0; j < fo; j++) {
+                    double dot = 0;
+                    for (int c = 0; c < fi; c++)
+                        dot += u[i * fi + c] * u[j * fi + c];
+                    worst = fmax(worst, fabs(dot - (i == j)));
+                }
+        } else { /* Uᵀ U = (out/in) I */
+            for (int i = 0; i < fi; i += 7)
+                for (int j = 0; j < fi; j++) {
+                    double dot = 0;
+                    for (int r = 0; r < fo; r++)
+                        dot += u[r * fi + i] * u[r * fi + j];
+                    worst = fmax(worst, fabs(dot - (i == j) * (double)fo / fi));
+                }
+        }
+        CHECK_MSG(worst < 1e-12, "%d -> %d: orthogonality error %.3g", fi, fo, worst);
+    }
+    net_destroy(&net);
+}
+
 int main(void) {
+
     RUN(test_shape_matches_layers);
     RUN(test_backward_matches_central_differences);
     RUN(test_common_random_numbers);
@@ -477,5 +732,11 @@ int main(void) {
     RUN(test_precisions_agree);
     RUN(test_stats_by_hand);
     RUN(test_stats_float_edges);
+    RUN(test_layer_scales);
+    RUN(test_shaped_gradients);
+    RUN(test_shaped_memory_plans_agree);
+    RUN(test_shaped_draw_reuse);
+    RUN(test_stream_keys);
+    RUN(test_framework_distributions);
     TEST_MAIN_END();
 }

@@ -35,12 +35,53 @@
       "computed and finite, but the forward or backward signal became exactly zero (see "          \
       "first_underflow_layer), so the log10 ratios are +-inf")
 
-/* The distribution of the weights W = sigma_w·U: the `init` variable. Uniform
- * has a = sigma_w·sqrt(3 / fan_in); orthogonal U is Haar-random (Saxe et al. 2014). */
+/* The distribution of the weights W = sigma_w·U: the `init` variable, with
+ * Var(W_ij) = sigma_w² / fan (fan: fan_in unless the fan axis says otherwise).
+ * Uniform has a = sigma_w·sqrt(3 / fan); orthogonal U is Haar-random (Saxe et
+ * al. 2014), semi-orthogonal for layers that are not square (as
+ * torch.nn.init.orthogonal_). The two truncated normals are the two
+ * conventions of the frameworks: Keras' VarianceScaling (and JAX's) cut a
+ * normal at ±2 standard deviations and rescale it to keep the variance;
+ * torch.nn.init.trunc_normal_ cuts at the absolute values ±2 (its default
+ * a = -2, b = 2) and does not rescale. */
 #define GS_INIT_LIST(X)                                                                            \
     X(GS_INIT_GAUSSIAN, "gaussian", "W_ij ~ N(0, sigma_w^2 / fan_in)")                             \
     X(GS_INIT_UNIFORM, "uniform", "W_ij ~ U(-a, a) with the same variance")                        \
-    X(GS_INIT_ORTHOGONAL, "orthogonal", "sigma_w times a Haar-random orthogonal matrix")
+    X(GS_INIT_ORTHOGONAL, "orthogonal", "sigma_w times a Haar-random orthogonal matrix")           \
+    X(GS_INIT_TRUNCATED_NORMAL, "truncated_normal",                                                \
+      "a normal cut at +-2 standard deviations and rescaled so that Var(W_ij) = sigma_w^2 / fan "  \
+      "(Keras' and JAX's variance_scaling)")                                                       \
+    X(GS_INIT_TORCH_TRUNC_NORMAL, "torch_trunc_normal",                                            \
+      "N(0, sigma_w^2 / fan) cut at the absolute values -2 and 2, not rescaled "                   \
+      "(torch.nn.init.trunc_normal_ with std sigma_w / sqrt(fan) and its default a = -2, b = 2)")
+
+/* Which fan the weight variance is relative to: the `fan` variable (Keras'
+ * VarianceScaling modes). */
+#define GS_FAN_LIST(X)                                                                             \
+    X(GS_FAN_IN, "in", "Var(W_ij) = sigma_w^2 / fan_in")                                           \
+    X(GS_FAN_OUT, "out", "Var(W_ij) = sigma_w^2 / fan_out")                                        \
+    X(GS_FAN_AVG, "avg", "Var(W_ij) = sigma_w^2 / ((fan_in + fan_out) / 2)")
+
+/* How a configuration's sigma_w was given: the `sigma_w_name` variable. A
+ * name is a number (he: sqrt 2, lecun and xavier: 1) with a fan of its own
+ * (xavier: Glorot's avg) unless the fan axis says otherwise; the two
+ * framework defaults also bring their biases (docs/usage.md). */
+#define GS_SCALE_NAME_LIST(X)                                                                      \
+    X(GS_SCALE_NUMBER, "number", "given as a number")                                              \
+    X(GS_SCALE_HE, "he", "sqrt(2), fan in (He et al. 2015)")                                       \
+    X(GS_SCALE_LECUN, "lecun", "1, fan in (LeCun)")                                                \
+    X(GS_SCALE_XAVIER, "xavier", "1, fan avg (Glorot and Bengio 2010)")                            \
+    X(GS_SCALE_TORCH_DEFAULT, "torch_default",                                                     \
+      "PyTorch's nn.Linear: sqrt(1/3), fan in, biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))")         \
+    X(GS_SCALE_KERAS_DEFAULT, "keras_default",                                                     \
+      "Keras' Dense (glorot_uniform): 1, fan avg, zero biases")
+
+/* The normalisation N before each activation: the `norm` variable. */
+#define GS_NORM_LIST(X)                                                                            \
+    X(GS_NORM_NONE, "none", "no normalisation")                                                    \
+    X(GS_NORM_LAYERNORM, "layernorm",                                                              \
+      "LayerNorm per sample over the units, no learned affine, eps = 1e-5: "                       \
+      "(z - mean) / sqrt(var + eps)")
 
 /* The per-sample loss ℓ and δ[L] = ∂ℓ/∂z[L]: the root attributes `loss` and
  * `loss_definition`. */
@@ -57,26 +98,42 @@ typedef enum gs_status { GS_STATUS_LIST(GS_CODE_ENUMERATOR) GS_STATUS_COUNT } gs
 typedef enum gs_init { GS_INIT_LIST(GS_CODE_ENUMERATOR) GS_INIT_COUNT } gs_init;
 typedef enum gs_precision { GS_PRECISION_LIST(GS_NAME_ENUMERATOR) GS_PRECISION_COUNT } gs_precision;
 typedef enum gs_loss { GS_LOSS_LIST(GS_CODE_ENUMERATOR) GS_LOSS_COUNT } gs_loss;
+typedef enum gs_fan { GS_FAN_LIST(GS_CODE_ENUMERATOR) GS_FAN_COUNT } gs_fan;
+typedef enum gs_scale_name {
+    GS_SCALE_NAME_LIST(GS_CODE_ENUMERATOR) GS_SCALE_NAME_COUNT
+} gs_scale_name;
+typedef enum gs_norm { GS_NORM_LIST(GS_CODE_ENUMERATOR) GS_NORM_COUNT } gs_norm;
 
 /* The names, indexed by code ("gaussian", …), as files and sweep files spell them. */
 extern const char *const gs_status_names[GS_STATUS_COUNT];
 extern const char *const gs_init_names[GS_INIT_COUNT];
 extern const char *const gs_precision_names[GS_PRECISION_COUNT];
 extern const char *const gs_loss_names[GS_LOSS_COUNT];
+extern const char *const gs_fan_names[GS_FAN_COUNT];
+extern const char *const gs_scale_names[GS_SCALE_NAME_COUNT];
+extern const char *const gs_norm_names[GS_NORM_COUNT];
 
 /* A code's name; NULL for an invalid code. */
 const char *status_name(gs_status status);
 const char *init_name(gs_init init);
 const char *precision_name(gs_precision p);
 const char *loss_name(gs_loss loss);
+const char *fan_name(gs_fan fan);
+const char *sigma_w_name(gs_scale_name name);
+const char *norm_name(gs_norm norm);
 /* Parses a name; returns 0, or -1 if unknown. */
 int init_parse(const char *name, gs_init *init);
 int precision_parse(const char *name, gs_precision *p);
 int loss_parse(const char *name, gs_loss *loss);
+int fan_parse(const char *name, gs_fan *fan);
+int norm_parse(const char *name, gs_norm *norm);
 
 /* CF flag_meanings, the names in code order: "pending done nonfinite failed". */
 const char *status_flag_meanings(void);
 const char *init_flag_meanings(void);
+const char *fan_flag_meanings(void);
+const char *scale_flag_meanings(void);
+const char *norm_flag_meanings(void);
 
 /* Texts made from a code list by the compiler, as constants (for static
  * tables): each entry puts its separator in front, and the indexing skips
@@ -99,16 +156,23 @@ static inline size_t precision_size(gs_precision p) {
     return p == GS_FLOAT32 ? sizeof(float) : sizeof(double);
 }
 
+/* The LayerNorm's ε: PyTorch's default (nn.LayerNorm(eps=1e-5)). */
+#define GS_LAYERNORM_EPS 1e-5
+
+/* The sigma_w of torch_default: kaiming_uniform_(a = sqrt 5) is U(±1/sqrt(fan_in)),
+ * variance 1/(3 fan_in). */
+#define GS_TORCH_DEFAULT_SIGMA_W 0.57735026918962573 /* sqrt(1/3) */
+
 /* Everything that defines one configuration's numbers. */
 typedef struct gs_config {
     int64_t index; /* position in the sweep's canonical order, 0 … N-1 */
     int depth;     /* L, number of weight layers */
-    int width;     /* n, units in every layer and input features */
+    int width;     /* n, units of the hidden layers (every layer's by default) */
     int batch;     /* B, input samples */
     gs_activation act;
     gs_init init;
-    double sigma_w; /* Var(W_ij) = sigma_w² / fan_in */
-    double sigma_b; /* b_i ~ N(0, sigma_b²) */
+    double sigma_w; /* Var(W_ij) = sigma_w² / fan */
+    double sigma_b; /* b_i ~ N(0, sigma_b²) (torch_default: see scale_name) */
     int64_t seed;   /* replicate */
     uint64_t base_seed;
     gs_precision precision;
@@ -122,7 +186,28 @@ typedef struct gs_config {
     /* Jacobian spectra (issue 13): the first jacobian_samples samples of the
      * batch get their input-output Jacobian measured; 0: none (the default). */
     int jacobian_samples;
+    /* The network's shape (issue 12); zero (every default) keeps the square, plain
+     * network: input_width = output_width = width, fan in, sigma_w a number. */
+    int input_width;          /* features of x: layer 1 maps input_width → width */
+    int output_width;         /* units of layer L */
+    gs_fan fan;               /* Var(W_ij) = sigma_w² / fan */
+    gs_scale_name scale_name; /* how sigma_w was given; torch_default: PyTorch's biases */
 } gs_config;
+
+/* The fan a sigma_w name stands for where the fan axis is not given: Glorot's
+ * avg for xavier and keras_default, in for every other. */
+static inline gs_fan scale_default_fan(gs_scale_name name) {
+    return name == GS_SCALE_XAVIER || name == GS_SCALE_KERAS_DEFAULT ? GS_FAN_AVG : GS_FAN_IN;
+}
+
+/* The widths of x and of z[L]: a configuration built by hand (zero) has the
+ * square network's, width. */
+static inline int config_input_width(const gs_config *cfg) {
+    return cfg->input_width > 0 ? cfg->input_width : cfg->width;
+}
+static inline int config_output_width(const gs_config *cfg) {
+    return cfg->output_width > 0 ? cfg->output_width : cfg->width;
+}
 
 /* ---- what is measured --------------------------------------------------------------
  * Per-layer statistics of one configuration, X(name, long_name, units,

@@ -7,10 +7,18 @@
  *   U[l]   (fan_out, fan_in)  Var(U_ij) = 1/fan_in: N(0, 1/fan_in) (gaussian) or
  *                             U(-a, a), a = sqrt(3/fan_in) (uniform); or
  *                             orthogonal: the Q of a Gaussian matrix's QR, columns
- *                             multiplied by the signs of R's diagonal (Mezzadri 2007)
- *   β[l]   (fan_out)          N(0, 1)
- *   x, r/y (B, units)         N(0, 1)
- * Element (i, j) of U[l] is draw i·fan_in + j of the layer's weight stream;
+ *                             multiplied by the signs of R's diagonal (Mezzadri 2007),
+ *                             semi-orthogonal where fan_in ≠ fan_out (orthonormal
+ *                             rows, or columns times sqrt(fan_out/fan_in) where the
+ *                             layer widens); truncated_normal: N(0, 1) cut at ±2
+ *                             and divided by its standard deviation 0.8796…, over
+ *                             sqrt(fan_in); torch_trunc_normal: N(0, 1/fan_in) cut at
+ *                             ±trunc_k standard deviations (gs_layer), not rescaled
+ *   β[l]   (fan_out)          N(0, 1), or U(-1, 1) for torch_default's biases
+ *   x      (B, input_width)   N(0, 1)
+ *   r/y    (B, output_width)  N(0, 1)
+ * Element (i, j) of U[l] is draw i·fan_in + j of the layer's weight stream
+ * (truncated normals: the normal quantile of a uniform of that element);
  * the others are their stream's elements in row-major order.
  *
  * Correlated inputs (cfg->input_correlation = ρ > 0): sample s is
@@ -25,6 +33,15 @@
  * ρ(1−ρ)√(2/d) (0.011 at d = 1024, ρ = 0.5), which no batch averages away.
  * Each element is computed in double and rounded once to the precision. ρ = 0
  * (or NaN) draws exactly the independent samples.
+
+ * Which width keys the streams (rng.h): the weights and biases of every layer
+ * are keyed by width, the hidden layers' (with the layer number), as they
+ * always were; x by input_width and r/y by output_width, which are width in a
+ * square network. So a square sweep draws what it drew before issue 12;
+ * networks that differ only in input_width share every layer but the first,
+ * and only in output_width every layer but the last (whose rows are then
+ * the first output_width rows of a hidden layer's, for every init but
+ * orthogonal); and every hidden width sees the same data.
  *
  * Configurations share their draws when their draw keys are equal (the
  * streams are the same): those that differ only in sigma_w, sigma_b,
@@ -53,13 +70,18 @@ typedef enum gs_draw_set {
 typedef struct gs_draw_key {
     uint64_t base_seed;
     int64_t seed;
-    int width;              /* part of every stream's key */
+    int width;              /* weights only: part of their streams' keys */
     gs_precision precision; /* the draws are kept rounded to it */
     gs_init init;           /* weights only */
     int batch;              /* data only: how many samples */
     gs_loss loss;           /* data only: probe vectors or targets */
     /* data only: ρ of correlated inputs, 0 for independent samples (NaN too) */
     double input_correlation;
+    int input_width;      /* the first layer's fan_in; the data's x */
+    int output_width;     /* the last layer's fan_out; the data's r or y */
+    bool uniform_biases;  /* weights only: torch_default's β */
+    double trunc_sigma_w; /* weights only, torch_trunc_normal: the cut depends on the scale */
+    gs_fan trunc_fan;     /* … and on the fan */
 } gs_draw_key;
 
 gs_draw_key draw_key(const gs_config *cfg, gs_draw_set set);

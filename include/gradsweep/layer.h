@@ -33,6 +33,10 @@ typedef struct gs_layer {
     gs_activation act;       /* φ */
     size_t unit_weights_at;  /* where U of this layer starts among the stored draws (elements) */
     size_t unit_biases_at;   /* where β starts */
+    /* How U and β are drawn (draw.h): the layer's own, since its fans may
+     * differ from the others'. */
+    bool uniform_biases; /* β ~ U(-1, 1) (torch_default's biases) instead of N(0, 1) */
+    double trunc_k;      /* torch_trunc_normal: U is cut at ±trunc_k of its standard deviation */
 } gs_layer;
 
 /* ---- dense (layer_dense.c) -------------------------------------------------------
