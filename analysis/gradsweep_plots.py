@@ -1240,6 +1240,8 @@ def depth_scales(data, depth=None, width=None, **select):
                 _note_in_axes(ax, f"no measured ξ_{which} at depth {depth}, width {width}")
             ax.legend(loc="best", fontsize=8, framealpha=0.85)
         fig.suptitle(f"Depth scales measured and predicted: {sw.family_title(fam)}")
+    return fig
+
 
 # ---- the input-output Jacobian (files with jacobian_samples > 0) ------------------------------
 
