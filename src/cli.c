@@ -65,6 +65,9 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_SEED},
     {"parametrization", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_PARAMETRIZATION},
     {"learning-rate", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_LEARNING_RATE},
+    {"input-width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INPUT_WIDTH},
+    {"output-width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_OUTPUT_WIDTH},
+    {"fan", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_FAN},
     {"name", required_argument, NULL, OPT_SETTING_FIRST + 0},
     {"base-seed", required_argument, NULL, OPT_SETTING_FIRST + 1},
     {"precision", required_argument, NULL, OPT_SETTING_FIRST + 2},
@@ -123,6 +126,9 @@ static const char *const option_names[] = {
     "--train-loss",
     "--record-every",
     "--momentum",
+    "--input-width",
+    "--output-width",
+    "--fan",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -480,13 +486,30 @@ static const char help_run[] =
     "Grid axes (override the sweep file). LIST is 1,2,3 or A:B:N (N evenly spaced\n"
     "values from A to B):\n"
     "      --depth LIST         weight layers L, e.g. 10,50,100\n"
-    "      --width LIST         units per layer n (the input has n features too)\n"
-    "      --sigma-w LIST       weight scale: Var(W_ij) = sigma_w^2 / n; also he (sqrt 2),\n"
-    "                           lecun (1), xavier (1), e.g. 0.5:2:16 or 1,he\n"
+    "      --width LIST         units per layer n (the input has n features too, unless\n"
+    "                           --input-width says otherwise)\n"
+    "      --sigma-w LIST       weight scale: Var(W_ij) = sigma_w^2 / fan (fan_in unless\n"
+    "                           --fan says otherwise); also he (sqrt 2), lecun (1),\n"
+    "                           xavier (1 with fan avg: Glorot), e.g. 0.5:2:16 or 1,he;\n"
+    "                           and the frameworks' defaults, which also draw the biases:\n"
+    "                           torch_default (torch.nn.Linear: sqrt(1/3) with fan in, so\n"
+    "                           W ~ U(+-1/sqrt(fan_in)) with init uniform, and biases\n"
+    "                           U(+-1/sqrt(fan_in)) in place of N(0, sigma_b^2)) and\n"
+    "                           keras_default (Dense's glorot_uniform: 1 with fan avg,\n"
+    "                           zero biases); beside them sigma_b must be 0, and init\n"
+    "                           defaults to uniform (or must be given, when other\n"
+    "                           scales share the sweep)\n"
     "      --sigma-b LIST       bias standard deviation (default 0)\n"
     "      --activation LIST    linear relu leaky_relu tanh sigmoid selu gelu silu elu\n"
     "                           softplus erf, e.g. relu,tanh\n"
-    "      --init LIST          gaussian uniform orthogonal (default gaussian)\n"
+    "      --init LIST          gaussian uniform orthogonal truncated_normal\n"
+    "                           torch_trunc_normal (default gaussian). orthogonal is\n"
+    "                           semi-orthogonal where a layer is not square;\n"
+    "                           truncated_normal is Keras' and JAX's (cut at +-2 standard\n"
+    "                           deviations, rescaled to keep Var = sigma_w^2 / fan: he_normal,\n"
+    "                           glorot_normal, lecun_normal); torch_trunc_normal is\n"
+    "                           torch.nn.init.trunc_normal_(std = sigma_w/sqrt(fan)) with\n"
+    "                           its absolute bounds -2, 2 and no rescaling\n"
     "      --seed LIST          replicate seeds (default 0), e.g. 0:9:10\n"
     "      --batch LIST         input samples x ~ N(0, 1) (default 128); with training,\n"
     "                           the minibatch size\n"
@@ -494,6 +517,14 @@ static const char help_run[] =
     "      --parametrization LIST  training only: standard (default), ntk, mup: how width\n"
     "                           scales init, multipliers and learning rates (Tensor\n"
     "                           Programs V; docs/theory.md)\n"
+    "      --input-width LIST   features of x: layer 1 maps input_width -> width\n"
+    "                           (default: width), e.g. 784\n"
+    "      --output-width LIST  units of the last layer: layer L maps width ->\n"
+    "                           output_width (default: width), e.g. 10\n"
+    "      --fan LIST           in, out or avg: Var(W_ij) = sigma_w^2 / fan_in, / fan_out\n"
+    "                           or / ((fan_in + fan_out)/2), Keras' VarianceScaling modes\n"
+    "                           (default: the sigma_w name's, avg for xavier and\n"
+    "                           keras_default, else in)\n"
     "\n"
     "Sweep settings:\n"
     "      --name NAME          sweep name (default: the sweep file's stem)\n"
@@ -571,6 +602,9 @@ static const char help_run[] =
     "    batch: [128]\n"
     "    learning_rate: {logspace: [-3, 0, 7]}   # required with train:\n"
     "    parametrization: [standard, mup]        # with train:; default standard\n"
+    "    input_width: [784]                      # default: width\n"
+    "    output_width: [10]                      # default: width\n"
+    "    fan: [in, avg]                          # default: the sigma_w name's, else in\n"
     "  data: fashion-mnist          # or FILE.h5, or {source: ..., path: ...,\n"
     "                               # standardize: feature|global|none}\n"
     "  train: {steps: 300, optimizer: sgd, loss: cross_entropy, record_every: 10,\n"
@@ -579,7 +613,8 @@ static const char help_run[] =
     "Every axis takes a scalar, a list or a generator; values must be unique.\n"
     "Configurations are numbered in the canonical order activation, init, width,\n"
     "depth, batch, sigma_b, sigma_w, seed (the last varies fastest); with training\n"
-    "parametrization and learning_rate follow seed.\n"
+    "parametrization and learning_rate follow seed, then the network axes given\n"
+    "(input_width, output_width, fan).\n"
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
@@ -602,12 +637,18 @@ static const char help_export[] =
     "\n"
     "Recomputes configuration I of the sweep (its index in the results file's config\n"
     "dimension) and writes everything it is made of to an HDF5 file, in its precision:\n"
-    "  x (B, n)                 input samples\n"
-    "  r or y (B, n)            probe vectors (loss probe) or targets (loss mse)\n"
-    "  unit_weights (L, n, n)   U, with W = sigma_w U (row-major, out x in)\n"
-    "  unit_biases (L, n)       beta, with b = sigma_b beta\n"
+    "  x (B, input_width)       input samples\n"
+    "  r or y (B, output_width) probe vectors (loss probe) or targets (loss mse)\n"
+    "  unit_weights (L, n, n)   U, with W = layer_sigma_w U (row-major, out x in)\n"
+    "  unit_biases (L, n)       beta, with b = layer_sigma_b beta\n"
     "  delta (L, B, n)          dl/dz per sample, every layer\n"
     "  grad_w (L, n, n), grad_b (L, n)   d loss / dW and d loss / db\n"
+    "  fan_in, fan_out (L)      each layer's shape: n is the widest layer; a layer's\n"
+    "                           arrays fill their leading (fan_out, fan_in) corner, NaN\n"
+    "                           around it\n"
+    "  layer_sigma_w, layer_sigma_b (L)  each layer's scales: sigma_w sqrt(fan_in/fan),\n"
+    "                           and sigma_b (torch_default: 1/sqrt(fan_in), with\n"
+    "                           uniform_biases (L) 1: beta ~ U(-1, 1))\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
     "and, as attributes, the configuration and the loss value. Use it to check\n"
     "gradsweep against another framework, or to study one network closely.\n";

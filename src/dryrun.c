@@ -5,7 +5,8 @@
  *
  * A configuration's time is the sum of what a rank spends on it:
  *   - its forward and backward passes: real networks of every distinct
- *     shape (activation, init, width, batch) run at the smallest and the
+ *     shape (activation, init, width, batch, input and output width) run at
+ *     the smallest and the
  *     largest depth the grid has for that shape (a deep network's workspace
  *     falls out of the caches that hold a shallow one's: probing at depths 1
  *     and 3 alone underestimated deep sweeps), giving a fixed cost and a cost
@@ -61,15 +62,23 @@ typedef struct shape {
 
 static bool same_shape(const gs_config *a, const gs_config *b) {
     return a->act.kind == b->act.kind && a->init == b->init && a->width == b->width &&
-           a->batch == b->batch;
+           a->batch == b->batch && config_input_width(a) == config_input_width(b) &&
+           config_output_width(a) == config_output_width(b);
+}
+
+/* Values of axis a the grid has (1 for an axis it does not have). */
+static size_t axis_count(const gs_spec *spec, gs_axis_id a) {
+    return spec_has_axis(spec, a) ? spec->axis[a].count : 1;
 }
 
 /* The distinct shapes of the grid (configurations differ in shape only along
- * the activation, init, width and batch axes) and each one's depth range. */
+ * the activation, init, width, batch and the input and output width axes)
+ * and each one's depth range. */
 static shape *distinct_shapes(const gs_grid *g, int *count) {
     const gs_spec *spec = g->spec;
     size_t n = spec->axis[GS_AXIS_ACTIVATION].count * spec->axis[GS_AXIS_INIT].count *
-               spec->axis[GS_AXIS_WIDTH].count * spec->axis[GS_AXIS_BATCH].count;
+               spec->axis[GS_AXIS_WIDTH].count * spec->axis[GS_AXIS_BATCH].count *
+               axis_count(spec, GS_AXIS_INPUT_WIDTH) * axis_count(spec, GS_AXIS_OUTPUT_WIDTH);
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH];
     int lo = (int)depth->integer[0], hi = lo;
     for (size_t k = 1; k < depth->count; k++) {
@@ -260,9 +269,7 @@ static double draw_seconds(void) {
 /* Seconds a configuration of an unprobed shape should take: its GEMMs at the
  * GEMM rate (its draws are counted apart). */
 static double modelled_seconds(const gs_config *cfg, double gemm_rate) {
-    double n = cfg->width,
-           qr = cfg->init == GS_INIT_ORTHOGONAL ? cfg->depth * (8.0 / 3.0) * n * n * n : 0;
-    return (net_flops(cfg) - qr) / gemm_rate;
+    return (net_flops(cfg) - net_draw_flops(cfg)) / gemm_rate;
 }
 
 /* What a memory plan adds to a configuration's time: redrawing weights
@@ -270,13 +277,12 @@ static double modelled_seconds(const gs_config *cfg, double gemm_rate) {
  * recomputes the forward pass (a third of the GEMMs). */
 static double plan_seconds(const gs_config *cfg, const gs_memory_plan *plan, double gemm_rate,
                            double draw_s) {
-    double n = cfg->width, layer_draws = cfg->depth * n * n;
-    double qr = cfg->init == GS_INIT_ORTHOGONAL ? cfg->depth * (8.0 / 3.0) * n * n * n : 0;
+    double layer_draws = (double)net_shape(cfg).unit_weights;
+    double qr = net_draw_flops(cfg), gemms = net_flops(cfg) - qr;
     switch (plan->mode) {
     case GS_MEMORY_REDRAW_WEIGHTS: return layer_draws * draw_s + qr / gemm_rate;
     case GS_MEMORY_CHECKPOINT:
-        return 2 * (layer_draws * draw_s + qr / gemm_rate) +
-               2.0 * cfg->depth * n * n * cfg->batch / gemm_rate;
+        return 2 * (layer_draws * draw_s + qr / gemm_rate) + gemms / 3 / gemm_rate;
     case GS_MEMORY_STORE_ALL: break;
     }
     return 0;
@@ -328,12 +334,14 @@ static void time_theory(const gs_grid *g, double *theory_s) {
     free(stats);
 }
 
-/* The draw groups of the grid: configurations with the same (seed, width,
- * init) draw the same weights, once per rank for the deepest of them. */
+/* The draw groups of the grid: configurations with the same weights' draw
+ * key (seed, width, init, and the input and output widths) draw the same
+ * weights, once per rank for the deepest of them. */
 static int64_t groups_of(const gs_grid *g) {
     const gs_spec *spec = g->spec;
     return (int64_t)(spec->axis[GS_AXIS_SEED].count * spec->axis[GS_AXIS_WIDTH].count *
-                     spec->axis[GS_AXIS_INIT].count);
+                     spec->axis[GS_AXIS_INIT].count * axis_count(spec, GS_AXIS_INPUT_WIDTH) *
+                     axis_count(spec, GS_AXIS_OUTPUT_WIDTH));
 }
 
 static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *seconds) {
@@ -377,10 +385,13 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
             net_s = s->fixed_s + (s->layer_s + excess / s->probed_depth) * cfg.depth;
         }
         net_s += plan_seconds(&cfg, &plan, gemm_rate, draw_s);
-        double n = cfg.width, deepest = g->max_depth;
-        double qr = cfg.init == GS_INIT_ORTHOGONAL ? deepest * (8.0 / 3.0) * n * n * n : 0;
-        double draws = (deepest * (n * n + n) * draw_s + qr / gemm_rate +
-                        2.0 * cfg.batch * n * draw_s * (double)spec->axis[GS_AXIS_BATCH].count) /
+        gs_config deep = cfg;
+        deep.depth = g->max_depth;
+        gs_net_shape drawn = net_shape(&deep);
+        double data = (double)cfg.batch * (config_input_width(&cfg) + config_output_width(&cfg));
+        double draws = ((double)(drawn.unit_weights + drawn.unit_biases) * draw_s +
+                        net_draw_flops(&deep) / gemm_rate +
+                        data * draw_s * (double)spec->axis[GS_AXIS_BATCH].count) /
                        (double)per_group;
         double theory = theory_s[grid_position(g, i, GS_AXIS_ACTIVATION)] / (double)per_combo;
         if (seconds) seconds[i] = net_s + draws + theory;
@@ -448,15 +459,21 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
     fprintf(out, "sweep \"%s\"%s%s\n", spec->name, sweep_path ? " from " : "",
             sweep_path ? sweep_path : "");
     fprintf(out, "configurations: %lld =", (long long)g->count);
-    for (int a = 0; a < spec_axis_count(spec); a++)
-        fprintf(out, "%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), spec->axis[a].count);
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
+        if (spec_has_axis(spec, (gs_axis_id)a))
+            fprintf(out, "%s %s %zu", a ? " ×" : "", axis_name((gs_axis_id)a), spec->axis[a].count);
     fprintf(out, "\n");
     char b1[64], b2[64];
     gs_memory_plan plan;
     bool fits = net_memory_plan(&largest, limit, &plan);
-    fprintf(out, "largest: #%lld %s, depth %d, width %d, batch %d, %s, %s: %.3g GFLOP, %s (%s)\n",
+    char io[64] = "";
+    if (config_input_width(&largest) != largest.width ||
+        config_output_width(&largest) != largest.width)
+        snprintf(io, sizeof io, " (%d -> %d)", config_input_width(&largest),
+                 config_output_width(&largest));
+    fprintf(out, "largest: #%lld %s, depth %d, width %d%s, batch %d, %s, %s: %.3g GFLOP, %s (%s)\n",
             (long long)largest.index, activation_name(largest.act.kind), largest.depth,
-            largest.width, largest.batch, init_name(largest.init),
+            largest.width, io, largest.batch, init_name(largest.init),
             precision_name(largest.precision), largest_flops / 1e9,
             gs_format_bytes((double)plan.bytes, b1, sizeof b1),
             fits ? memory_mode_name(plan.mode) : "does not fit");

@@ -9,15 +9,15 @@
 int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
     grid->spec = spec;
     int64_t count = 1;
-    /* A sweep without training has no training axes: as if each held one value. */
-    for (int a = GS_AXIS_ALL_COUNT - 1; a >= spec_axis_count(spec); a--)
-        grid->stride[a] = 1;
-    for (int a = spec_axis_count(spec) - 1; a >= 0; a--) {
+    /* An axis the sweep does not have (training's without train:, a network
+     * axis not given) counts as one value: its default. */
+    for (int a = GS_AXIS_ALL_COUNT - 1; a >= 0; a--) {
+        grid->stride[a] = count;
+        if (!spec_has_axis(spec, (gs_axis_id)a)) continue;
         size_t n = spec->axis[a].count;
         if (n == 0)
             return gs_fail(err, GS_EXIT_USAGE, "%s: the axis is empty; give at least one value",
                            axis_name((gs_axis_id)a));
-        grid->stride[a] = count;
         if (count > GS_MAX_CONFIGS / (int64_t)n)
             return gs_fail(err, GS_EXIT_USAGE,
                            "the grid has more than %lld configurations; split the sweep",
@@ -26,19 +26,23 @@ int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
     }
     grid->count = count;
     grid->max_depth = grid->max_width = grid->max_batch = 0;
-    const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH],
-                  *batch = &spec->axis[GS_AXIS_BATCH];
+    const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *batch = &spec->axis[GS_AXIS_BATCH];
     for (size_t i = 0; i < depth->count; i++)
         if (depth->integer[i] > grid->max_depth) grid->max_depth = (int)depth->integer[i];
-    for (size_t i = 0; i < width->count; i++)
-        if (width->integer[i] > grid->max_width) grid->max_width = (int)width->integer[i];
+    /* the widest layer: width, or an input or output width */
+    static const gs_axis_id widths[] = {GS_AXIS_WIDTH, GS_AXIS_INPUT_WIDTH, GS_AXIS_OUTPUT_WIDTH};
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        const gs_axis *width = &spec->axis[widths[k]];
+        for (size_t i = 0; spec_has_axis(spec, widths[k]) && i < width->count; i++)
+            if (width->integer[i] > grid->max_width) grid->max_width = (int)width->integer[i];
+    }
     for (size_t i = 0; i < batch->count; i++)
         if (batch->integer[i] > grid->max_batch) grid->max_batch = (int)batch->integer[i];
     return 0;
 }
 
 int64_t grid_position(const gs_grid *grid, int64_t index, gs_axis_id a) {
-    if ((int)a >= spec_axis_count(grid->spec)) return 0;
+    if (!spec_has_axis(grid->spec, a)) return 0;
     return (index / grid->stride[a]) % (int64_t)grid->spec->axis[a].count;
 }
 
@@ -56,13 +60,20 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
     cfg->sigma_b = REAL_AT(GS_AXIS_SIGMA_B);
     cfg->sigma_w = REAL_AT(GS_AXIS_SIGMA_W);
     cfg->seed = INT_AT(GS_AXIS_SEED);
-#undef INT_AT
-#undef REAL_AT
     cfg->base_seed = spec->base_seed;
     cfg->precision = spec->precision;
     cfg->loss = spec->loss;
+    cfg->scale_name = spec_sigma_w_name(spec, (size_t)grid_position(grid, index, GS_AXIS_SIGMA_W));
+    cfg->input_width =
+        spec_has_axis(spec, GS_AXIS_INPUT_WIDTH) ? (int)INT_AT(GS_AXIS_INPUT_WIDTH) : cfg->width;
+    cfg->output_width =
+        spec_has_axis(spec, GS_AXIS_OUTPUT_WIDTH) ? (int)INT_AT(GS_AXIS_OUTPUT_WIDTH) : cfg->width;
+    cfg->fan = spec_has_axis(spec, GS_AXIS_FAN) ? (gs_fan)INT_AT(GS_AXIS_FAN)
+                                                : scale_default_fan(cfg->scale_name);
     cfg->learning_rate = NAN;
     cfg->parametrization = GS_PARAM_STANDARD;
+#undef INT_AT
+#undef REAL_AT
     if (!spec_has_training(spec)) return;
     cfg->learning_rate =
         spec->axis[GS_AXIS_LEARNING_RATE].real[grid_position(grid, index, GS_AXIS_LEARNING_RATE)];

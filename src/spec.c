@@ -19,7 +19,8 @@
  *                 VALUE | [VALUE, ...] | {linspace: [a, b, n]} | {logspace: [a, b, n]}
  *                 | {geomspace: [a, b, n]} | {range: n | [start, stop] | [start, stop, step]}
  *   VALUE       an unquoted number (integer axes: a whole number), for sigma_w also
- *               he | lecun | xavier, for activation/init/parametrization a name.
+ *               he | lecun | xavier | torch_default | keras_default, for
+ *               activation/init/parametrization/fan a name.
  * Numbers are parsed with strtod in the C locale (main never calls setlocale). */
 #include "gradsweep/spec.h"
 
@@ -70,12 +71,27 @@ typedef enum value_kind {
     VALUES_INIT,
     VALUES_PARAMETRIZATION,
     VALUES_INTEGER,
-    VALUES_REAL
+    VALUES_REAL,
+    VALUES_FAN,
 } value_kind;
 
-/* Axes of names (activation, init, parametrization) take no generators. */
+/* Axes of names (activation, init, parametrization, fan) take no generators. */
 static int is_name_kind(value_kind kind) {
-    return kind == VALUES_ACTIVATION || kind == VALUES_INIT || kind == VALUES_PARAMETRIZATION;
+    return kind == VALUES_ACTIVATION || kind == VALUES_INIT || kind == VALUES_PARAMETRIZATION ||
+           kind == VALUES_FAN;
+}
+
+/* The name of code v on a name axis, or NULL. */
+static const char *code_name(value_kind kind, int64_t v) {
+    switch (kind) {
+    case VALUES_ACTIVATION: return activation_name((gs_activation_kind)v);
+    case VALUES_INIT: return init_name((gs_init)v);
+    case VALUES_PARAMETRIZATION: return parametrization_name((gs_parametrization)v);
+    case VALUES_FAN: return fan_name((gs_fan)v);
+    case VALUES_INTEGER:
+    case VALUES_REAL: break;
+    }
+    return NULL;
 }
 
 typedef struct axis_rule {
@@ -105,18 +121,35 @@ static const axis_rule axis_rules[GS_AXIS_ALL_COUNT] = {
     [GS_AXIS_LEARNING_RATE] = {"learning_rate", "--learning-rate", VALUES_REAL, 0, 0,
                                SPEC_MAX_LEARNING_RATE, 0, "{logspace: [-3, 0, 7]}",
                                "0.001,0.01,0.1"},
+    [GS_AXIS_INPUT_WIDTH] = {"input_width", "--input-width", VALUES_INTEGER, 1, 1048576, 0, 0,
+                             "[784]", "784"},
+    [GS_AXIS_OUTPUT_WIDTH] = {"output_width", "--output-width", VALUES_INTEGER, 1, 1048576, 0, 0,
+                              "[10]", "10"},
+    [GS_AXIS_FAN] = {"fan", "--fan", VALUES_FAN, 0, 0, 0, 0, "[in, avg]", "in,avg"},
 };
 
-/* Names for sigma_w, resolved to numbers when read (the spec keeps only the
- * number, so spec_to_yaml writes 1.4142135623730951, not "he"). With
- * Var(W) = sigma_w² / fan_in: He et al. 2015 is sigma_w² = 2, LeCun is 1, and
- * Glorot/Xavier's Var(W) = 2 / (fan_in + fan_out) is also 1 because every
- * layer here is square (fan_in = fan_out = width). */
+/* Names for sigma_w, resolved to numbers when read; the axis also keeps each
+ * value's name (gs_axis.names), which fixes its fan unless the fan axis is
+ * given, and for the framework defaults its biases. With Var(W) = sigma_w² /
+ * fan: He et al. 2015 is sigma_w² = 2, LeCun is 1, Glorot/Xavier's Var(W) =
+ * 2 / (fan_in + fan_out) is 1 with fan avg; torch.nn.Linear's
+ * kaiming_uniform_(a = sqrt 5) is U(±1/sqrt(fan_in)), sigma_w² = 1/3, and
+ * Keras' glorot_uniform is xavier's. A sweep that is not a network one
+ * (spec_has_network) writes them back as numbers, as it always did. */
 static const struct {
     const char *name;
     double value;
-} sigma_w_names[] = {{"he", M_SQRT2}, {"lecun", 1.0}, {"xavier", 1.0}};
+    gs_scale_name code;
+} sigma_w_names[] = {{"he", M_SQRT2, GS_SCALE_HE},
+                     {"lecun", 1.0, GS_SCALE_LECUN},
+                     {"xavier", 1.0, GS_SCALE_XAVIER},
+                     {"torch_default", GS_TORCH_DEFAULT_SIGMA_W, GS_SCALE_TORCH_DEFAULT},
+                     {"keras_default", 1.0, GS_SCALE_KERAS_DEFAULT}};
 #define SIGMA_W_NAME_COUNT (sizeof sigma_w_names / sizeof sigma_w_names[0])
+
+static int is_framework_default(gs_scale_name name) {
+    return name == GS_SCALE_TORCH_DEFAULT || name == GS_SCALE_KERAS_DEFAULT;
+}
 
 const char *axis_name(gs_axis_id id) {
     return (unsigned)id < GS_AXIS_ALL_COUNT ? axis_rules[id].name : NULL;
@@ -133,10 +166,31 @@ int axis_is_real(gs_axis_id id) {
 int spec_has_training(const gs_spec *spec) { return spec->train.line != 0; }
 
 int spec_axis_count(const gs_spec *spec) {
-    return spec_has_training(spec) ? GS_AXIS_ALL_COUNT : GS_AXIS_COUNT;
+    return spec_has_training(spec) ? GS_AXIS_LEARNING_RATE + 1 : GS_AXIS_COUNT;
 }
 
-static int is_training_axis(int a) { return a >= GS_AXIS_COUNT; }
+static int is_training_axis(int a) { return a >= GS_AXIS_COUNT && a < GS_AXIS_NETWORK_FIRST; }
+static int is_network_axis(int a) { return a >= GS_AXIS_NETWORK_FIRST && a < GS_AXIS_ALL_COUNT; }
+
+int spec_has_axis(const gs_spec *spec, gs_axis_id a) {
+    if ((int)a < 0 || a >= GS_AXIS_ALL_COUNT) return 0;
+    if (is_network_axis(a)) return spec->axis[a].count > 0;
+    return (int)a < spec_axis_count(spec);
+}
+
+gs_scale_name spec_sigma_w_name(const gs_spec *spec, size_t i) {
+    const gs_axis *axis = &spec->axis[GS_AXIS_SIGMA_W];
+    return spec->sigma_w_names && i < axis->count ? (gs_scale_name)spec->sigma_w_names[i]
+                                                  : GS_SCALE_NUMBER;
+}
+
+int spec_has_network(const gs_spec *spec) {
+    for (int a = GS_AXIS_NETWORK_FIRST; a < GS_AXIS_ALL_COUNT; a++)
+        if (spec->axis[a].count > 0) return 1;
+    for (size_t i = 0; i < spec->axis[GS_AXIS_SIGMA_W].count; i++)
+        if (is_framework_default(spec_sigma_w_name(spec, i))) return 1;
+    return 0;
+}
 
 /* ---- settings and keys ------------------------------------------------------------------ */
 
@@ -525,10 +579,12 @@ static const char *expected_value(const axis_input *in) {
         return names_or(gs_init_names, GS_INIT_COUNT, inits, sizeof inits);
     }
     case VALUES_PARAMETRIZATION: return "standard, ntk or mup";
+    case VALUES_FAN: return "in, out or avg";
     case VALUES_INTEGER: return "an integer";
     case VALUES_REAL: break;
     }
-    return in->id == GS_AXIS_SIGMA_W ? "a number or he/lecun/xavier" : "a number";
+    return in->id == GS_AXIS_SIGMA_W ? "a number or he/lecun/xavier/torch_default/keras_default"
+                                     : "a number";
 }
 
 /* A hint for a scalar that holds several values, e.g. "relu, tanh". */
@@ -566,6 +622,15 @@ static int add_parametrization(axis_input *in, const char *text, int line) {
                    show(text, shown, sizeof shown), list_hint(text),
                    suggestion(text, gs_parametrization_names, GS_PARAMETRIZATION_COUNT,
                               "choose from", hint, sizeof hint));
+}
+
+static int add_fan(axis_input *in, const char *text, int line) {
+    gs_fan fan;
+    if (fan_parse(text, &fan) == 0) return axis_push_integer(in, fan, line, NULL);
+    char shown[SPEC_SHOWN_BYTES], hint[256];
+    return fail_at(in->err, axis_at(in, line), "unknown fan %s%s; %s",
+                   show(text, shown, sizeof shown), list_hint(text),
+                   suggestion(text, gs_fan_names, GS_FAN_COUNT, "choose from", hint, sizeof hint));
 }
 
 /* A number written in quotes is a string in YAML (and in Python's reading of
@@ -626,6 +691,7 @@ static int axis_add_text(axis_input *in, const char *text, int quoted, int line)
     case VALUES_ACTIVATION: return add_activation(in, text, line);
     case VALUES_INIT: return add_init(in, text, line);
     case VALUES_PARAMETRIZATION: return add_parametrization(in, text, line);
+    case VALUES_FAN: return add_fan(in, text, line);
     case VALUES_INTEGER: return add_integer(in, text, quoted, line);
     case VALUES_REAL: break;
     }
@@ -740,6 +806,8 @@ static int check_integer_value(const gs_axis *axis, gs_axis_id id, size_t i, whe
         return fail_at(err, at, "invalid init code %" PRId64, v);
     if (rule->kind == VALUES_PARAMETRIZATION && (v < 0 || v >= GS_PARAMETRIZATION_COUNT))
         return fail_at(err, at, "invalid parametrization code %" PRId64, v);
+    if (rule->kind == VALUES_FAN && (v < 0 || v >= GS_FAN_COUNT))
+        return fail_at(err, at, "invalid fan code %" PRId64, v);
     if (rule->kind == VALUES_INTEGER && (v < rule->min || v > rule->max))
         return fail_at(err, at,
                        "%" PRId64 " is out of range; %s must be between %" PRId64 " and %" PRId64,
@@ -819,6 +887,9 @@ static int check_unique(const gs_axis *axis, gs_axis_id id, const value_origin *
     if (rule->kind == VALUES_PARAMETRIZATION)
         return fail_at(err, at, "%s appears twice; each value must be unique",
                        parametrization_name((gs_parametrization)axis->integer[repeat]));
+    if (rule->kind == VALUES_FAN)
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       fan_name((gs_fan)axis->integer[repeat]));
     if (rule->kind == VALUES_REAL)
         format_real(axis->real[repeat], value, sizeof value);
     else
@@ -859,6 +930,14 @@ static void axis_clear(gs_axis *axis) {
     memset(axis, 0, sizeof *axis);
 }
 
+/* The code of a sigma_w name as add_real recorded it (a pointer into
+ * sigma_w_names), GS_SCALE_NUMBER for a number. */
+static gs_scale_name scale_code(const char *name) {
+    for (size_t i = 0; name && i < SIGMA_W_NAME_COUNT; i++)
+        if (name == sigma_w_names[i].name) return sigma_w_names[i].code;
+    return GS_SCALE_NUMBER;
+}
+
 /* Checks the values read into `in` and, if they pass, makes them the spec's
  * axis (replacing what it held). */
 static int axis_commit(gs_spec *spec, axis_input *in, int line) {
@@ -870,6 +949,15 @@ static int axis_commit(gs_spec *spec, axis_input *in, int line) {
     *axis = candidate;
     in->integer = NULL; /* now owned by the spec */
     in->real = NULL;
+    if (in->id != GS_AXIS_SIGMA_W) return 0;
+    free(spec->sigma_w_names);
+    spec->sigma_w_names = NULL;
+    for (size_t i = 0; i < in->count; i++) {
+        gs_scale_name code = scale_code(in->origin[i].name);
+        if (code != GS_SCALE_NUMBER && !spec->sigma_w_names)
+            spec->sigma_w_names = gs_calloc(in->count, sizeof *spec->sigma_w_names);
+        if (spec->sigma_w_names) spec->sigma_w_names[i] = (int)code;
+    }
     return 0;
 }
 
@@ -1665,6 +1753,7 @@ void spec_free(gs_spec *spec) {
     free(spec->source_path);
     free(spec->source_text);
     free(spec->data.path);
+    free(spec->sigma_w_names);
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         axis_clear(&spec->axis[a]);
     spec_init(spec); /* a freed spec is an empty one: freeing twice is harmless */
@@ -1886,17 +1975,16 @@ static int require_axes(const gs_spec *spec, gs_error *err) {
                    first->name, first->yaml_example, first->option, first->cli_example, also);
 }
 
-static void fill_default_axes(gs_spec *spec) {
+static void fill_default_axes(gs_spec *spec, gs_init default_init) {
     gs_axis *axis = spec->axis;
     if (axis[GS_AXIS_SIGMA_B].count == 0) {
         axis_clear(&axis[GS_AXIS_SIGMA_B]);
         axis[GS_AXIS_SIGMA_B] = (gs_axis){1, NULL, gs_calloc(1, sizeof(double)), 0};
     }
-    static const struct {
+    const struct {
         gs_axis_id id;
         int64_t value;
-    } integer_defaults[] = {
-        {GS_AXIS_INIT, GS_INIT_GAUSSIAN}, {GS_AXIS_SEED, 0}, {GS_AXIS_BATCH, 128}};
+    } integer_defaults[] = {{GS_AXIS_INIT, default_init}, {GS_AXIS_SEED, 0}, {GS_AXIS_BATCH, 128}};
     for (size_t i = 0; i < sizeof integer_defaults / sizeof integer_defaults[0]; i++) {
         gs_axis *a = &axis[integer_defaults[i].id];
         if (a->count > 0) continue;
@@ -1918,6 +2006,54 @@ static where given_where(const gs_spec *spec, int line, const char *key, const c
     return (where){NULL, 0, option ? option : key};
 }
 
+/* Where an axis was given, for a message about it. */
+static where axis_given_where(const gs_spec *spec, gs_axis_id a) {
+    const gs_axis *axis = &spec->axis[a];
+    return given_where(spec, axis->line ? axis->line : -1, axis_rules[a].name,
+                       axis_rules[a].option);
+}
+
+/* The framework defaults among the sigma_w values: torch_default and
+ * keras_default draw the biases themselves (PyTorch's U(±1/sqrt(fan_in)),
+ * Keras' zeros), so a sigma_b axis beside them could only repeat them; and
+ * their weights are uniform, which the init axis must say where other
+ * scales share the sweep. *default_init: the init axis's default. */
+static int check_framework_defaults(const gs_spec *spec, gs_init *default_init, gs_error *err) {
+    const gs_axis *sigma_w = &spec->axis[GS_AXIS_SIGMA_W], *sigma_b = &spec->axis[GS_AXIS_SIGMA_B];
+    size_t framework = 0;
+    const char *example = NULL;
+    for (size_t i = 0; i < sigma_w->count; i++) {
+        gs_scale_name name = spec_sigma_w_name(spec, i);
+        if (!is_framework_default(name)) continue;
+        framework++;
+        if (!example) example = sigma_w_name(name);
+    }
+    *default_init = GS_INIT_GAUSSIAN;
+    if (framework == 0) return 0;
+    for (size_t i = 0; i < sigma_b->count; i++)
+        if (sigma_b->real[i] != 0)
+            return fail_at(err, axis_given_where(spec, GS_AXIS_SIGMA_B),
+                           "sigma_w %s draws its own biases (torch_default: PyTorch's "
+                           "U(-1/sqrt(fan_in), 1/sqrt(fan_in)); keras_default: zeros), so "
+                           "sigma_b must be [0] beside it; to vary biases at its weight scale, "
+                           "give sigma_w the number instead (torch_default = 0.5773502691896258, "
+                           "keras_default = 1 with fan: [avg])",
+                           example);
+    if (framework == sigma_w->count) {
+        *default_init = GS_INIT_UNIFORM; /* torch.nn.Linear's and glorot_uniform's weights */
+        return 0;
+    }
+    if (spec->axis[GS_AXIS_INIT].count == 0)
+        return fail_at(err, axis_given_where(spec, GS_AXIS_SIGMA_W),
+                       "%s is a framework default with uniform weights, and the other scales "
+                       "are gaussian unless the init axis says otherwise: give init, e.g. "
+                       "init: [uniform] (exactly torch.nn.Linear's default, and "
+                       "kaiming_uniform_ for he) or init: [uniform, gaussian, orthogonal] to "
+                       "compare",
+                       example);
+    return 0;
+}
+
 /* Without train:, what only training uses is refused, not ignored. */
 static int check_no_training_parts(const gs_spec *spec, gs_error *err) {
     if (spec->data.kind != GS_DATA_GAUSSIAN)
@@ -1925,7 +2061,7 @@ static int check_no_training_parts(const gs_spec *spec, gs_error *err) {
                        "%s is data to train on, and the sweep does not train; add a train: "
                        "section (e.g. train: {steps: 300}) or remove data:",
                        data_kind_name(spec->data.kind));
-    for (int a = GS_AXIS_COUNT; a < GS_AXIS_ALL_COUNT; a++) {
+    for (int a = GS_AXIS_COUNT; a < GS_AXIS_NETWORK_FIRST; a++) {
         const gs_axis *axis = &spec->axis[a];
         if (axis->count == 0) continue;
         return fail_at(err,
@@ -1965,9 +2101,12 @@ int spec_finalize(gs_spec *spec, gs_error *err) {
     int rc =
         spec_has_training(spec) ? check_training(spec, err) : check_no_training_parts(spec, err);
     if (rc == 0) rc = require_axes(spec, err);
+    gs_init default_init = GS_INIT_GAUSSIAN;
+    if (rc == 0) rc = check_framework_defaults(spec, &default_init, err);
     if (rc) return rc;
-    fill_default_axes(spec);
-    for (int a = 0; a < spec_axis_count(spec); a++) {
+    fill_default_axes(spec, default_init);
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
+        if (!spec_has_axis(spec, (gs_axis_id)a)) continue;
         const gs_axis *axis = &spec->axis[a];
         where at = {axis->line > 0 ? spec->source_path : NULL, axis->line, axis_rules[a].name};
         rc = check_axis(axis, (gs_axis_id)a, NULL, at, err);
@@ -2045,17 +2184,17 @@ static void write_quoted(text_buffer *b, const char *text) {
     text_printf(b, "\"");
 }
 
-static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id) {
+/* names (sigma_w of a network sweep, where a name means more than its
+ * number; else NULL): values given by name are written by name. */
+static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id, const int *names) {
     text_printf(b, "  %s: [", axis_rules[id].name);
     for (size_t i = 0; i < axis->count; i++) {
         if (i) text_printf(b, ", ");
         const char *name = NULL;
-        if (axis_rules[id].kind == VALUES_ACTIVATION)
-            name = activation_name((gs_activation_kind)axis->integer[i]);
-        else if (axis_rules[id].kind == VALUES_INIT)
-            name = init_name((gs_init)axis->integer[i]);
-        else if (axis_rules[id].kind == VALUES_PARAMETRIZATION)
-            name = parametrization_name((gs_parametrization)axis->integer[i]);
+        if (is_name_kind(axis_rules[id].kind))
+            name = code_name(axis_rules[id].kind, axis->integer[i]);
+        else if (names && names[i] != GS_SCALE_NUMBER)
+            name = sigma_w_name((gs_scale_name)names[i]);
         if (name)
             text_printf(b, "%s", name);
         else if (axis->real)
@@ -2130,6 +2269,8 @@ char *spec_to_yaml(const gs_spec *spec) {
         any_axis |= spec->axis[a].count > 0;
     text_printf(&b, "grid:%s\n", any_axis ? "" : " {}");
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
-        if (spec->axis[a].count > 0) write_axis(&b, &spec->axis[a], (gs_axis_id)a);
+        if (spec->axis[a].count > 0)
+            write_axis(&b, &spec->axis[a], (gs_axis_id)a,
+                       a == GS_AXIS_SIGMA_W && spec_has_network(spec) ? spec->sigma_w_names : NULL);
     return b.data;
 }

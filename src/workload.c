@@ -11,6 +11,7 @@
 /* Whether moving along axis a (from position 0) changes the weights' draw
  * key: the axes that do are the ones a group is numbered by. */
 static bool axis_changes_weights(const gs_grid *g, gs_axis_id a) {
+    if (!spec_has_axis(g->spec, a)) return false;
     gs_config origin, moved;
     grid_config(g, 0, &origin);
     gs_draw_key key = draw_key(&origin, GS_DRAWS_WEIGHTS);
@@ -26,23 +27,38 @@ static bool axis_changes_weights(const gs_grid *g, gs_axis_id a) {
  * each key field comes from one axis, so a group is numbered by the
  * positions along the axes that change the key, slowest axis first. */
 void workload_groups(const gs_grid *g, int64_t *group) {
-    bool keyed[GS_AXIS_COUNT];
-    for (int a = 0; a < GS_AXIS_COUNT; a++)
+    bool keyed[GS_AXIS_ALL_COUNT];
+    for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
         keyed[a] = axis_changes_weights(g, (gs_axis_id)a);
     for (int64_t i = 0; i < g->count; i++) {
         group[i] = 0;
-        for (int a = 0; a < GS_AXIS_COUNT; a++)
+        for (int a = 0; a < GS_AXIS_ALL_COUNT; a++)
             if (keyed[a])
                 group[i] =
                     group[i] * (int64_t)g->spec->axis[a].count + grid_position(g, i, (gs_axis_id)a);
     }
 }
 
-/* The workspace depends on depth, width, batch and init only: each such
- * shape is checked once. */
+/* The values of axis a to try: its own, or (absent) one that stands for the
+ * default; *count how many. */
+static const int64_t *axis_values(const gs_spec *spec, gs_axis_id a, size_t *count) {
+    static const int64_t none = 0;
+    if (!spec_has_axis(spec, a)) {
+        *count = 1;
+        return &none;
+    }
+    *count = spec->axis[a].count;
+    return spec->axis[a].integer;
+}
+
+/* The workspace depends on depth, width, batch, init and the input and
+ * output widths only: each such shape is checked once. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
+    size_t n_in, n_out;
+    const int64_t *ins = axis_values(spec, GS_AXIS_INPUT_WIDTH, &n_in);
+    const int64_t *outs = axis_values(spec, GS_AXIS_OUTPUT_WIDTH, &n_out);
     /* Every shape is checked, and the one needing most is named: raising the
      * limit to that figure makes the whole sweep fit. */
     gs_config worst = {0};
@@ -51,31 +67,38 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     for (size_t d = 0; d < depth->count; d++)
         for (size_t w = 0; w < width->count; w++)
             for (size_t b = 0; b < batch->count; b++)
-                for (size_t i = 0; i < init->count; i++, shapes++) {
-                    gs_config cfg = {.depth = (int)depth->integer[d],
-                                     .width = (int)width->integer[w],
-                                     .batch = (int)batch->integer[b],
-                                     .init = (gs_init)init->integer[i],
-                                     .precision = spec->precision};
-                    gs_memory_plan plan;
-                    if (net_memory_plan(&cfg, limit, &plan)) continue;
-                    if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {
-                        worst = cfg;
-                        worst_plan = plan;
-                    }
-                }
+                for (size_t i = 0; i < init->count; i++)
+                    for (size_t x = 0; x < n_in; x++)
+                        for (size_t y = 0; y < n_out; y++, shapes++) {
+                            gs_config cfg = {.depth = (int)depth->integer[d],
+                                             .width = (int)width->integer[w],
+                                             .batch = (int)batch->integer[b],
+                                             .init = (gs_init)init->integer[i],
+                                             .precision = spec->precision,
+                                             .input_width = (int)ins[x],
+                                             .output_width = (int)outs[y]};
+                            gs_memory_plan plan;
+                            if (net_memory_plan(&cfg, limit, &plan)) continue;
+                            if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {
+                                worst = cfg;
+                                worst_plan = plan;
+                            }
+                        }
     if (!too_big) return 0;
-    char need[32], allowed[32], which[96] = "";
+    char need[32], allowed[32], which[96] = "", io[64] = "";
     if (shapes > 1)
         snprintf(which, sizeof which, "%d of the sweep's %d network shapes do not fit; ", too_big,
                  shapes);
+    if (config_input_width(&worst) != worst.width || config_output_width(&worst) != worst.width)
+        snprintf(io, sizeof io, ", input_width %d, output_width %d", config_input_width(&worst),
+                 config_output_width(&worst));
     return gs_fail(err, GS_EXIT_RESOURCES,
-                   "%sdepth %d, width %d, batch %d (%s, %s) needs %s per rank even with "
+                   "%sdepth %d, width %d%s, batch %d (%s, %s) needs %s per rank even with "
                    "weights redrawn and activations checkpointed, and a rank may use %s "
                    "(--max-memory; default: the node's available memory shared by its "
                    "ranks); allow more memory, run fewer ranks per node, or shrink the "
                    "largest configuration",
-                   which, worst.depth, worst.width, worst.batch, init_name(worst.init),
+                   which, worst.depth, worst.width, io, worst.batch, init_name(worst.init),
                    precision_name(worst.precision),
                    gs_format_bytes((double)worst_plan.bytes, need, sizeof need),
                    gs_format_bytes((double)limit, allowed, sizeof allowed));

@@ -186,7 +186,7 @@ SWEEP_TEXT_CLASSES = [
     ("unknown-activation", SWEEP.replace("[relu]", "[relu, rleu]"),
      ["bad.yaml:6: activation: unknown activation \"rleu\"; did you mean relu?"]),
     ("unknown-init", SWEEP + "  init: [gaussian, xavier]\n",
-     ["bad.yaml:8: init: unknown init \"xavier\"; choose from gaussian, uniform, orthogonal"]),
+     ["bad.yaml:8: init: unknown init \"xavier\"; choose from gaussian, uniform, orthogonal, truncated_normal, torch_trunc_normal"]),
     ("duplicate-value", SWEEP.replace("[3]", "[3, 5, 3]"),
      ["bad.yaml:3: depth: the value 3 appears twice; each value must be unique"]),
     ("duplicate-by-name", SWEEP.replace("[0.5, 1.0]", "[1.0, lecun]"),

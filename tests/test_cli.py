@@ -120,7 +120,7 @@ def test_sweep_file_error_names_file_line_and_value(gradsweep, tmp_path):
     out = gradsweep(["bad.yaml", "-o", "out.h5"], cwd=tmp_path)
     assert out.returncode == EXIT_USAGE
     assert out.stderr.splitlines()[0] == (
-        'gradsweep: bad.yaml:4: sigma_w: expected a number or he/lecun/xavier, got "abc"')
+        'gradsweep: bad.yaml:4: sigma_w: expected a number or he/lecun/xavier/torch_default/keras_default, got "abc"')
     assert not (tmp_path / "out.h5").exists()
 
 

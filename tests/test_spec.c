@@ -93,13 +93,15 @@ static void check_reals(const gs_axis *axis, const double *expected, size_t coun
 /* ---- names -------------------------------------------------------------------------------- */
 
 static void test_axis_names(void) {
-    static const char *const names[] = {"activation",      "init",         "width",   "depth",
-                                        "batch",           "sigma_b",      "sigma_w", "seed",
-                                        "parametrization", "learning_rate"};
+    static const char *const names[] = {
+        "activation",  "init",         "width", "depth",           "batch",
+        "sigma_b",     "sigma_w",      "seed",  "parametrization", "learning_rate",
+        "input_width", "output_width", "fan"};
     static const char *const options[] = {
-        "--activation", "--init",    "--width", "--depth",           "--batch",
-        "--sigma-b",    "--sigma-w", "--seed",  "--parametrization", "--learning-rate"};
-    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_ALL_COUNT == 10);
+        "--activation",  "--init",         "--width", "--depth",           "--batch",
+        "--sigma-b",     "--sigma-w",      "--seed",  "--parametrization", "--learning-rate",
+        "--input-width", "--output-width", "--fan"};
+    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_NETWORK_FIRST == 10 && GS_AXIS_ALL_COUNT == 13);
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         CHECK(strcmp(axis_name((gs_axis_id)a), names[a]) == 0);
         CHECK(strcmp(axis_option((gs_axis_id)a), options[a]) == 0);
@@ -412,6 +414,9 @@ static int specs_equal(const gs_spec *a, const gs_spec *b) {
             same = x->real ? memcmp(&x->real[k], &y->real[k], sizeof(double)) == 0
                            : x->integer[k] == y->integer[k];
     }
+    /* a network sweep's sigma_w names mean more than their numbers: they must survive */
+    for (size_t k = 0; same && spec_has_network(a) && k < a->axis[GS_AXIS_SIGMA_W].count; k++)
+        same = spec_sigma_w_name(a, k) == spec_sigma_w_name(b, k);
     return same;
 }
 
@@ -526,7 +531,9 @@ static void expect_error(const char *yaml, const char *fragment1, const char *fr
 
 static void test_value_errors(void) {
     expect_error(HEAD "  sigma_w: [1.0, abc]\n",
-                 "sweep.yaml:6: sigma_w: expected a number or he/lecun/xavier, got \"abc\"", NULL);
+                 "sweep.yaml:6: sigma_w: expected a number or "
+                 "he/lecun/xavier/torch_default/keras_default, got \"abc\"",
+                 NULL);
     expect_error(HEAD "  sigma_w: [1, lecun]\n",
                  "sweep.yaml:6: sigma_w: the value 1 appears twice (lecun = 1); each value must "
                  "be unique",
@@ -552,13 +559,14 @@ static void test_value_errors(void) {
                  "1000000",
                  NULL);
     expect_error(HEAD "  sigma_w: [\"1.0\"]\n",
-                 "sweep.yaml:6: sigma_w: expected a number or he/lecun/xavier, got the string "
+                 "sweep.yaml:6: sigma_w: expected a number or "
+                 "he/lecun/xavier/torch_default/keras_default, got the string "
                  "\"1.0\"; write numbers without quotes",
                  NULL);
     expect_error(HEAD "  sigma_w: 0x10\n", "sweep.yaml:6: sigma_w:", "got \"0x10\"");
     expect_error(HEAD "  sigma_w: [[1.0]]\n",
                  "sweep.yaml:6: sigma_w: expected a number or "
-                 "he/lecun/xavier, got a list",
+                 "he/lecun/xavier/torch_default/keras_default, got a list",
                  NULL);
     expect_error(HEAD "  sigma_w: [1.0, ]\n  sigma_b: [1, {a: 1}]\n",
                  "sweep.yaml:7: sigma_b: expected a number, got a mapping", NULL);
@@ -861,8 +869,9 @@ static void expect_cli_error(gs_axis_id id, const char *value, const char *fragm
 }
 
 static void test_cli_errors(void) {
-    expect_cli_error(GS_AXIS_SIGMA_W, "abc",
-                     "--sigma-w: expected a number or he/lecun/xavier, got \"abc\"");
+    expect_cli_error(
+        GS_AXIS_SIGMA_W, "abc",
+        "--sigma-w: expected a number or he/lecun/xavier/torch_default/keras_default, got \"abc\"");
     expect_cli_error(GS_AXIS_DEPTH, "10,,50", "--depth: empty value in \"10,,50\"");
     expect_cli_error(GS_AXIS_DEPTH, " ", "--depth: no values given; e.g. --depth 10,50");
     expect_cli_error(GS_AXIS_DEPTH, "10,50,", "--depth: empty value in \"10,50,\"");
@@ -1123,7 +1132,7 @@ static const char training_yaml[] =
 static void test_training_sweep(void) {
     gs_spec s;
     if (parse_valid(&s, training_yaml) == 0) {
-        CHECK(spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_ALL_COUNT);
+        CHECK(spec_has_training(&s) && spec_axis_count(&s) == GS_AXIS_NETWORK_FIRST);
         CHECK(s.data.kind == GS_DATA_FASHION_MNIST && strcmp(s.data.path, "/data/fmnist") == 0);
         CHECK(s.data.standardize == GS_STANDARDIZE_GLOBAL && s.data.line == 2);
         const gs_train_settings *t = &s.train;
@@ -1372,6 +1381,160 @@ static void test_training_cli(void) {
     spec_free(&s);
 }
 
+/* ---- the network's shape (issue 12) ------------------------------------------------------ */
+
+/* input_width, output_width and fan are axes of the grid when given, after
+ * the others (fan fastest); absent, every configuration is square and plain
+ * and the canonical text is the one of before. */
+static void test_network_axes(void) {
+    gs_spec s;
+    const char *yaml = "grid:\n"
+                       "  activation: relu\n"
+                       "  depth: [2, 3]\n"
+                       "  width: 16\n"
+                       "  sigma_w: [he, xavier]\n"
+                       "  input_width: [784, 16]\n"
+                       "  output_width: 10\n"
+                       "  fan: [in, out, avg]\n"
+                       "  init: [truncated_normal, torch_trunc_normal]\n";
+    if (parse_valid(&s, yaml) == 0) {
+        CHECK(spec_has_network(&s));
+        CHECK(spec_has_axis(&s, GS_AXIS_INPUT_WIDTH) && spec_has_axis(&s, GS_AXIS_FAN));
+        CHECK(!spec_has_axis(&s, GS_AXIS_LEARNING_RATE));
+        CHECK_INTEGERS(&s.axis[GS_AXIS_INPUT_WIDTH], 784, 16);
+        CHECK_INTEGERS(&s.axis[GS_AXIS_FAN], GS_FAN_IN, GS_FAN_OUT, GS_FAN_AVG);
+        CHECK_INTEGERS(&s.axis[GS_AXIS_INIT], GS_INIT_TRUNCATED_NORMAL, GS_INIT_TORCH_TRUNC_NORMAL);
+        CHECK(spec_sigma_w_name(&s, 0) == GS_SCALE_HE &&
+              spec_sigma_w_name(&s, 1) == GS_SCALE_XAVIER);
+        gs_grid g;
+        gs_error err = {0};
+        CHECK(grid_init(&g, &s, &err) == 0);
+        CHECK(g.count == 2 * 2 * 2 * 2 * 3 && g.max_width == 784);
+        gs_config c;
+        grid_config(&g, 0, &c); /* the network axes vary fastest, fan last */
+        CHECK(c.input_width == 784 && c.output_width == 10 && c.fan == GS_FAN_IN);
+        CHECK(c.scale_name == GS_SCALE_HE && c.init == GS_INIT_TRUNCATED_NORMAL);
+        grid_config(&g, 2, &c);
+        CHECK(c.input_width == 784 && c.fan == GS_FAN_AVG);
+        grid_config(&g, 3, &c);
+        CHECK(c.input_width == 16 && c.fan == GS_FAN_IN);
+        grid_config(&g, 6, &c);
+        CHECK(c.scale_name == GS_SCALE_XAVIER && c.sigma_w == 1.0 && c.input_width == 784);
+        char *text = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(text, "  sigma_w: [he, xavier]\n  seed: [0]\n  input_width: [784, 16]\n"
+                                 "  output_width: [10]\n  fan: [in, out, avg]\n");
+        free(text);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+    /* without the fan axis, each name has its own: xavier Glorot's avg, he in */
+    yaml = "grid: {activation: relu, depth: 3, width: 16, sigma_w: [he, xavier, 0.5], "
+           "output_width: 4}";
+    if (parse_valid(&s, yaml) == 0) {
+        gs_grid g;
+        gs_error err = {0};
+        CHECK(grid_init(&g, &s, &err) == 0 && g.count == 3);
+        gs_fan want[3] = {GS_FAN_IN, GS_FAN_AVG, GS_FAN_IN};
+        for (int i = 0; i < 3; i++) {
+            gs_config c;
+            grid_config(&g, i, &c);
+            CHECK(c.fan == want[i] && c.input_width == 16 && c.output_width == 4);
+        }
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+    /* a sweep without them: square, fan in, names as numbers in the canonical text */
+    if (parse_valid(&s, "grid: {activation: relu, depth: 3, width: 16, sigma_w: [he, 0.5]}") == 0) {
+        CHECK(!spec_has_network(&s) && !spec_has_axis(&s, GS_AXIS_INPUT_WIDTH));
+        gs_grid g;
+        gs_error err = {0};
+        gs_config c;
+        CHECK(grid_init(&g, &s, &err) == 0 && g.count == 2 && g.max_width == 16);
+        grid_config(&g, 0, &c);
+        CHECK(c.input_width == 16 && c.output_width == 16 && c.fan == GS_FAN_IN);
+        char *text = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(text, "  sigma_w: [1.4142135623730951, 0.5]\n  seed: [0]\n");
+        CHECK(strstr(text, "fan") == NULL && strstr(text, "input_width") == NULL);
+        free(text);
+    }
+    spec_free(&s);
+    /* from the command line */
+    spec_init(&s);
+    gs_error err = {0};
+    CHECK(spec_set_axis(&s, GS_AXIS_INPUT_WIDTH, "784,100", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_FAN, "avg", &err) == 0);
+    CHECK(spec_set_axis(&s, GS_AXIS_SIGMA_W, "torch_default", &err) == 0);
+    CHECK_INTEGERS(&s.axis[GS_AXIS_INPUT_WIDTH], 784, 100);
+    CHECK_INTEGERS(&s.axis[GS_AXIS_FAN], GS_FAN_AVG);
+    CHECK(spec_sigma_w_name(&s, 0) == GS_SCALE_TORCH_DEFAULT);
+    spec_free(&s);
+}
+
+/* torch_default and keras_default: their numbers, their biases, and the init
+ * they default to. */
+static void test_framework_defaults(void) {
+    gs_spec s;
+    const char *yaml = "grid: {activation: relu, depth: 3, width: 512, input_width: 784, "
+                       "output_width: 10, sigma_w: [torch_default, keras_default]}";
+    if (parse_valid(&s, yaml) == 0) {
+        CHECK_REALS(&s.axis[GS_AXIS_SIGMA_W], sqrt(1.0 / 3), 1.0);
+        CHECK_INTEGERS(&s.axis[GS_AXIS_INIT], GS_INIT_UNIFORM); /* every scale a framework's */
+        gs_grid g;
+        gs_error err = {0};
+        gs_config c;
+        CHECK(grid_init(&g, &s, &err) == 0);
+        grid_config(&g, 0, &c);
+        CHECK(c.scale_name == GS_SCALE_TORCH_DEFAULT && c.fan == GS_FAN_IN && c.sigma_b == 0);
+        grid_config(&g, 1, &c);
+        CHECK(c.scale_name == GS_SCALE_KERAS_DEFAULT && c.fan == GS_FAN_AVG);
+        char *text = spec_to_yaml(&s);
+        CHECK_STR_CONTAINS(text, "  init: [uniform]\n");
+        CHECK_STR_CONTAINS(text, "  sigma_w: [torch_default, keras_default]\n");
+        free(text);
+        check_round_trip(&s);
+    }
+    spec_free(&s);
+    /* a framework default alone makes a network sweep, square or not */
+    if (parse_valid(&s, "grid: {activation: relu, depth: 3, width: 8, sigma_w: torch_default}") ==
+        0)
+        CHECK(spec_has_network(&s));
+    spec_free(&s);
+    /* beside other scales, init says which distribution */
+    yaml = "grid: {activation: relu, depth: 3, width: 8, sigma_w: [torch_default, he], "
+           "init: [uniform, orthogonal]}";
+    if (parse_valid(&s, yaml) == 0) CHECK_INTEGERS(&s.axis[GS_AXIS_INIT], 1, 2);
+    spec_free(&s);
+}
+
+static void test_network_errors(void) {
+    expect_error(HEAD SIGMA_W "  input_width: [0]\n",
+                 "sweep.yaml:7: input_width:", "must be between 1 and 1048576");
+    expect_error(HEAD SIGMA_W "  output_width: [10, 10]\n",
+                 "sweep.yaml:7: output_width:", "appears twice");
+    expect_error(HEAD SIGMA_W "  fan: [in, fan_out]\n",
+                 "sweep.yaml:7: fan: unknown fan \"fan_out\"", "choose from in, out, avg");
+    expect_error(HEAD SIGMA_W "  fan: {linspace: [1, 2, 3]}\n",
+                 "sweep.yaml:7: fan:", "a name or a list of names");
+    expect_error(HEAD "  sigma_w: [torch_defualt]\n", "did you mean torch_default?", NULL);
+    expect_error(HEAD "  sigma_w: [torch_default]\n  sigma_b: [0, 0.1]\n",
+                 "sweep.yaml:7: sigma_b: sigma_w torch_default draws its own biases",
+                 "sigma_b must be [0]");
+    expect_error(HEAD "  sigma_w: [keras_default, he]\n",
+                 "sweep.yaml:6: sigma_w: keras_default is a framework default with uniform weights",
+                 "give init, e.g. init: [uniform]");
+    /* a number that a name stands for too is still a repeat */
+    expect_error(HEAD "  sigma_w: [keras_default, xavier]\n", "appears twice",
+                 "(keras_default = xavier = 1)");
+    gs_spec s;
+    spec_init(&s);
+    gs_error err = {0};
+    CHECK(spec_set_axis(&s, GS_AXIS_FAN, "in,sideways", &err) == GS_EXIT_USAGE);
+    CHECK_STR_CONTAINS(err.msg, "--fan: unknown fan \"sideways\"");
+    CHECK(spec_set_axis(&s, GS_AXIS_OUTPUT_WIDTH, "10:20:3", &err) == 0); /* generators work */
+    CHECK_INTEGERS(&s.axis[GS_AXIS_OUTPUT_WIDTH], 10, 15, 20);
+    spec_free(&s);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_axis_names);
@@ -1400,5 +1563,8 @@ int main(int argc, char **argv) {
     RUN(test_training_axis_errors);
     RUN(test_data_errors);
     RUN(test_training_cli);
+    RUN(test_network_axes);
+    RUN(test_framework_defaults);
+    RUN(test_network_errors);
     TEST_MAIN_END();
 }

@@ -5,10 +5,10 @@
  *
  * The parser (libyaml) keeps line numbers, so every error names the file, the
  * line, the key and the value, and says what would be right:
- *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier, got "abc"
- * spec_to_yaml() writes the effective sweep back as canonical YAML with every
- * value explicit; parsing that text gives the same spec (it is stored in the
- * results file, and --resume compares it). */
+ *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier/torch_default/keras_default, got
+ * "abc" spec_to_yaml() writes the effective sweep back as canonical YAML with every value explicit;
+ * parsing that text gives the same spec (it is stored in the results file, and --resume compares
+ * it). */
 #ifndef GRADSWEEP_SPEC_H
 #define GRADSWEEP_SPEC_H
 
@@ -22,8 +22,9 @@
 /* The axes, in the canonical order of the grid: the first varies slowest.
  * Every sweep has the first GS_AXIS_COUNT, seed fastest among them (so a
  * configuration's replicates sit next to each other). A sweep with a train:
- * section also has the training axes after them, learning_rate fastest:
- * spec_axis_count() says how many a sweep has. */
+ * section also has the training axes after them (spec_axis_count() says how
+ * many of these a sweep has), and a sweep that gives a network axis
+ * (input_width, …) has that one after those: spec_has_axis() says which. */
 typedef enum gs_axis_id {
     GS_AXIS_ACTIVATION = 0,
     GS_AXIS_INIT,
@@ -36,8 +37,15 @@ typedef enum gs_axis_id {
     GS_AXIS_COUNT,                           /* the axes of every sweep */
     GS_AXIS_PARAMETRIZATION = GS_AXIS_COUNT, /* training: standard ntk mup codes */
     GS_AXIS_LEARNING_RATE,                   /* training: the step size */
-    GS_AXIS_ALL_COUNT                        /* every axis, training's included */
+    /* The network's shape (issue 12): an axis of these is part of a sweep only
+     * when given (spec_has_axis); absent, it keeps the square, plain network. */
+    GS_AXIS_INPUT_WIDTH,  /* features of x (default: width) */
+    GS_AXIS_OUTPUT_WIDTH, /* units of layer L (default: width) */
+    GS_AXIS_FAN,          /* in out avg codes (default: the sigma_w name's fan, else in) */
+    GS_AXIS_ALL_COUNT     /* every axis, training's and the network's included */
 } gs_axis_id;
+
+#define GS_AXIS_NETWORK_FIRST GS_AXIS_INPUT_WIDTH
 
 /* An axis holds integers (depth, width, batch, seed, and the activation,
  * init and parametrization codes) or reals (sigma_w, sigma_b, learning_rate);
@@ -62,12 +70,26 @@ typedef struct gs_spec {
     gs_axis axis[GS_AXIS_ALL_COUNT]; /* the training axes stay empty without train: */
     char *source_path;               /* the sweep file's path, or NULL */
     char *source_text;               /* the sweep file's text, or NULL */
+    int *sigma_w_names; /* each sigma_w value's gs_scale_name (he, …; GS_SCALE_NUMBER for a
+                         * number), or NULL where every value is a number */
 } gs_spec;
 
 /* Whether the sweep trains (it has a train: section, or training options). */
 int spec_has_training(const gs_spec *spec);
-/* The axes the sweep has: GS_AXIS_COUNT, or GS_AXIS_ALL_COUNT with training. */
+/* The first axes the sweep has: GS_AXIS_COUNT, or with training the
+ * training axes too (up to GS_AXIS_LEARNING_RATE). */
 int spec_axis_count(const gs_spec *spec);
+/* Whether axis a is part of the sweep's grid: the first spec_axis_count(),
+ * and each network axis that was given. */
+int spec_has_axis(const gs_spec *spec, gs_axis_id a);
+/* Whether the sweep describes networks other than the square plain one's
+ * defaults: a network axis given, or a sigma_w named torch_default or
+ * keras_default. Such a sweep's results file has the network's variables
+ * (input_width, fan, sigma_w_name, …), and its canonical YAML keeps the
+ * sigma_w names (others write them as numbers, as before issue 12). */
+int spec_has_network(const gs_spec *spec);
+/* The name of sigma_w value i (GS_SCALE_NUMBER for a number). */
+gs_scale_name spec_sigma_w_name(const gs_spec *spec, size_t i);
 
 /* "sigma_w", …: the key used in sweep files and in results files. */
 const char *axis_name(gs_axis_id id);
@@ -91,7 +113,8 @@ int spec_parse_yaml(gs_spec *spec, const char *text, size_t length, const char *
 
 /* Sets an axis from a command-line value, replacing what the file said:
  * "10,50,100", "0.5:2.0:16" (16 evenly spaced values from 0.5 to 2.0),
- * names for sigma_w (he, lecun, xavier), activation and init names. */
+ * names for sigma_w (he, lecun, xavier, torch_default, keras_default),
+ * activation, init, fan names. */
 int spec_set_axis(gs_spec *spec, gs_axis_id id, const char *value, gs_error *err);
 /* Sets a sweep-wide setting from the command line: key is "name", "base_seed",
  * "precision", "loss" or "leaky_relu_slope"; "data" (as the data: key's
@@ -103,6 +126,9 @@ int spec_set_setting(gs_spec *spec, const char *key, const char *value, gs_error
  * Defaults fill axes that have one (sigma_b [0], init [gaussian], seed [0],
  * batch [128], and with training parametrization [standard]); depth, width,
  * sigma_w and activation must be given, and with training learning_rate.
+ * A sigma_w of torch_default or keras_default brings its biases (sigma_b
+ * must be [0]) and makes init default to [uniform] (every sigma_w a framework
+ * default) or be required (some of them).
  * Training needs data with labels or targets (not gaussian); data:,
  * learning_rate and parametrization need training. */
 int spec_finalize(gs_spec *spec, gs_error *err);
