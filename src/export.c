@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* export.c — writes one configuration's network and its gradients to an
  * HDF5 file (see export.h). Datasets are in the configuration's precision;
- * layer l of an (L, …) dataset is index l-1. */
+ * layer l of an (L, …) dataset is index l-1. Layers of different shapes (an
+ * input_width or output_width other than width) share (L, widest, widest)
+ * arrays, each layer in the leading (fan_out, fan_in) corner and NaN around
+ * it; the per-layer fan_in and fan_out datasets say where. */
 #include "gradsweep/export.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gradsweep/arch.h"
 #include "gradsweep/net.h"
 
 typedef struct exporter {
     hid_t file;
     hid_t real; /* native float or double */
     const gs_config *cfg;
-    int failed; /* an HDF5 call failed */
+    const gs_layer *layers; /* net_layers(cfg) */
+    int widest;             /* the arrays' trailing dimensions */
+    void *padded;           /* (widest, widest) reals: one layer's array padded with NaN */
+    int failed;             /* an HDF5 call failed */
 } exporter;
 
 static hid_t real_type(gs_precision p) {
@@ -42,6 +50,27 @@ static void create_layered(exporter *ex, const char *name, hsize_t d1, hsize_t d
     H5Sclose(space);
 }
 
+/* rows × cols reals of data (row-major, cols per row) into the leading
+ * corner of ex->padded (d1 × d2, or d1 when d2 is 0), NaN elsewhere. */
+static const void *pad(exporter *ex, const void *data, size_t rows, size_t cols, size_t d1,
+                       size_t d2) {
+    size_t row_length = d2 ? d2 : d1, n_rows = d2 ? d1 : 1, size = H5Tget_size(ex->real);
+    for (size_t i = 0; i < n_rows; i++)
+        for (size_t j = 0; j < row_length; j++) {
+            char *to = (char *)ex->padded + (i * row_length + j) * size;
+            if (i < rows && j < cols) {
+                memcpy(to, (const char *)data + (i * cols + j) * size, size);
+            } else if (size == sizeof(float)) {
+                float nan = NAN;
+                memcpy(to, &nan, size);
+            } else {
+                double nan = NAN;
+                memcpy(to, &nan, size);
+            }
+        }
+    return ex->padded;
+}
+
 static void write_layer(exporter *ex, const char *name, int layer, hsize_t d1, hsize_t d2,
                         const void *data) {
     hid_t set = H5Dopen2(ex->file, name, H5P_DEFAULT);
@@ -60,10 +89,12 @@ static void write_layer(exporter *ex, const char *name, int layer, hsize_t d1, h
 static void on_backward_layer(void *ctx, int layer, const void *delta, const void *grad_w,
                               const void *grad_b) {
     exporter *ex = ctx;
-    hsize_t n = (hsize_t)ex->cfg->width, B = (hsize_t)ex->cfg->batch;
-    write_layer(ex, "delta", layer, B, n, delta);
-    write_layer(ex, "grad_w", layer, n, n, grad_w);
-    write_layer(ex, "grad_b", layer, n, 0, grad_b);
+    const gs_layer *desc = &ex->layers[layer - 1];
+    size_t in = (size_t)desc->fan_in, out = (size_t)desc->fan_out, n = (size_t)ex->widest;
+    size_t B = (size_t)ex->cfg->batch;
+    write_layer(ex, "delta", layer, B, n, pad(ex, delta, B, out, B, n));
+    write_layer(ex, "grad_w", layer, n, n, pad(ex, grad_w, out, in, n, n));
+    write_layer(ex, "grad_b", layer, n, 0, pad(ex, grad_b, 1, out, n, 0));
 }
 
 static void attr_double(exporter *ex, const char *name, double v) {
@@ -109,11 +140,58 @@ static void write_config(exporter *ex, const gs_config *cfg, const gs_result *re
     attr_string(ex, "loss", loss_name(cfg->loss));
     attr_double(ex, "loss_value", loss);
     attr_string(ex, "status", status_name(res->status));
+    attr_int(ex, "input_width", config_input_width(cfg));
+    attr_int(ex, "output_width", config_output_width(cfg));
+    attr_string(ex, "fan", fan_name(cfg->fan));
+    attr_string(ex, "sigma_w_name", sigma_w_name(cfg->scale_name));
     attr_int(ex, "first_nonfinite_layer", res->first_nonfinite_layer);
     attr_int(ex, "first_underflow_layer", res->first_underflow_layer);
     attr_double(ex, "log10_delta_ratio", res->log10_delta_ratio);
     attr_double(ex, "log10_grad_ratio", res->log10_grad_ratio);
     attr_double(ex, "log10_q_ratio", res->log10_q_ratio);
+}
+
+/* Each layer's shape and scales, (L,) datasets: what W = layer_sigma_w U and
+ * b = layer_sigma_b β are made of (arch.h), and which layers' β are uniform. */
+static void write_layer_descriptors(exporter *ex) {
+    static const char *const names[] = {"fan_in", "fan_out", "uniform_biases", "layer_sigma_w",
+                                        "layer_sigma_b"};
+    const int L = ex->cfg->depth;
+    hsize_t dims[1] = {(hsize_t)L};
+    long long *ints = gs_malloc((size_t)L * sizeof *ints);
+    double *reals = gs_malloc((size_t)L * sizeof *reals);
+    for (int k = 0; k < 5; k++) {
+        for (int l = 0; l < L; l++) {
+            const gs_layer *layer = &ex->layers[l];
+            const double values[] = {layer->fan_in, layer->fan_out, layer->uniform_biases,
+                                     layer->sigma_w, layer->sigma_b};
+            reals[l] = values[k];
+            ints[l] = (long long)values[k];
+        }
+        /* the first three are integers: stored as such */
+        if (k < 3)
+            write_dataset(ex, names[k], H5T_NATIVE_LLONG, 1, dims, ints);
+        else
+            write_dataset(ex, names[k], H5T_NATIVE_DOUBLE, 1, dims, reals);
+    }
+    free(ints);
+    free(reals);
+}
+
+/* U[l] and β[l] of every layer, padded into (L, widest, widest) and (L, widest). */
+static void write_unit_draws(exporter *ex, gs_net *net) {
+    const int L = ex->cfg->depth;
+    const hsize_t n = (hsize_t)ex->widest;
+    create_layered(ex, "unit_weights", n, n);
+    create_layered(ex, "unit_biases", n, 0);
+    for (int l = 1; l <= L; l++) {
+        const gs_layer *layer = &ex->layers[l - 1];
+        size_t in = (size_t)layer->fan_in, out = (size_t)layer->fan_out;
+        write_layer(ex, "unit_weights", l, n, n,
+                    pad(ex, net_unit_weights(net, l), out, in, (size_t)n, (size_t)n));
+        write_layer(ex, "unit_biases", l, n, 0,
+                    pad(ex, net_unit_biases(net, l), 1, out, (size_t)n, 0));
+    }
 }
 
 /* The per-layer statistics as (L,) float64 datasets named as in results files. */
@@ -139,7 +217,13 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
     ex.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (ex.file < 0)
         return gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\" (H5Fcreate failed)", path);
-    const hsize_t n = (hsize_t)cfg->width, B = (hsize_t)cfg->batch, L = (hsize_t)cfg->depth;
+    gs_layer *layers = gs_malloc((size_t)cfg->depth * sizeof *layers);
+    net_layers(cfg, layers);
+    ex.layers = layers;
+    ex.widest = net_shape(cfg).widest;
+    const hsize_t n = (hsize_t)ex.widest, B = (hsize_t)cfg->batch;
+    size_t padded_rows = (size_t)(B > n ? B : n);
+    ex.padded = gs_malloc(padded_rows * (size_t)n * H5Tget_size(ex.real));
     create_layered(&ex, "delta", B, n);
     create_layered(&ex, "grad_w", n, n);
     create_layered(&ex, "grad_b", n, 0);
@@ -151,16 +235,19 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
     if (!rc) {
         double loss = net_forward(net, &res, NULL);
         net_backward(net, &res, &obs);
-        hsize_t data_dims[2] = {B, n}, weight_dims[3] = {L, n, n}, bias_dims[2] = {L, n};
-        write_dataset(&ex, "x", ex.real, 2, data_dims, net_input(net));
-        write_dataset(&ex, cfg->loss == GS_LOSS_PROBE ? "r" : "y", ex.real, 2, data_dims,
+        hsize_t x_dims[2] = {B, (hsize_t)layers[0].fan_in};
+        hsize_t r_dims[2] = {B, (hsize_t)layers[cfg->depth - 1].fan_out};
+        write_dataset(&ex, "x", ex.real, 2, x_dims, net_input(net));
+        write_dataset(&ex, cfg->loss == GS_LOSS_PROBE ? "r" : "y", ex.real, 2, r_dims,
                       net_loss_vectors(net));
-        write_dataset(&ex, "unit_weights", ex.real, 3, weight_dims, net_unit_weights(net, 1));
-        write_dataset(&ex, "unit_biases", ex.real, 2, bias_dims, net_unit_biases(net, 1));
+        write_unit_draws(&ex, net);
+        write_layer_descriptors(&ex);
         write_config(&ex, cfg, &res, loss);
         write_stats(&ex, &res);
     }
     free(res.layers);
+    free(layers);
+    free(ex.padded);
     net_destroy(&net);
     if (H5Fclose(ex.file) < 0) ex.failed = 1;
     if (!rc && ex.failed)

@@ -60,7 +60,23 @@ typedef enum var_fill {
                 * would mask the fill ("pending", 0) and turn the variable into floats. */
 } var_fill;
 
-typedef enum var_flags { NO_FLAGS, ACTIVATION_FLAGS, INIT_FLAGS, STATUS_FLAGS } var_flags;
+typedef enum var_flags {
+    NO_FLAGS,
+    ACTIVATION_FLAGS,
+    INIT_FLAGS,
+    STATUS_FLAGS,
+    FAN_FLAGS,
+    SCALE_FLAGS,
+    NORM_FLAGS,
+} var_flags;
+
+/* Which files have a variable: every one, or those of sweeps that describe
+ * other networks than the square plain one (spec_has_network), so that a
+ * sweep without the network axes writes the file it always wrote. */
+typedef enum var_presence {
+    IN_EVERY_FILE = 0,
+    IN_NETWORK_FILES,
+} var_presence;
 
 typedef struct var_def {
     const char *name;
@@ -76,6 +92,7 @@ typedef struct var_def {
     int64_t (*config_int)(const gs_config *); /* FROM_CONFIG integers */
     double (*config_real)(const gs_config *); /* FROM_CONFIG reals */
     size_t offset; /* FROM_RESULT/RUN/LAYERS: the field (int for VT_INT32, double for VT_FLOAT64) */
+    var_presence presence;
 } var_def;
 
 static int64_t config_depth(const gs_config *c) { return c->depth; }
@@ -86,6 +103,10 @@ static double config_sigma_b(const gs_config *c) { return c->sigma_b; }
 static int64_t config_init(const gs_config *c) { return c->init; }
 static int64_t config_seed(const gs_config *c) { return c->seed; }
 static int64_t config_batch(const gs_config *c) { return c->batch; }
+static int64_t network_input_width(const gs_config *c) { return config_input_width(c); }
+static int64_t network_output_width(const gs_config *c) { return config_output_width(c); }
+static int64_t network_fan(const gs_config *c) { return c->fan; }
+static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; }
 
 /* offsetof that refuses to compile unless the field has C type ctype, so the
  * table cannot describe a field with the wrong memory type. */
@@ -96,6 +117,13 @@ static int64_t config_batch(const gs_config *c) { return c->batch; }
         .name = #name_, .type = type_, .dims = DIMS_CONFIG, .source = FROM_CONFIG,                 \
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .units = units_,              \
         .description = description_, .config_int = config_##name_                                  \
+    }
+/* A configuration variable of network sweeps' files only. */
+#define NETWORK_INT(name_, flags_, long_name_, description_)                                       \
+    {                                                                                              \
+        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_CONFIG,              \
+        .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
+        .config_int = network_##name_, .presence = IN_NETWORK_FILES                                \
     }
 #define CONFIG_REAL(name_, long_name_, units_, description_)                                       \
     {                                                                                              \
@@ -201,14 +229,46 @@ static const var_def variables[] = {
     THEORY_REAL(sigma_w_critical_theory, "critical sigma_w for this activation and sigma_b", "1",
                 "sigma_w at the edge of chaos, chi1 = 1 (gradsweep theory prints it with q*, the "
                 "depth scales and stability); NaN if none exists"),
+    /* The network's shape (issue 12): in the files of network sweeps. */
+    NETWORK_INT(input_width, NO_FLAGS, "features of the input x",
+                "layer 1 maps input_width to width"),
+    NETWORK_INT(output_width, NO_FLAGS, "units of the last layer L",
+                "layer L maps width to output_width"),
+    NETWORK_INT(fan, FAN_FLAGS, "fan of the weight variance", GS_LIST_MEANINGS(GS_FAN_LIST, "")),
+    NETWORK_INT(sigma_w_name, SCALE_FLAGS, "how sigma_w was given",
+                GS_LIST_MEANINGS(GS_SCALE_NAME_LIST, "")),
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
+
+/* The descriptions that change in a network sweep's file, where layers
+ * differ in width and the fan and the biases have more than one kind. */
+static const struct {
+    const char *name, *description;
+} network_descriptions[] = {
+    {"width", "units of the hidden layers; layer 1 maps input_width features to width units, "
+              "layer L width units to output_width"},
+    {"sigma_w", "Var(W_ij) = sigma_w^2 / fan (the variable fan); a named scale (sigma_w_name) "
+                "is stored as its number"},
+    {"sigma_b", "b_i ~ N(0, sigma_b^2); where sigma_w_name is torch_default the biases are "
+                "PyTorch's, b_i ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and sigma_b is 0"},
+};
+
+static const char *description_of(const var_def *v, bool network) {
+    for (size_t k = 0; network && k < sizeof network_descriptions / sizeof *network_descriptions;
+         k++)
+        if (strcmp(network_descriptions[k].name, v->name) == 0)
+            return network_descriptions[k].description;
+    return v->description;
+}
 
 static const char *flag_meanings(var_flags flags) {
     switch (flags) {
     case ACTIVATION_FLAGS: return activation_flag_meanings();
     case INIT_FLAGS: return init_flag_meanings();
     case STATUS_FLAGS: return status_flag_meanings();
+    case FAN_FLAGS: return fan_flag_meanings();
+    case SCALE_FLAGS: return scale_flag_meanings();
+    case NORM_FLAGS: return norm_flag_meanings();
     case NO_FLAGS: break;
     }
     return NULL;
@@ -234,6 +294,8 @@ struct gs_store {
     hid_t file;
     hid_t config_scale, layer_scale; /* the dimension coordinates `config` and `layer` */
     hid_t dataset[N_VARIABLES];      /* variables[i]'s dataset */
+    bool present[N_VARIABLES];       /* variables[i] is in this file (var_presence) */
+    bool network;                    /* the sweep is a network one (spec_has_network) */
     hid_t config_space;              /* file space (N): selects one configuration */
     hid_t layer_space;               /* file space (N, L_max): selects one configuration's row */
     hid_t row_space;                 /* memory space of one row: extent = its depth */
@@ -345,13 +407,14 @@ static int check_existing(const char *path, bool force, gs_error *err) {
 }
 
 /* Bytes of the file once every dataset is allocated, plus room for metadata. */
-static double file_bytes(int64_t count, int max_depth) {
+static double file_bytes(const gs_store *s) {
     double per_config = 8; /* the `config` coordinate, int64 */
     for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         double size = variables[i].type == VT_INT32 ? 4 : 8;
-        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * max_depth : size;
+        per_config += variables[i].dims == DIMS_CONFIG_LAYER ? size * s->max_depth : size;
     }
-    return (double)count * per_config + 4.0 * max_depth + (1 << 20);
+    return (double)s->count * per_config + 4.0 * s->max_depth + (1 << 20);
 }
 
 /* Bytes free for us on the file system that holds path's directory; false
@@ -591,8 +654,8 @@ static int put_variable_attributes(gs_store *s, hid_t loc, const var_def *v, gs_
     if (rc == 0) rc = put_string(s, loc, v->name, "long_name", v->long_name, err);
     if (rc == 0 && v->units) rc = put_string(s, loc, v->name, "units", v->units, err);
     if (rc == 0 && v->flags != NO_FLAGS) rc = put_flags(s, loc, v, err);
-    if (rc == 0 && v->description)
-        rc = put_string(s, loc, v->name, "description", v->description, err);
+    const char *description = description_of(v, s->network);
+    if (rc == 0 && description) rc = put_string(s, loc, v->name, "description", description, err);
     return rc;
 }
 
@@ -639,13 +702,15 @@ static void utc_now(char *buf, size_t size) {
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
-/* "activation init width depth …": the axes, slowest first. */
-static void canonical_order(char *buf, size_t size) {
+/* "activation init width depth …": the axes, slowest first (and the network
+ * axes the sweep has, after them). */
+static void canonical_order(const gs_spec *spec, char *buf, size_t size) {
     size_t used = 0;
     buf[0] = '\0';
-    for (int a = 0; a < GS_AXIS_COUNT && used < size; a++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", a ? " " : "",
-                                 axis_name((gs_axis_id)a));
+    for (int a = 0; a < GS_AXIS_ALL_COUNT && used < size; a++)
+        if (a < GS_AXIS_COUNT || (a >= GS_AXIS_NETWORK_FIRST && spec_has_axis(spec, a)))
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", a ? " " : "",
+                                     axis_name((gs_axis_id)a));
 }
 
 static const char *or_empty(const char *text) { return text ? text : ""; }
@@ -654,7 +719,7 @@ static int put_root_attributes(gs_store *s, const gs_spec *spec, const gs_run_in
                                gs_error *err) {
     char created[32], order[256];
     utc_now(created, sizeof created);
-    canonical_order(order, sizeof order);
+    canonical_order(spec, order, sizeof order);
     uint64_t base_seed = spec->base_seed;
     int rc = put_root_string(s, "schema", GS_SCHEMA, err);
     if (rc == 0) rc = put_root_string(s, "gradsweep_version", GS_VERSION, err);
@@ -742,7 +807,7 @@ static int create_layout(gs_store *s, const gs_grid *grid, const gs_run_info *in
     if (rc == 0) rc = put_root_attributes(s, grid->spec, info, err);
     if (rc == 0) rc = create_dimensions(s, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
-        rc = create_variable(s, i, err);
+        if (s->present[i]) rc = create_variable(s, i, err);
     return rc;
 }
 
@@ -782,7 +847,7 @@ static int write_coordinate_block(gs_store *s, int64_t first, int64_t n, const g
         write_rows(s, s->config_scale, "config", false, first, n, H5T_NATIVE_INT64, values, err);
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->source != FROM_CONFIG) continue;
+        if (var->source != FROM_CONFIG || !s->present[v]) continue;
         if (var->type == VT_FLOAT64)
             for (int64_t i = 0; i < n; i++)
                 reals[i] = var->config_real(&configs[i]);
@@ -819,7 +884,7 @@ static int write_fill(gs_store *s, int64_t lo, int64_t hi, gs_error *err) {
     int rc = 0;
     for (size_t v = 0; rc == 0 && v < N_VARIABLES; v++) {
         const var_def *var = &variables[v];
-        if (var->fill == FILL_NONE) continue;
+        if (var->fill == FILL_NONE || !s->present[v]) continue;
         bool per_layer = var->dims == DIMS_CONFIG_LAYER;
         int64_t rows_per_write = (int64_t)capacity / (per_layer ? s->max_depth : 1);
         for (size_t i = 0; i < capacity; i++) {
@@ -874,8 +939,12 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
     s->file = s->config_scale = s->layer_scale = H5I_INVALID_HID;
     s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
     s->string_type = s->xfer = H5I_INVALID_HID;
-    for (size_t i = 0; i < N_VARIABLES; i++)
+    s->network = spec_has_network(grid->spec);
+    for (size_t i = 0; i < N_VARIABLES; i++) {
         s->dataset[i] = H5I_INVALID_HID;
+        s->present[i] = variables[i].presence == IN_EVERY_FILE ||
+                        (variables[i].presence == IN_NETWORK_FILES && s->network);
+    }
     return s;
 }
 
@@ -938,7 +1007,7 @@ int store_create(gs_store **out, const char *path, MPI_Comm comm, const gs_grid 
                        "layers)",
                        (long long)grid->count, grid->max_depth);
     gs_store *s = store_new(path, comm, grid);
-    double needed = file_bytes(grid->count, grid->max_depth);
+    double needed = file_bytes(s);
     int rc = agree_outcome(
         s, s->rank == 0 ? check_output_path(s, force, needed, &info->lock, err) : 0, err);
     if (rc == 0) rc = create_layout(s, grid, info, err);
@@ -975,7 +1044,7 @@ static int write_layer_rows(gs_store *s, int64_t index, int depth, var_source so
         return write_failed(s, "H5Sselect_hyperslab", "layer row", index, err);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         const var_def *v = &variables[i];
-        if (v->source != source) continue;
+        if (v->source != source || !s->present[i]) continue;
         for (int l = 0; l < depth; l++)
             s->row[l] = *(const double *)((const char *)layers + (size_t)l * stride + v->offset);
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
@@ -994,7 +1063,7 @@ static int write_fill_row(gs_store *s, int64_t index, int depth, gs_error *err) 
     for (int l = 0; l < depth; l++)
         s->row[l] = NAN;
     for (size_t i = 0; i < N_VARIABLES; i++) {
-        if (variables[i].source != FROM_LAYERS) continue;
+        if (variables[i].source != FROM_LAYERS || !s->present[i]) continue;
         if (H5Dwrite(s->dataset[i], H5T_NATIVE_DOUBLE, s->row_space, s->layer_space, s->xfer,
                      s->row) < 0)
             return write_failed(s, "H5Dwrite", variables[i].name, index, err);
@@ -1047,6 +1116,7 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
         H5Sselect_hyperslab(s->config_space, H5S_SELECT_SET, &start, NULL, &one, NULL) < 0)
         rc = write_failed(s, "H5Sselect_hyperslab", "config", index, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         var_source source = variables[i].source;
         if (source == FROM_RUN || (source == FROM_THEORY && res->theory))
             rc = write_scalar(s, i, index, (const char *)res + variables[i].offset, err);
@@ -1056,7 +1126,8 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
     /* status last: a crash before this line leaves the row "pending". */
     int status = (int)res->status;
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
-        if (variables[i].source == FROM_STATUS) rc = write_scalar(s, i, index, &status, err);
+        if (variables[i].source == FROM_STATUS && s->present[i])
+            rc = write_scalar(s, i, index, &status, err);
     return rc;
 }
 
@@ -1277,6 +1348,7 @@ static int open_layout(gs_store *s, const gs_run_info *info, gs_error *err) {
     s->layer_scale = H5Dopen2(s->file, "layer", H5P_DEFAULT);
     HDF5_CHECK(s->layer_scale, "H5Dopen2", "layer");
     for (size_t i = 0; i < N_VARIABLES; i++) {
+        if (!s->present[i]) continue;
         s->dataset[i] = H5Dopen2(s->file, variables[i].name, H5P_DEFAULT);
         HDF5_CHECK(s->dataset[i], "H5Dopen2", variables[i].name);
     }

@@ -37,7 +37,7 @@ THEORY = {**{name: 2 for name in PER_LAYER_THEORY}, **{name: 1 for name in THEOR
 
 FLAGS = {
     "activation": "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf",
-    "init": "gaussian uniform orthogonal",
+    "init": "gaussian uniform orthogonal truncated_normal torch_trunc_normal",
     "status": "pending done nonfinite failed underflow",
 }
 INT_FILL = {"status": 0, "first_nonfinite_layer": 0, "first_nonfinite_forward_layer": 0,
@@ -64,6 +64,13 @@ CLOSE_ATTRIBUTES = {
     "configs_underflow": np.int64,
 }
 CANONICAL_ORDER = "activation init width depth batch sigma_b sigma_w seed"
+
+# The network's shape (issue 12): in the files of network sweeps only (a
+# network axis given, or sigma_w torch_default / keras_default).
+NETWORK_VARIABLES = {  # name: flag meanings, or None
+    "input_width": None, "output_width": None, "fan": "in out avg",
+    "sigma_w_name": "number he lecun xavier torch_default keras_default",
+}
 
 
 def check_h5py_variables(path, n, l_max):
@@ -108,7 +115,7 @@ def check_h5py_variables(path, n, l_max):
                 assert ds.fillvalue == INT_FILL[name], name
 
 
-def check_root_attributes(path, ranks, closed=True):
+def check_root_attributes(path, ranks, closed=True, network_axes=()):
     """The root attributes every file has; returns them as a dict."""
     with h5py.File(path, "r") as f:
         attrs = dict(f.attrs)
@@ -128,7 +135,7 @@ def check_root_attributes(path, ranks, closed=True):
     assert attrs["loss"] in ("probe", "mse")
     assert attrs["loss_definition"].startswith(attrs["loss"] + ": l = ")
     assert attrs["precision"] in ("float32", "float64")
-    assert attrs["canonical_order"] == CANONICAL_ORDER
+    assert attrs["canonical_order"] == " ".join([CANONICAL_ORDER, *network_axes])
     assert attrs["Conventions"] == "CF-1.8"
     return attrs
 
@@ -174,10 +181,33 @@ def check_h5dump(path):
     assert 'DATASET "q"' in out.stdout and 'ATTRIBUTE "schema"' in out.stdout
 
 
-def check_contract(path, n, l_max, ranks, closed=True):
-    """Every structural check, with every reader."""
+def check_network_variables(path, n, network):
+    """The network's variables: int32 (config) coordinates with flags where
+    they are codes, in a network sweep's file; absent from any other."""
+    with h5py.File(path, "r") as f:
+        for name, meanings in NETWORK_VARIABLES.items():
+            if not network:
+                assert name not in f, name
+                continue
+            ds = f[name]
+            assert ds.dtype == np.int32 and ds.shape == (n,), name
+            assert [d.label for d in ds.dims] == ["config"], name
+            assert isinstance(ds.attrs["long_name"], str) and "_FillValue" not in ds.attrs
+            if meanings:
+                assert ds.attrs["flag_meanings"] == meanings, name
+                assert list(ds.attrs["flag_values"]) == list(range(len(meanings.split())))
+    with xr.open_dataset(path) as ds:
+        for name in NETWORK_VARIABLES:
+            assert (name in ds) == network and (not network or ds[name].dims == ("config",))
+
+
+def check_contract(path, n, l_max, ranks, closed=True, network_axes=None):
+    """Every structural check, with every reader. network_axes: None for a
+    sweep of the square plain network, else the network axes it has (maybe
+    none: a framework default alone makes a network sweep)."""
     check_h5py_variables(path, n, l_max)
-    attrs = check_root_attributes(path, ranks, closed)
+    check_network_variables(path, n, network_axes is not None)
+    attrs = check_root_attributes(path, ranks, closed, network_axes or ())
     for engine in ("netcdf4", "h5netcdf"):
         check_xarray(path, n, l_max, engine)
     check_ncdump(path, n, l_max)

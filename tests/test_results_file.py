@@ -168,3 +168,53 @@ def test_dead_relu_layer_is_underflow_of_the_backward_signal(tmp_path):
             assert delta_sq[i, layer[i] - 1] == 0 and dead[i, layer[i] - 1] == 1, i
         else:
             assert status[i] == 1 and layer[i] == 0, i
+
+
+# ---- a network sweep (issue 12) ------------------------------------------------------
+
+NETWORK_SWEEP = """\
+name: network
+base_seed: 8
+grid:
+  activation: [relu]
+  depth: [2, 3]
+  width: [16]
+  sigma_w: [he, torch_default]
+  init: [uniform, truncated_normal]
+  batch: [4]
+  input_width: [30]
+  output_width: [3, 16]
+  fan: [in, avg]
+"""
+
+
+def test_network_sweep_file(tmp_path, gradsweep):
+    (tmp_path / "sweep.yaml").write_text(NETWORK_SWEEP)
+    out = gradsweep(["sweep.yaml", "-o", "results.h5"], ranks=2, cwd=tmp_path)
+    assert out.returncode == 0, out
+    n = 2 * 2 * 2 * 2 * 2
+    attrs = check_contract(tmp_path / "results.h5", n, 3, ranks=2,
+                           network_axes=("input_width", "output_width", "fan"))
+    assert attrs["configs_done"] == n
+    spec = yaml.safe_load(attrs["sweep_spec"])["grid"]
+    assert spec["sigma_w"] == ["he", "torch_default"] and spec["fan"] == ["in", "avg"]
+    with h5py.File(tmp_path / "results.h5", "r") as f:
+        # canonical order: ... sigma_w seed input_width output_width fan (fastest)
+        assert list(f["fan"][:4]) == [0, 2, 0, 2] and list(f["output_width"][:4]) == [3, 3, 16, 16]
+        assert set(f["input_width"][:]) == {30}
+        names = f["sigma_w_name"].attrs["flag_meanings"].split()
+        assert [names[k] for k in f["sigma_w_name"][:8:4]] == ["he", "torch_default"]
+        assert np.allclose(f["sigma_w"][:8:4], [np.sqrt(2), np.sqrt(1 / 3)], rtol=1e-15)
+    # and the same sweep again, from the canonical text it stored
+    (tmp_path / "again.yaml").write_text(attrs["sweep_spec"])
+    out = gradsweep(["again.yaml", "-o", "again.h5"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    with h5py.File(tmp_path / "results.h5", "r") as a, h5py.File(tmp_path / "again.h5", "r") as b:
+        for name in ("q", "delta_sq", "q_theory", "fan", "sigma_w_name", "init"):
+            assert np.array_equal(a[name][:], b[name][:], equal_nan=True), name
+
+
+def test_plain_sweep_has_no_network_variables(results):
+    with h5py.File(results / "results.h5", "r") as f:
+        for name in ("input_width", "output_width", "fan", "sigma_w_name"):
+            assert name not in f
