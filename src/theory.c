@@ -16,6 +16,7 @@
  * by a Gaussian, split at its own kink. */
 #include "gradsweep/theory.h"
 
+#include "gradsweep/arch.h"
 #include "gradsweep/common.h"
 
 #include <math.h>
@@ -763,13 +764,64 @@ bool theory_critical(const gs_activation *act, double sigma_b, double *sigma_w,
 
 /* ---- one configuration ---------------------------------------------------------------- */
 
+/* A layer as the mean-field maps see it: sw² = Var(W_ij)·fan_in and sb² =
+ * Var(b_i), what the length map multiplies and adds, and back = sw²·fan_out
+ * /fan_in, the factor through which Wᵀ scales the backward signal's second
+ * moment (Σ over fan_out rows of Var(W_ij)). For the square layers of a
+ * plain gaussian network sw and sb are sigma_w and sigma_b themselves (the
+ * same bits as before layers had shapes of their own). */
+typedef struct layer_scales {
+    double sw, sb, back;
+} layer_scales;
+
+/* Var(N(0, 1) cut at ±k): 1 − 2kφ(k)/(2Φ(k) − 1), what torch_trunc_normal
+ * keeps of the variance σw²/fan it is named after. */
+static double truncation_variance(double k) {
+    if (isinf(k)) return 1;
+    return 1 - 2 * k * normal_pdf(k) / erf(k * M_SQRT1_2);
+}
+
+static layer_scales scales_of(const gs_layer *layer) {
+    double sw = isinf(layer->trunc_k) ? layer->sigma_w
+                                      : layer->sigma_w * sqrt(truncation_variance(layer->trunc_k));
+    /* β ~ U(-1, 1) has variance 1/3 */
+    double sb = layer->uniform_biases ? layer->sigma_b / sqrt(3.0) : layer->sigma_b;
+    double w2 = sw * sw;
+    double back = layer->fan_out == layer->fan_in ? w2 : w2 * layer->fan_out / layer->fan_in;
+    return (layer_scales){sw, sb, back};
+}
+
+/* A configuration's network for the maps: its first layer (input_width →
+ * width, or → output_width when it is the only one), the hidden layers
+ * (width → width; what the fixed point and χ1 are about) and the last. */
+typedef struct net_maps {
+    gs_activation act;
+    layer_scales first, hidden, last;
+    bool last_is_hidden; /* the last layer maps as a hidden one does (forward) */
+} net_maps;
+
+static net_maps maps_of(const gs_config *cfg) {
+    gs_layer first = net_layer_number(cfg, 1), last = net_layer_number(cfg, cfg->depth);
+    gs_layer hidden = net_layer(cfg, cfg->width, cfg->width);
+    net_maps m = {.act = cfg->act,
+                  .first = scales_of(&first),
+                  .hidden = scales_of(&hidden),
+                  .last = scales_of(&last)};
+    m.last_is_hidden = m.last.sw == m.hidden.sw && m.last.sb == m.hidden.sb;
+    return m;
+}
+
 /* The forward half of a configuration's prediction: per layer q, c and the
- * Gaussian moments at q. It depends on (φ, σw, σb, q_in, c_in) only, and a
- * shallower network's is a prefix of a deeper one's, so it is computed once
- * per (φ, σw, σb) and extended as deeper networks ask for it. */
+ * Gaussian moments at q. It depends on (φ, the first layer's and the hidden
+ * layers' scales, q_in, c_in) only, and a shallower network's is a prefix of
+ * a deeper one's, so it is computed once per such key and extended as deeper
+ * networks ask for it; a last layer that maps otherwise (output_width, fan)
+ * is predicted apart (predict_layers). */
 typedef struct forward_path {
     gs_activation act;
-    double sigma_w, sigma_b, q_in, c_in;
+    double sigma_w, sigma_b; /* the hidden layers' sw and sb */
+    double first_w, first_b; /* the first layer's */
+    double q_in, c_in;
     int layers, capacity;
     double *q, *c;
     gs_moments *m;
@@ -794,9 +846,9 @@ static void path_free(forward_path *f) {
     free(f->m);
 }
 
-/* Extends the path to `depth` layers: q[1] = σw² q_in + σb², then the length
- * and correlation maps; once both stand still (the fixed point) the rest is
- * copied. */
+/* Extends the path to `depth` layers: q[1] = sw1² q_in + sb1², then the length
+ * and correlation maps of the hidden layers; once both stand still (the
+ * fixed point) the rest is copied. */
 static void path_extend(forward_path *f, int depth, bool (*tick)(void *), void *tick_ctx) {
     if (depth <= f->layers) return;
     path_reserve(f, depth);
@@ -804,7 +856,8 @@ static void path_extend(forward_path *f, int depth, bool (*tick)(void *), void *
     const double w2 = f->sigma_w * f->sigma_w, b2 = f->sigma_b * f->sigma_b;
     int l = f->layers + 1;
     if (l == 1) {
-        double q = w2 * f->q_in + b2, c = q > 0 ? (w2 * f->c_in * f->q_in + b2) / q : f->c_in;
+        const double w1 = f->first_w * f->first_w, b1 = f->first_b * f->first_b;
+        double q = w1 * f->q_in + b1, c = q > 0 ? (w1 * f->c_in * f->q_in + b1) / q : f->c_in;
         f->q[0] = q;
         f->c[0] = fmin(1.0, fmax(-1.0, c));
         f->m[0] = theory_moments(&f->act, q);
@@ -827,20 +880,39 @@ static void path_extend(forward_path *f, int depth, bool (*tick)(void *), void *
     f->layers = depth;
 }
 
+static forward_path path_of(const net_maps *maps, double q_in, double c_in) {
+    return (forward_path){.act = maps->act,
+                          .sigma_w = maps->hidden.sw,
+                          .sigma_b = maps->hidden.sb,
+                          .first_w = maps->first.sw,
+                          .first_b = maps->first.sb,
+                          .q_in = q_in,
+                          .c_in = c_in};
+}
+
 /* The per-layer prediction of a depth-L network from its forward path. */
-static void predict_layers(const forward_path *f, const gs_config *cfg, gs_layer_theory *layers) {
-    const double w2 = cfg->sigma_w * cfg->sigma_w;
+static void predict_layers(const forward_path *f, const gs_config *cfg, const net_maps *maps,
+                           gs_layer_theory *layers) {
     const int L = cfg->depth;
     for (int l = 1; l <= L; l++)
         layers[l - 1] = (gs_layer_theory){f->q[l - 1], 0, f->c[l - 1]};
+    if (L > 1 && !maps->last_is_hidden) { /* the last layer's own scales */
+        const gs_mean_field last = {maps->act, maps->last.sw, maps->last.sb};
+        double q = maps->last.sw * maps->last.sw * f->m[L - 2].v + maps->last.sb * maps->last.sb;
+        layers[L - 1].q = q;
+        layers[L - 1].c = theory_correlation_map(&last, f->q[L - 2], f->c[L - 2], q);
+    }
+    /* W[l]'s factor on the backward signal: the last layer's, or a hidden one's */
+#define BACK(l) ((l) == L ? maps->last.back : maps->hidden.back)
     /* Backward. The probe's δ[L] = r is independent of the network, so
-     * δ[l] = (δ[l+1] W[l+1]) ⊙ φ'(z[l]) has E δ² = σw² E δ[l+1]² E φ'² (the
-     * gradient independence of Schoenholz et al. 2017, exact as n → inf). */
+     * δ[l] = (δ[l+1] W[l+1]) ⊙ φ'(z[l]) has E δ² = back[l+1] E δ[l+1]² E φ'²
+     * (the gradient independence of Schoenholz et al. 2017, exact as n → inf;
+     * back = σw² for square layers). */
     if (cfg->loss == GS_LOSS_PROBE) {
         double next = 1;
         layers[L - 1].delta_sq = 1;
         for (int l = L - 1; l >= 1; l--) {
-            next = w2 * next * f->m[l - 1].d;
+            next = BACK(l + 1) * next * f->m[l - 1].d;
             layers[l - 1].delta_sq = next;
         }
         return;
@@ -850,30 +922,35 @@ static void predict_layers(const forward_path *f, const gs_config *cfg, gs_layer
      * δ[l] = (α a[l] + ν) ⊙ φ'(z[l]) with ν independent noise of variance N:
      *   delta_sq[l] = α² E[φ²φ'²] + N E[φ'²],
      *   α[l-1] = σw² α[l] dv(q[l]),  N[l-1] = σw² delta_sq[l] − (orthogonal: α[l-1]² v(q[l-1]))
-     * (docs/theory.md; with α = 0 this is the probe's recursion). */
+     * (docs/theory.md; with α = 0 this is the probe's recursion; σw² is each
+     * layer's back factor). The orthogonal correction holds for square
+     * matrices (WᵀW = σw² I): a semi-orthogonal last layer has none, NaN. */
     bool orthogonal = cfg->init == GS_INIT_ORTHOGONAL;
     double top = layers[L - 1].q + 1;
     layers[L - 1].delta_sq = top;
-    double alpha = w2, noise = w2 * top;
+    if (orthogonal && config_output_width(cfg) != cfg->width) {
+        for (int l = L - 1; l >= 1; l--)
+            layers[l - 1].delta_sq = NAN;
+        return;
+    }
+    double alpha = BACK(L), noise = BACK(L) * top;
     for (int l = L - 1; l >= 1; l--) {
         const gs_moments *m = &f->m[l - 1];
         if (orthogonal) noise -= alpha * alpha * m->v;
         double d = alpha * alpha * m->p + noise * m->d;
         layers[l - 1].delta_sq = d;
-        alpha = w2 * alpha * m->dv;
-        noise = w2 * d;
+        alpha = BACK(l) * alpha * m->dv;
+        noise = BACK(l) * d;
     }
+#undef BACK
 }
 
 void theory_layers(const gs_config *cfg, double q_in, double c_in, gs_layer_theory *layers) {
     if (cfg->depth < 1) return;
-    forward_path f = {.act = cfg->act,
-                      .sigma_w = cfg->sigma_w,
-                      .sigma_b = cfg->sigma_b,
-                      .q_in = q_in,
-                      .c_in = c_in};
+    net_maps maps = maps_of(cfg);
+    forward_path f = path_of(&maps, q_in, c_in);
     path_extend(&f, cfg->depth, NULL, NULL);
-    predict_layers(&f, cfg, layers);
+    predict_layers(&f, cfg, &maps, layers);
     path_free(&f);
 }
 
@@ -885,7 +962,7 @@ typedef struct critical_entry {
 } critical_entry;
 
 struct gs_theory {
-    forward_path *paths; /* every (φ, σw, σb) met so far, for inputs q_in = 1, c_in = 0 */
+    forward_path *paths; /* every key met so far, for inputs q_in = 1, c_in = 0 */
     size_t n_paths, cap_paths;
     critical_entry *critical; /* every (φ, σb) met so far */
     size_t n_critical, cap_critical;
@@ -908,14 +985,19 @@ static bool same_activation(const gs_activation *a, const gs_activation *b) {
     return a->kind == b->kind && (a->kind != GS_ACT_LEAKY_RELU || a->slope == b->slope);
 }
 
-static forward_path *path_for(gs_theory *t, const gs_config *cfg) {
+static bool same_key(const forward_path *a, const forward_path *b) {
+    return same_activation(&a->act, &b->act) && a->sigma_w == b->sigma_w &&
+           a->sigma_b == b->sigma_b && a->first_w == b->first_w && a->first_b == b->first_b &&
+           a->q_in == b->q_in && a->c_in == b->c_in;
+}
+
+static forward_path *path_for(gs_theory *t, const net_maps *maps) {
+    forward_path want = path_of(maps, 1.0, 0.0);
     for (size_t i = 0; i < t->n_paths; i++) {
         size_t k = (t->last + i) % t->n_paths;
-        forward_path *f = &t->paths[k];
-        if (same_activation(&f->act, &cfg->act) && f->sigma_w == cfg->sigma_w &&
-            f->sigma_b == cfg->sigma_b) {
+        if (same_key(&t->paths[k], &want)) {
             t->last = k;
-            return f;
+            return &t->paths[k];
         }
     }
     if (t->n_paths == t->cap_paths) {
@@ -924,11 +1006,7 @@ static forward_path *path_for(gs_theory *t, const gs_config *cfg) {
     }
     t->last = t->n_paths;
     forward_path *f = &t->paths[t->n_paths++];
-    *f = (forward_path){.act = cfg->act,
-                        .sigma_w = cfg->sigma_w,
-                        .sigma_b = cfg->sigma_b,
-                        .q_in = 1.0,
-                        .c_in = 0.0};
+    *f = want;
     return f;
 }
 
@@ -947,20 +1025,46 @@ static double critical_for(gs_theory *t, const gs_activation *act, double sigma_
     return sigma_w;
 }
 
+/* torch_trunc_normal: the nominal sigma_w whose cut distribution has
+ * variance sw²/fan_in, i.e. σ² τ(2 sqrt(fan_in)/σ) = sw². The left side grows
+ * from 0 to 4 fan_in / 3 (the variance of U(-2, 2) times fan_in) as σ does;
+ * NaN beyond. Bisection in log σ. */
+static double nominal_of_truncated(double sw, int fan_in) {
+    double c = 2 * sqrt((double)fan_in);
+    if (isnan(sw) || !(sw * sw < c * c / 3)) return NAN;
+    double lo = sw, hi = sw; /* τ ≤ 1: the nominal scale is at least sw */
+    while (hi * hi * truncation_variance(c / hi) < sw * sw)
+        hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid * mid * truncation_variance(c / mid) < sw * sw)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res, bool (*tick)(void *),
                     void *tick_ctx) {
-    forward_path *f = path_for(t, cfg);
+    const net_maps maps = maps_of(cfg);
+    forward_path *f = path_for(t, &maps);
     path_extend(f, cfg->depth, tick, tick_ctx);
-    predict_layers(f, cfg, res->theory);
-    if (!f->has_fixed_point) {
-        const gs_mean_field mf = {cfg->act, cfg->sigma_w, cfg->sigma_b};
-        theory_fixed_point(&mf, cfg->sigma_w * cfg->sigma_w + cfg->sigma_b * cfg->sigma_b,
-                           &f->fixed_point);
+    predict_layers(f, cfg, &maps, res->theory);
+    if (!f->has_fixed_point) { /* of the hidden layers' maps, from the first layer's q */
+        const gs_mean_field mf = {cfg->act, maps.hidden.sw, maps.hidden.sb};
+        theory_fixed_point(&mf, f->q[0], &f->fixed_point);
         f->has_fixed_point = true;
     }
     res->chi1_theory = f->fixed_point.chi1;
     res->q_star_theory = f->fixed_point.q_star;
     res->xi_q_theory = f->fixed_point.xi_q;
     res->xi_c_theory = f->fixed_point.xi_c;
-    res->sigma_w_critical_theory = critical_for(t, &cfg->act, cfg->sigma_b);
+    /* the scale of the configuration's own kind that is critical: sigma_w
+     * itself, or for torch_trunc_normal the nominal one whose cut
+     * distribution has the critical variance */
+    double critical = critical_for(t, &cfg->act, maps.hidden.sb);
+    if (cfg->init == GS_INIT_TORCH_TRUNC_NORMAL)
+        critical = nominal_of_truncated(critical, cfg->width);
+    res->sigma_w_critical_theory = critical;
 }

@@ -307,6 +307,55 @@ static void test_tanh_power_law(void) {
     free(t);
 }
 
+/* Layers of other widths and fans (issue 12), by hand for relu (E φ² = q/2,
+ * E φ'² = 1/2): q[l] = v_w[l] q[l-1]/2 + v_b[l] with v_w = σw² fan_in/fan and
+ * torch_default's bias variance 1/(3 fan_in); backward through the last
+ * layer by v_w[L] fan_out/fan_in (docs/theory.md). */
+static void test_shaped_layers(void) {
+    gs_layer_theory t[4];
+    /* PyTorch's nn.Linear, 784 → 512 → 512 → 512 → 10 */
+    gs_config cfg =
+        config(GS_ACT_RELU, GS_TORCH_DEFAULT_SIGMA_W, 0, 4, GS_LOSS_PROBE, GS_INIT_UNIFORM);
+    cfg.width = 512, cfg.input_width = 784, cfg.output_width = 10;
+    cfg.scale_name = GS_SCALE_TORCH_DEFAULT;
+    theory_layers(&cfg, 1, 0, t);
+    double q = 1.0 / 3 + 1.0 / (3 * 784);
+    CHECK_REL(t[0].q, q, 1e-14);
+    for (int l = 2; l <= 4; l++) {
+        q = q / 6 + 1.0 / (3 * 512);
+        CHECK_REL(t[l - 1].q, q, 1e-14);
+    }
+    CHECK(t[3].delta_sq == 1);
+    double d = (1.0 / 3) * 10 / 512 * 0.5; /* through W[4], 10 × 512 */
+    CHECK_REL(t[2].delta_sq, d, 1e-14);
+    CHECK_REL(t[1].delta_sq, d / 6, 1e-14);
+    CHECK_REL(t[0].delta_sq, d / 36, 1e-14);
+    /* He, fan out, 50 → 100 → 100 → 20: v_w = 2·50/100 = 1, then 2, then 2·100/20 = 10 */
+    cfg = config(GS_ACT_RELU, sqrt(2), 0, 3, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
+    cfg.width = 100, cfg.input_width = 50, cfg.output_width = 20, cfg.fan = GS_FAN_OUT;
+    theory_layers(&cfg, 1, 0, t);
+    CHECK_REL(t[0].q, 1, 1e-14);
+    CHECK_REL(t[1].q, 1, 1e-14);
+    CHECK_REL(t[2].q, 5, 1e-14);
+    CHECK_REL(t[1].delta_sq, 10 * 20 / 100.0 * 0.5, 1e-14); /* back = v_w fan_out/fan_in = 2 */
+    CHECK_REL(t[0].delta_sq, 1, 1e-14);
+    /* fan avg (Glorot): layer 1's fan 75, layer 3's 60 */
+    cfg.fan = GS_FAN_AVG;
+    theory_layers(&cfg, 1, 0, t);
+    CHECK_REL(t[0].q, 2 * 50 / 75.0, 1e-14);
+    CHECK_REL(t[2].q, 2 * 100 / 60.0 * t[1].q / 2, 1e-14);
+    /* torch_trunc_normal: N(0, σw²/fan) cut at ±2; at σw = sqrt(fan_in) = 4 the
+     * cut is at ±2 standard deviations, which keep 0.87962566103423978² of the
+     * variance (Keras' constant) */
+    cfg = config(GS_ACT_LINEAR, 4, 0, 1, GS_LOSS_PROBE, GS_INIT_TORCH_TRUNC_NORMAL);
+    cfg.width = 16;
+    theory_layers(&cfg, 1, 0, t);
+    CHECK_REL(t[0].q, 16 * 0.87962566103423978 * 0.87962566103423978, 1e-13);
+    cfg.init = GS_INIT_TRUNCATED_NORMAL; /* rescaled: the full variance */
+    theory_layers(&cfg, 1, 0, t);
+    CHECK_REL(t[0].q, 16, 1e-14);
+}
+
 /* theory_predict fills everything a results file holds. */
 static void test_predict(void) {
     gs_layer_theory t[20];
@@ -370,5 +419,6 @@ int main(void) {
     RUN(test_tanh_power_law);
     RUN(test_predict);
     RUN(test_predict_cache_changes_nothing);
+    RUN(test_shaped_layers);
     TEST_MAIN_END();
 }

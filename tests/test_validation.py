@@ -417,3 +417,42 @@ def test_mse_backward_signal_keeps_its_forward_part(tmp_path):
     worst.report()
     assert not failures, failures
     assert naive_misses > 0  # the test can tell the two recursions apart
+
+
+# ---- layers of other widths, fans and the frameworks' inits (issue 12) -------------
+
+def test_relu_shaped_networks_follow_the_length_map(tmp_path):
+    """relu, 300 -> 128 -> 128 -> 20, every init, fan in/out/avg, PyTorch's
+    default and a large scale (where torch_trunc_normal's cut bites). For
+    weights and biases symmetric about 0 and any fixed a[l-1], z_i is
+    symmetric, so E relu(z_i)^2 = E z_i^2 / 2 = (v_w |a|^2/fan_in + v_b) / 2
+    exactly: E q[l] follows q[l] = v_w[l] q[l-1] / 2 + v_b[l] at any width,
+    with each layer's own v_w = sigma_w^2 fan_in / fan (x tau for the cut)
+    and torch_default's v_b = 1/(3 fan_in). So the mean over seeds must lie
+    within Z standard errors of q_theory (the standard error estimated from
+    the seeds themselves: S = 12 independent replicates of an unbiased
+    quantity; Z = 5 on an estimate good to ~20 % is still over 4 sigma)."""
+    L, seeds = 3, 12
+    data = sweep(tmp_path, "shaped", [
+        "--activation", "relu", "--depth", L, "--width", 128, "--input-width", 300,
+        "--output-width", 20, "--batch", 16, "--sigma-w", "torch_default,12",
+        "--init", "uniform,orthogonal,truncated_normal,torch_trunc_normal",
+        "--fan", "in,out,avg", "--seed", f"0:{seeds - 1}:{seeds}"])
+    worst = Worst("relu 300 -> 128 -> 20")
+    failures = []
+    keys = np.stack([data[k] for k in ("init", "sigma_w", "fan")], axis=1)
+    for key in np.unique(keys, axis=0):
+        idx = np.flatnonzero((keys == key).all(axis=1))
+        assert len(idx) == seeds
+        q = data["q"][idx, :L]
+        theory = data["q_theory"][idx[0], :L]
+        assert (data["q_theory"][idx, :L] == theory).all()
+        mean, se = q.mean(axis=0), q.std(axis=0, ddof=1) / math.sqrt(seeds)
+        for l in range(L):
+            err = (mean[l] - theory[l]) / theory[l]
+            tol = Z * se[l] / theory[l]
+            if not worst.check(err, tol, f"init {key[0]:.0f} sigma_w {key[1]:.4g} fan "
+                               f"{key[2]:.0f} q[{l + 1}]"):
+                failures.append((key.tolist(), l + 1, mean[l], theory[l], tol))
+    worst.report()
+    assert not failures, failures
