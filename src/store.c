@@ -107,6 +107,8 @@ static int64_t network_input_width(const gs_config *c) { return config_input_wid
 static int64_t network_output_width(const gs_config *c) { return config_output_width(c); }
 static int64_t network_fan(const gs_config *c) { return c->fan; }
 static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; }
+static double network_branch_scale(const gs_config *c) { return config_branch_scale(c); }
+static int64_t network_norm(const gs_config *c) { return c->norm; }
 
 /* offsetof that refuses to compile unless the field has C type ctype, so the
  * table cannot describe a field with the wrong memory type. */
@@ -125,6 +127,25 @@ static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; 
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
         .config_int = network_##name_, .presence = IN_NETWORK_FILES                                \
     }
+/* A real configuration variable of network sweeps' files only. */
+#define NETWORK_REAL(name_, long_name_, units_, description_)                                      \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_CONFIG,            \
+        .fill = FILL_NONE, .long_name = long_name_, .units = units_, .description = description_,  \
+        .config_real = network_##name_, .presence = IN_NETWORK_FILES                               \
+    }
+/* A per-layer statistic of network sweeps' files only (GS_BLOCK_STATS_LIST). */
+#define BLOCK_LAYER_VARIABLE(name_, long_name_, units_, description_)                              \
+    {.name = #name_,                                                                               \
+     .type = VT_FLOAT64,                                                                           \
+     .dims = DIMS_CONFIG_LAYER,                                                                    \
+     .source = FROM_LAYERS,                                                                        \
+     .fill = FILL_NAN,                                                                             \
+     .long_name = long_name_,                                                                      \
+     .units = units_,                                                                              \
+     .description = description_,                                                                  \
+     .offset = FIELD(gs_layer_stats, name_, double),                                               \
+     .presence = IN_NETWORK_FILES},
 #define CONFIG_REAL(name_, long_name_, units_, description_)                                       \
     {                                                                                              \
         .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_CONFIG,            \
@@ -237,6 +258,14 @@ static const var_def variables[] = {
     NETWORK_INT(fan, FAN_FLAGS, "fan of the weight variance", GS_LIST_MEANINGS(GS_FAN_LIST, "")),
     NETWORK_INT(sigma_w_name, SCALE_FLAGS, "how sigma_w was given",
                 GS_LIST_MEANINGS(GS_SCALE_NAME_LIST, "")),
+    /* Residual blocks and norms (issue 12): in the files of network sweeps. */
+    NETWORK_REAL(branch_scale, "branch scale alpha of the residual blocks", "1",
+                 "layers 2..L are pre-activation residual blocks z[l] = z[l-1] + alpha (W[l] "
+                 "phi(N(z[l-1])) + b[l]) (a last layer of output_width != width stays dense); "
+                 "1/sqrt(depth) is stored as its number; NaN: a plain network"),
+    NETWORK_INT(norm, NORM_FLAGS, "normalisation N before every activation",
+                GS_LIST_MEANINGS(GS_NORM_LIST, ". a[l] = phi(N(z[l])) in plain networks too")),
+    GS_BLOCK_STATS_LIST(BLOCK_LAYER_VARIABLE) /* trunk_ch_var, branch_ch_var */
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
 

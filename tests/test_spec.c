@@ -96,17 +96,18 @@ static void test_axis_names(void) {
     static const char *const names[] = {
         "activation",  "init",         "width", "depth",           "batch",
         "sigma_b",     "sigma_w",      "seed",  "parametrization", "learning_rate",
-        "input_width", "output_width", "fan"};
+        "input_width", "output_width", "fan",   "branch_scale",    "norm"};
     static const char *const options[] = {
         "--activation",  "--init",         "--width", "--depth",           "--batch",
         "--sigma-b",     "--sigma-w",      "--seed",  "--parametrization", "--learning-rate",
-        "--input-width", "--output-width", "--fan"};
-    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_NETWORK_FIRST == 10 && GS_AXIS_ALL_COUNT == 13);
+        "--input-width", "--output-width", "--fan",   "--branch-scale",    "--norm"};
+    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_NETWORK_FIRST == 10 && GS_AXIS_ALL_COUNT == 15);
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         CHECK(strcmp(axis_name((gs_axis_id)a), names[a]) == 0);
         CHECK(strcmp(axis_option((gs_axis_id)a), options[a]) == 0);
         CHECK(axis_is_real((gs_axis_id)a) ==
-              (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE));
+              (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE ||
+               a == GS_AXIS_BRANCH_SCALE));
     }
     CHECK(axis_name(GS_AXIS_ALL_COUNT) == NULL);
     /* the codes of training, as results files will spell them (CF flag_meanings) */

@@ -53,6 +53,9 @@ typedef struct gs_workspace {
     size_t grad_w;        /* the largest ∂loss/∂W[l] */
     size_t grad_b;        /* the largest ∂loss/∂b[l] */
     size_t stats_scratch; /* doubles: statistics (stats.h), bias sums */
+    /* residual blocks and norms (issue 12): 0 for a plain network */
+    size_t trunks; /* slots of z[l] (B, widest): a block adds to z[l-1], N's backward reads it */
+    size_t norm_stats; /* doubles: slots of N's per-sample mean and 1/sqrt(var + eps), 2·B each */
 } gs_workspace;
 
 gs_workspace plan_workspace(const gs_config *cfg, const gs_memory_plan *plan);

@@ -42,10 +42,17 @@ typedef enum gs_axis_id {
     GS_AXIS_INPUT_WIDTH,  /* features of x (default: width) */
     GS_AXIS_OUTPUT_WIDTH, /* units of layer L (default: width) */
     GS_AXIS_FAN,          /* in out avg codes (default: the sigma_w name's fan, else in) */
+    GS_AXIS_BRANCH_SCALE, /* α of residual blocks: NaN none (plain), GS_BRANCH_SCALE_INV_SQRT_DEPTH
+                           * 1/sqrt(depth), else the number (default: none) */
+    GS_AXIS_NORM,         /* none layernorm codes (default: none) */
     GS_AXIS_ALL_COUNT     /* every axis, training's and the network's included */
 } gs_axis_id;
 
 #define GS_AXIS_NETWORK_FIRST GS_AXIS_INPUT_WIDTH
+
+/* The branch_scale axis holds "none" as NaN and "1/sqrt(depth)" as this value
+ * (numbers are ≥ 0); grid_config turns them into gs_config's branch. */
+#define GS_BRANCH_SCALE_INV_SQRT_DEPTH (-1.0)
 
 /* An axis holds integers (depth, width, batch, seed, and the activation,
  * init and parametrization codes) or reals (sigma_w, sigma_b, learning_rate);
