@@ -677,6 +677,17 @@ static int fail_quoted_number(axis_input *in, const char *text, int line) {
                    expected_value(in), show(text, shown, sizeof shown));
 }
 
+/* A number for branch_scale below 0 (or NaN) is refused where it is read:
+ * the axis keeps its names as NaN and a negative marker. */
+static int fail_negative_branch(axis_input *in, double value, int line) {
+    char shown[32], max[32];
+    return fail_at(in->err, axis_at(in, line),
+                   "%s is out of range; branch_scale must be between 0 and %s, none or "
+                   "1/sqrt(depth)",
+                   format_real(value, shown, sizeof shown),
+                   format_real(in->rule->real_max, max, sizeof max));
+}
+
 static int add_real(axis_input *in, const char *text, int quoted, int line) {
     if (in->id == GS_AXIS_BRANCH_SCALE)
         for (size_t i = 0; i < BRANCH_NAME_COUNT; i++)
@@ -688,6 +699,8 @@ static int add_real(axis_input *in, const char *text, int quoted, int line) {
                 return axis_push_real(in, sigma_w_names[i].value, line, sigma_w_names[i].name);
     double value;
     int is_number = parse_real(text, &value) == 0;
+    if (is_number && !quoted && in->id == GS_AXIS_BRANCH_SCALE && !(value >= 0))
+        return fail_negative_branch(in, value, line);
     if (is_number && !quoted) return axis_push_real(in, value, line, NULL);
     if (is_number) return fail_quoted_number(in, text, line);
     char shown[SPEC_SHOWN_BYTES], hint[128] = "";
@@ -743,6 +756,8 @@ static int axis_add_text(axis_input *in, const char *text, int quoted, int line)
 /* Adds a value computed by a generator; integer axes take it only if it is
  * (within rounding of) a whole number. */
 static int axis_add_generated(axis_input *in, double value, int line, const char *generator) {
+    if (in->id == GS_AXIS_BRANCH_SCALE && !(value >= 0))
+        return fail_negative_branch(in, value, line);
     if (in->rule->kind == VALUES_REAL) return axis_push_real(in, value, line, NULL);
     double whole = nearbyint(value);
     char shown[32];

@@ -280,6 +280,16 @@ static const struct {
                 "is stored as its number"},
     {"sigma_b", "b_i ~ N(0, sigma_b^2); where sigma_w_name is torch_default the biases are "
                 "PyTorch's, b_i ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and sigma_b is 0"},
+    {"q", "mean of z[l]^2 over units and samples: z[l] = W[l] a[l-1] + b[l], or for residual "
+          "blocks (branch_scale) the trunk z[l] = z[l-1] + alpha (W[l] a[l-1] + b[l]); a[l] = "
+          "phi(N(z[l])) with N the variable norm, a[0] = x"},
+    {"q_theory", "q[1] = v_w[1] + v_b[1]; q[l] = v_w E[phi(sqrt(s[l-1]) z)^2] + v_b, or for "
+                 "residual blocks q[l-1] + alpha^2 (v_w E[phi(sqrt(s[l-1]) z)^2] + v_b), s = q "
+                 "(norm none) or q/(q + eps) (layernorm), z ~ N(0, 1) (docs/theory.md)"},
+    {"delta_sq_theory", "probe: delta_sq[L] = 1, delta_sq[l-1] = back[l] delta_sq[l] E[phi'^2] g, "
+                        "or through a residual block delta_sq[l] (1 + alpha^2 back[l] E[phi'^2] "
+                        "g), g = 1 or LayerNorm's (1 - (1 + s)/n)/(q + eps); mse: the recursion "
+                        "of docs/theory.md, NaN with residual blocks or a norm"},
 };
 
 static const char *description_of(const var_def *v, bool network) {

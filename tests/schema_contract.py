@@ -199,6 +199,36 @@ def check_network_variables(path, n, network):
     with xr.open_dataset(path) as ds:
         for name in NETWORK_VARIABLES:
             assert (name in ds) == network and (not network or ds[name].dims == ("config",))
+    check_block_variables(path, n, network)
+
+
+# Residual blocks and norms (issue 12): in network sweeps' files too.
+BLOCK_VARIABLES = {"branch_scale": ("float64", None), "norm": ("int32", "none layernorm")}
+BLOCK_PER_LAYER = ["trunk_ch_var", "branch_ch_var"]
+
+
+def check_block_variables(path, n, network):
+    """branch_scale (float64, NaN = plain), norm (int32 code) and the two
+    per-layer channel variances: in a network sweep's file, absent from any
+    other."""
+    with h5py.File(path, "r") as f:
+        for name, (dtype, meanings) in BLOCK_VARIABLES.items():
+            assert (name in f) == network, name
+            if not network:
+                continue
+            ds = f[name]
+            assert ds.dtype == np.dtype(dtype) and ds.shape == (n,), name
+            assert [d.label for d in ds.dims] == ["config"], name
+            assert isinstance(ds.attrs["description"], str), name
+            if meanings:
+                assert ds.attrs["flag_meanings"] == meanings, name
+        for name in BLOCK_PER_LAYER:
+            assert (name in f) == network, name
+            if network:
+                ds = f[name]
+                assert ds.dtype == np.float64 and ds.shape[0] == n, name
+                assert [d.label for d in ds.dims] == ["config", "layer"], name
+                assert math.isnan(ds.fillvalue) and np.isnan(ds.attrs["_FillValue"]), name
 
 
 def check_contract(path, n, l_max, ranks, closed=True, network_axes=None):
