@@ -46,6 +46,10 @@ AXES = ("activation", "init", "width", "depth", "batch", "sigma_b", "sigma_w", "
 # drawn inside a figure and seeds are averaged over.
 FAMILY_AXES = ("activation", "init", "sigma_b", "batch")
 CATEGORICAL = ("activation", "init", "status")
+# Residual blocks and norms (issue 12): in the files that sweep them, two more
+# axes split families: `branch` (branch_scale as a name: none, a number, or
+# 1/sqrt(depth)) and `norm` (decoded like the categories above).
+BLOCK_AXES = ("branch", "norm")
 CUBE_DIMS = ("activation", "depth", "width", "sigma_w", "seed")
 THEORY_PER_LAYER = ("q_theory", "delta_sq_theory", "c_theory")
 THEORY_PER_CONFIG = ("chi1_theory", "q_star_theory", "xi_c_theory", "xi_q_theory",
@@ -114,7 +118,29 @@ def decode(ds):
         attrs = {k: v for k, v in ds[name].attrs.items() if k not in ("flag_values", "flag_meanings")}
         ds = ds.rename({name: name + "_code"})
         ds[name] = ("config", meanings[index], attrs)
-    return ds.set_coords([a for a in AXES if a in ds])
+    if "norm" in ds:
+        codes = ds["norm"].values
+        meanings = np.array(ds["norm"].attrs["flag_meanings"].split() + ["unknown"])
+        index = np.where((codes >= 0) & (codes < len(meanings) - 1), codes, len(meanings) - 1)
+        ds = ds.rename({"norm": "norm_code"})
+        ds["norm"] = ("config", meanings[index])
+    if "branch_scale" in ds:
+        ds["branch"] = ("config", branch_labels(ds["branch_scale"].values, ds["depth"].values))
+    return ds.set_coords([a for a in AXES + BLOCK_AXES if a in ds])
+
+
+def branch_labels(alpha, depth):
+    """branch_scale as the sweep file names it: "none" (NaN, a plain network),
+    "1/sqrt(depth)" (alpha = 1/sqrt(depth) exactly), else the number."""
+    out = []
+    for a, d in zip(np.asarray(alpha, float), np.asarray(depth)):
+        if math.isnan(a):
+            out.append("none")
+        elif a == 1 / math.sqrt(d) and a != 1:
+            out.append("1/sqrt(depth)")
+        else:
+            out.append(f"{a:g}")
+    return np.array(out)
 
 
 def _dataset(data):
@@ -172,6 +198,10 @@ class _Sweep:
         self.n = ds.sizes["config"]
         self.l_max = ds.sizes["layer"]
         self.axis = {a: ds[a].values for a in AXES}
+        # residual blocks and norms split families too, where the file has them
+        self.block_axes = tuple(a for a in BLOCK_AXES if a in ds)
+        self.family_axes = FAMILY_AXES + self.block_axes
+        self.axis.update({a: ds[a].values for a in self.block_axes})
         self.status = ds["status"].values.astype(str)
         self.computed = np.isin(self.status, COMPUTED)
         self.seeds_per_cell = len(np.unique(self.axis["seed"]))
@@ -204,12 +234,12 @@ class _Sweep:
         """Every (activation, init, sigma_b, batch) family, as dicts, in the
         sweep's order, restricted to the given axis values."""
         select = self._snap(select)
-        keys = np.stack([self.axis[a].astype(str) for a in FAMILY_AXES], axis=1)
+        keys = np.stack([self.axis[a].astype(str) for a in self.family_axes], axis=1)
         _, first = np.unique(keys, axis=0, return_index=True)
         out = []
         for i in sorted(first):
-            fam = {a: self.axis[a][i].item() for a in FAMILY_AXES}
-            if all(fam[a] == v for a, v in select.items() if a in FAMILY_AXES):
+            fam = {a: self.axis[a][i].item() for a in self.family_axes}
+            if all(fam[a] == v for a, v in select.items() if a in self.family_axes):
                 out.append(fam)
         if not out:
             raise ValueError(f"no configurations with {select}")
@@ -220,7 +250,7 @@ class _Sweep:
         there are several."""
         fams = self.families(**select)
         if len(fams) > 1:
-            for axis in FAMILY_AXES:
+            for axis in self.family_axes:
                 choices = list(dict.fromkeys(f[axis] for f in fams))
                 if len(choices) > 1:
                     raise ValueError(f"this sweep has {len(choices)} {axis} values "
@@ -231,8 +261,8 @@ class _Sweep:
         """User-given numbers snapped to the grid (1.414 is he = sqrt 2)."""
         out = {}
         for axis, value in select.items():
-            if axis not in AXES:
-                raise TypeError(f"unknown sweep axis {axis!r}; axes: {', '.join(AXES)}")
+            if axis not in self.axis:
+                raise TypeError(f"unknown sweep axis {axis!r}; axes: {', '.join(self.axis)}")
             if value is not None and not isinstance(value, str):
                 value = snap(self.values(axis), value, axis)
             if value is not None:
@@ -243,6 +273,10 @@ class _Sweep:
         parts = [f"{fam['activation']}", f"σ_b = {fam['sigma_b']:g}", f"{fam['init']} init"]
         if self.varying("batch"):
             parts.append(f"batch {fam['batch']}")
+        if "branch" in fam and fam["branch"] != "none":
+            parts.append(f"residual α = {fam['branch']}")
+        if fam.get("norm", "none") != "none":
+            parts.append(str(fam["norm"]))
         return ", ".join(parts)
 
     def family_stem(self, fam):
@@ -253,6 +287,11 @@ class _Sweep:
             parts.append(f"sigma_b{fam['sigma_b']:g}")
         if self.varying("batch"):
             parts.append(f"batch{fam['batch']}")
+        if "branch" in fam and self.varying("branch"):
+            parts.append("alpha_" + str(fam["branch"]).replace("/", "_over_").replace("(", "")
+                         .replace(")", ""))
+        if "norm" in fam and self.varying("norm"):
+            parts.append(str(fam["norm"]))
         return "_".join(parts)
 
     # -- where is the edge of chaos for a family? --
@@ -953,12 +992,13 @@ def healthy_band_table(data):
     underflow)
     count."""
     sw = _Sweep(data)
-    df = pd.DataFrame({k: sw.axis[k] for k in TABLE_KEYS + ("sigma_w", "seed")})
+    keys = TABLE_KEYS + sw.block_axes
+    df = pd.DataFrame({k: sw.axis[k] for k in keys + ("sigma_w", "seed")})
     df["ratio"] = sw.var("log10_delta_ratio")
     df = df[sw.computed]
     crit_theory = sw.var("sigma_w_critical_theory") if sw.has("sigma_w_critical_theory") else None
     out = []
-    for key, group in df.groupby(list(TABLE_KEYS), sort=False):
+    for key, group in df.groupby(list(keys), sort=False):
         sigmas, means, seeds = [], [], []
         for s, g in group.groupby("sigma_w", sort=True):
             sigmas.append(s)
@@ -970,9 +1010,9 @@ def healthy_band_table(data):
         idx = np.flatnonzero(healthy)
         finite = np.flatnonzero(np.isfinite(means))
         best = finite[np.argmin(np.abs(means[finite]))] if len(finite) else None
-        row = dict(zip(TABLE_KEYS, key))
+        row = dict(zip(keys, key))
         fam_rows = np.ones(sw.n, bool)
-        for k in FAMILY_AXES:
+        for k in sw.family_axes:
             fam_rows &= sw.axis[k] == row[k]
         crit = math.nan
         if crit_theory is not None:
@@ -1006,10 +1046,11 @@ def table_markdown(table, has_theory=True):
     """The healthy-band table as Markdown; columns that hold one value for
     every row (init, batch, ...) are named once above the table instead."""
     keys = ["activation", "sigma_b", "init", "batch", "width"]
+    keys += [k for k in BLOCK_AXES if k in table]
     constant = [k for k in keys if k != "activation" and table[k].nunique() <= 1]
     shown = [k for k in keys if k not in constant]
     heads = {"activation": "activation", "sigma_b": "σ_b", "init": "init", "batch": "batch",
-             "width": "width"}
+             "width": "width", "branch": "α", "norm": "norm"}
     same = ", ".join(f"{heads[k]} = {_g(table[k].iloc[0]) if k == 'sigma_b' else table[k].iloc[0]}"
                      for k in constant if len(table))
     lines = [
