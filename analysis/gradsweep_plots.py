@@ -1120,6 +1120,8 @@ def figures(data, sigma_w=None, depth=None, width=None):
             yield (f"gradient_flow_{sw.family_stem(fam)}",
                    gradient_flow(sw.ds, sigma_w=sigma_w, depth=depth, width=width, **fam))
     yield "finite_width", finite_width(sw.ds)
+    import gradsweep_blocks  # residual blocks, norms, the health report (it imports this module)
+    yield from gradsweep_blocks.figures(sw.ds)
 
 
 def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth=None, width=None):
@@ -1137,6 +1139,8 @@ def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth
             # The layout is done: keep it for the other formats (same size in inches).
             fig.set_layout_engine("none")
     written += write_table(ds, outdir)
+    import gradsweep_blocks
+    written += gradsweep_blocks.write_report(ds, outdir)
     return written
 
 
