@@ -199,18 +199,18 @@ def check_network_variables(path, n, network):
     with xr.open_dataset(path) as ds:
         for name in NETWORK_VARIABLES:
             assert (name in ds) == network and (not network or ds[name].dims == ("config",))
-    check_block_variables(path, n, network)
 
 
-# Residual blocks and norms (issue 12): in network sweeps' files too.
+# Residual blocks and norms (issue 12): in the files of sweeps that give them.
 BLOCK_VARIABLES = {"branch_scale": ("float64", None), "norm": ("int32", "none layernorm")}
 BLOCK_PER_LAYER = ["trunk_ch_var", "branch_ch_var"]
 
 
 def check_block_variables(path, n, network):
     """branch_scale (float64, NaN = plain), norm (int32 code) and the two
-    per-layer channel variances: in a network sweep's file, absent from any
-    other."""
+    per-layer channel variances: in the file of a sweep that gives
+    branch_scale or norm, absent from any other (network sweeps without them
+    included)."""
     with h5py.File(path, "r") as f:
         for name, (dtype, meanings) in BLOCK_VARIABLES.items():
             assert (name in f) == network, name
@@ -237,6 +237,7 @@ def check_contract(path, n, l_max, ranks, closed=True, network_axes=None):
     none: a framework default alone makes a network sweep)."""
     check_h5py_variables(path, n, l_max)
     check_network_variables(path, n, network_axes is not None)
+    check_block_variables(path, n, bool({"branch_scale", "norm"} & set(network_axes or ())))
     attrs = check_root_attributes(path, ranks, closed, network_axes or ())
     for engine in ("netcdf4", "h5netcdf"):
         check_xarray(path, n, l_max, engine)

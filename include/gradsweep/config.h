@@ -262,7 +262,7 @@ static inline int config_output_width(const gs_config *cfg) {
       "loss = batch mean of the per-sample loss")
 
 /* Per-layer statistics of networks with residual blocks or a norm (issue 12),
- * in the same form: in the files of network sweeps only (an existing sweep's
+ * in the same form: in the files of sweeps with branch_scale or norm only (another sweep's
  * file keeps its variables), after the list above in gs_layer_stats. */
 #define GS_BLOCK_STATS_LIST(X)                                                                     \
     X(trunk_ch_var, "mean channel variance of z[l] (the residual trunk)", "1",                     \
