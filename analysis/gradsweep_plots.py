@@ -49,6 +49,10 @@ OPTIONAL_AXES = ("input_correlation",)
 # drawn inside a figure and seeds are averaged over.
 FAMILY_AXES = ("activation", "init", "sigma_b", "batch")
 CATEGORICAL = ("activation", "init", "status")
+# Residual blocks and norms (issue 12): in the files that sweep them, two more
+# axes split families: `branch` (branch_scale as a name: none, a number, or
+# 1/sqrt(depth)) and `norm` (decoded like the categories above).
+BLOCK_AXES = ("branch", "norm")
 CUBE_DIMS = ("activation", "depth", "width", "sigma_w", "seed")
 THEORY_PER_LAYER = ("q_theory", "delta_sq_theory", "c_theory")
 THEORY_PER_CONFIG = ("chi1_theory", "q_star_theory", "xi_c_theory", "xi_q_theory",
@@ -117,12 +121,35 @@ def decode(ds):
         attrs = {k: v for k, v in ds[name].attrs.items() if k not in ("flag_values", "flag_meanings")}
         ds = ds.rename({name: name + "_code"})
         ds[name] = ("config", meanings[index], attrs)
+    if "norm" in ds:
+        codes = ds["norm"].values
+        meanings = np.array(ds["norm"].attrs["flag_meanings"].split() + ["unknown"])
+        index = np.where((codes >= 0) & (codes < len(meanings) - 1), codes, len(meanings) - 1)
+        ds = ds.rename({"norm": "norm_code"})
+        ds["norm"] = ("config", meanings[index])
+    if "branch_scale" in ds:
+        ds["branch"] = ("config", branch_labels(ds["branch_scale"].values, ds["depth"].values))
     return ds.set_coords([a for a in _axes(ds) if a in ds])
 
 
 def _axes(ds):
-    """The sweep axes this file has: AXES, then the optional ones it holds."""
-    return AXES + tuple(a for a in OPTIONAL_AXES if a in ds)
+    """The sweep axes this file has: AXES, then the optional ones it holds
+    (input_correlation; branch and norm of residual blocks and norms)."""
+    return AXES + tuple(a for a in OPTIONAL_AXES + BLOCK_AXES if a in ds)
+
+
+def branch_labels(alpha, depth):
+    """branch_scale as the sweep file names it: "none" (NaN, a plain network),
+    "1/sqrt(depth)" (alpha = 1/sqrt(depth) exactly), else the number."""
+    out = []
+    for a, d in zip(np.asarray(alpha, float), np.asarray(depth)):
+        if math.isnan(a):
+            out.append("none")
+        elif a == 1 / math.sqrt(d) and a != 1:
+            out.append("1/sqrt(depth)")
+        else:
+            out.append(f"{a:g}")
+    return np.array(out)
 
 
 def _dataset(data):
@@ -183,7 +210,10 @@ class _Sweep:
         self.axes = _axes(ds)
         self.axis = {a: ds[a].values for a in self.axes}
         # the optional axes split families too: they change the physics
-        self.family_axes = FAMILY_AXES + tuple(a for a in OPTIONAL_AXES if a in self.axes)
+        # (input correlation; residual blocks and norms, where the file has them)
+        self.block_axes = tuple(a for a in BLOCK_AXES if a in ds)
+        self.family_axes = (FAMILY_AXES + tuple(a for a in OPTIONAL_AXES if a in self.axes)
+                            + self.block_axes)
         self.status = ds["status"].values.astype(str)
         self.computed = np.isin(self.status, COMPUTED)
         self.seeds_per_cell = len(np.unique(self.axis["seed"]))
@@ -260,6 +290,10 @@ class _Sweep:
             parts.append(f"batch {fam['batch']}")
         if "input_correlation" in fam:
             parts.append(f"c[0] = {fam['input_correlation']:g}")
+        if "branch" in fam and fam["branch"] != "none":
+            parts.append(f"residual α = {fam['branch']}")
+        if fam.get("norm", "none") != "none":
+            parts.append(str(fam["norm"]))
         return ", ".join(parts)
 
     def family_stem(self, fam):
@@ -272,6 +306,11 @@ class _Sweep:
             parts.append(f"batch{fam['batch']}")
         if "input_correlation" in fam and self.varying("input_correlation"):
             parts.append(f"rho{fam['input_correlation']:g}")
+        if "branch" in fam and self.varying("branch"):
+            parts.append("alpha_" + str(fam["branch"]).replace("/", "_over_").replace("(", "")
+                         .replace(")", ""))
+        if "norm" in fam and self.varying("norm"):
+            parts.append(str(fam["norm"]))
         return "_".join(parts)
 
     # -- where is the edge of chaos for a family? --
@@ -1547,7 +1586,7 @@ def healthy_band_table(data):
     underflow)
     count."""
     sw = _Sweep(data)
-    keys = TABLE_KEYS + tuple(a for a in OPTIONAL_AXES if a in sw.axes)
+    keys = TABLE_KEYS + tuple(a for a in OPTIONAL_AXES if a in sw.axes) + sw.block_axes
     df = pd.DataFrame({k: sw.axis[k] for k in keys + ("sigma_w", "seed")})
     df["ratio"] = sw.var("log10_delta_ratio")
     df = df[sw.computed]
@@ -1603,10 +1642,11 @@ def table_markdown(table, has_theory=True):
     every row (init, batch, ...) are named once above the table instead."""
     keys = ["activation", "sigma_b", "init", "batch",
             *[a for a in OPTIONAL_AXES if a in table], "width"]
+    keys += [k for k in BLOCK_AXES if k in table]
     constant = [k for k in keys if k != "activation" and table[k].nunique() <= 1]
     shown = [k for k in keys if k not in constant]
     heads = {"activation": "activation", "sigma_b": "σ_b", "init": "init", "batch": "batch",
-             "width": "width", "input_correlation": "c[0]"}
+             "width": "width", "input_correlation": "c[0]", "branch": "α", "norm": "norm"}
     reals = ("sigma_b", "input_correlation")
     same = ", ".join(f"{heads[k]} = {_g(table[k].iloc[0]) if k in reals else table[k].iloc[0]}"
                      for k in constant if len(table))
@@ -1687,6 +1727,8 @@ def figures(data, sigma_w=None, depth=None, width=None):
         yield "jacobian_spectra", jacobian_spectra(sw.ds)
         yield "jacobian_variance", jacobian_variance(sw.ds)
         yield "jacobian_condition", jacobian_condition(sw.ds)
+    import gradsweep_blocks  # residual blocks, norms, the health report (it imports this module)
+    yield from gradsweep_blocks.figures(sw.ds)
 
 
 def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth=None, width=None):
@@ -1704,6 +1746,8 @@ def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth
             # The layout is done: keep it for the other formats (same size in inches).
             fig.set_layout_engine("none")
     written += write_table(ds, outdir)
+    import gradsweep_blocks
+    written += gradsweep_blocks.write_report(ds, outdir)
     return written
 
 

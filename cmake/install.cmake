@@ -38,7 +38,7 @@ if(NOT gs_program_version STREQUAL PROJECT_VERSION
 endif()
 
 install(TARGETS gradsweep RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES analysis/gradsweep_plots.py
+install(FILES analysis/gradsweep_plots.py analysis/gradsweep_blocks.py
         DESTINATION ${CMAKE_INSTALL_DATADIR}/gradsweep/python)
 file(GLOB gs_example_sweeps CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/jobs/*.yaml)
 install(FILES ${gs_example_sweeps} DESTINATION ${CMAKE_INSTALL_DATADIR}/gradsweep/jobs)

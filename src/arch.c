@@ -28,7 +28,9 @@ gs_layer net_layer(const gs_config *cfg, int in, int out) {
                       .sigma_w = factor == 1.0 ? cfg->sigma_w : cfg->sigma_w * factor,
                       .sigma_b = cfg->sigma_b,
                       .act = cfg->act,
-                      .trunc_k = INFINITY};
+                      .trunc_k = INFINITY,
+                      .norm = cfg->norm,
+                      .branch_scale = NAN};
     if (cfg->scale_name == GS_SCALE_TORCH_DEFAULT) { /* nn.Linear: b ~ U(±1/sqrt(fan_in)) */
         layer.uniform_biases = true;
         layer.sigma_b = 1 / sqrt((double)in);
@@ -39,6 +41,15 @@ gs_layer net_layer(const gs_config *cfg, int in, int out) {
     return layer;
 }
 
+/* Layers 2 … L of a network with a branch scale are residual blocks; a last
+ * layer that changes the width (output_width ≠ width) cannot add its input
+ * to its output and stays dense: the network's head. */
+static void make_block(const gs_config *cfg, int l, gs_layer *layer) {
+    if (cfg->branch == GS_BRANCH_NONE || l < 2 || layer->fan_in != layer->fan_out) return;
+    layer->kind = GS_LAYER_RESIDUAL;
+    layer->branch_scale = config_branch_scale(cfg);
+}
+
 void net_layers(const gs_config *cfg, gs_layer *layers) {
     size_t weights_at = 0, biases_at = 0;
     for (int l = 1; l <= cfg->depth; l++) {
@@ -46,6 +57,7 @@ void net_layers(const gs_config *cfg, gs_layer *layers) {
         int in, out;
         layer_fans(cfg, l, &in, &out);
         *layer = net_layer(cfg, in, out);
+        make_block(cfg, l, layer);
         layer->unit_weights_at = weights_at;
         layer->unit_biases_at = biases_at;
         weights_at += (size_t)layer->fan_out * layer->fan_in;
@@ -56,7 +68,9 @@ void net_layers(const gs_config *cfg, gs_layer *layers) {
 gs_layer net_layer_number(const gs_config *cfg, int l) {
     int in, out;
     layer_fans(cfg, l, &in, &out);
-    return net_layer(cfg, in, out);
+    gs_layer layer = net_layer(cfg, in, out);
+    make_block(cfg, l, &layer);
+    return layer;
 }
 
 static int max3(int a, int b, int c) {

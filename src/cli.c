@@ -68,6 +68,8 @@ static const struct option long_options[] = {
     {"input-width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_INPUT_WIDTH},
     {"output-width", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_OUTPUT_WIDTH},
     {"fan", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_FAN},
+    {"branch-scale", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_BRANCH_SCALE},
+    {"norm", required_argument, NULL, OPT_AXIS_FIRST + GS_AXIS_NORM},
     {"name", required_argument, NULL, OPT_SETTING_FIRST + 0},
     {"base-seed", required_argument, NULL, OPT_SETTING_FIRST + 1},
     {"precision", required_argument, NULL, OPT_SETTING_FIRST + 2},
@@ -133,6 +135,8 @@ static const char *const option_names[] = {
     "--input-width",
     "--output-width",
     "--fan",
+    "--branch-scale",
+    "--norm",
 };
 
 /* A whole number in [lo, hi], or an error naming the option. */
@@ -534,6 +538,14 @@ static const char help_run[] =
     "                           or / ((fan_in + fan_out)/2), Keras' VarianceScaling modes\n"
     "                           (default: the sigma_w name's, avg for xavier and\n"
     "                           keras_default, else in)\n"
+    "      --branch-scale LIST  residual blocks: none (default, the plain network), a\n"
+    "                           number alpha >= 0, or 1/sqrt(depth) (quote it for the\n"
+    "                           shell); layers 2..L become pre-activation blocks\n"
+    "                           z[l] = z[l-1] + alpha (W[l] phi(N(z[l-1])) + b[l]), e.g.\n"
+    "                           'none,1,1/sqrt(depth)' (SkipInit, Fixup, NF-nets)\n"
+    "      --norm LIST          none (default) or layernorm: N above, LayerNorm per\n"
+    "                           sample over the units, no affine, eps 1e-5 (plain\n"
+    "                           networks: a[l] = phi(N(z[l])))\n"
     "\n"
     "Sweep settings:\n"
     "      --name NAME          sweep name (default: the sweep file's stem)\n"
@@ -625,6 +637,8 @@ static const char help_run[] =
     "    input_width: [784]                      # default: width\n"
     "    output_width: [10]                      # default: width\n"
     "    fan: [in, avg]                          # default: the sigma_w name's, else in\n"
+    "    branch_scale: [none, 1, 1/sqrt(depth)]  # residual blocks; default none\n"
+    "    norm: [none, layernorm]                 # default none\n"
     "  data: fashion-mnist          # or FILE.h5, or {source: ..., path: ...,\n"
     "                               # standardize: feature|global|none}\n"
     "  train: {steps: 300, optimizer: sgd, loss: cross_entropy, record_every: 10,\n"
@@ -635,7 +649,8 @@ static const char help_run[] =
     "Configurations are numbered in the canonical order activation, init, width,\n"
     "depth, batch, sigma_b, sigma_w, seed (the last varies fastest); with training\n"
     "parametrization and learning_rate follow seed, and input_correlation and\n"
-    "the network axes (input_width, output_width, fan), when given, follow them all.\n"
+    "the network axes (input_width, output_width, fan, branch_scale, norm), when\n"
+    "given, follow them all.\n"
     "\n"
     "Exit codes: 0 done (nonfinite results are results), 1 internal error, 2 bad\n"
     "command line or sweep file, 3 output file problem, 4 some configurations\n"
@@ -670,6 +685,9 @@ static const char help_export[] =
     "  layer_sigma_w, layer_sigma_b (L)  each layer's scales: sigma_w sqrt(fan_in/fan),\n"
     "                           and sigma_b (torch_default: 1/sqrt(fan_in), with\n"
     "                           uniform_biases (L) 1: beta ~ U(-1, 1))\n"
+    "  residual, layer_branch_scale (L)  1 for the residual blocks and their alpha\n"
+    "                           (NaN for dense layers); attributes branch_scale, norm and\n"
+    "                           layernorm_eps say the network's blocks and norm\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
     "  with jacobian_samples K > 0 also:\n"
     "  jacobian (K, n, n)       J[L] = d a[L] / d x of each of the first K samples, float64\n"

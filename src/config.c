@@ -98,7 +98,8 @@ const char *names_or(const char *const *names, int count, char *buf, size_t size
 }
 
 #define FIELD(name, long_name, units, description) {#name, offsetof(gs_layer_stats, name)},
-const gs_layer_field gs_layer_fields[GS_LAYER_FIELD_COUNT] = {GS_LAYER_STATS_LIST(FIELD)};
+const gs_layer_field gs_layer_fields[GS_LAYER_FIELD_COUNT] = {GS_LAYER_STATS_LIST(FIELD)
+                                                                  GS_BLOCK_STATS_LIST(FIELD)};
 
 void result_clear(gs_result *res, int depth) {
     res->status = GS_STATUS_PENDING;

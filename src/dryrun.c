@@ -5,7 +5,8 @@
  *
  * A configuration's time is the sum of what a rank spends on it:
  *   - its forward and backward passes: real networks of every distinct
- *     shape (activation, init, width, batch, input and output width) run at
+ *     shape (activation, init, width, batch, input and output width, blocks
+ *     or not, norm) run at
  *     the smallest and the
  *     largest depth the grid has for that shape (a deep network's workspace
  *     falls out of the caches that hold a shallow one's: probing at depths 1
@@ -63,7 +64,8 @@ typedef struct shape {
 static bool same_shape(const gs_config *a, const gs_config *b) {
     return a->act.kind == b->act.kind && a->init == b->init && a->width == b->width &&
            a->batch == b->batch && config_input_width(a) == config_input_width(b) &&
-           config_output_width(a) == config_output_width(b);
+           config_output_width(a) == config_output_width(b) &&
+           (a->branch == GS_BRANCH_NONE) == (b->branch == GS_BRANCH_NONE) && a->norm == b->norm;
 }
 
 /* Values of axis a the grid has (1 for an axis it does not have). */
@@ -72,13 +74,15 @@ static size_t axis_count(const gs_spec *spec, gs_axis_id a) {
 }
 
 /* The distinct shapes of the grid (configurations differ in shape only along
- * the activation, init, width, batch and the input and output width axes)
- * and each one's depth range. */
+ * the activation, init, width, batch and the input and output width axes,
+ * and whether they have residual blocks and which norm: a block adds a pass
+ * over its trunk, LayerNorm two) and each one's depth range. */
 static shape *distinct_shapes(const gs_grid *g, int *count) {
     const gs_spec *spec = g->spec;
     size_t n = spec->axis[GS_AXIS_ACTIVATION].count * spec->axis[GS_AXIS_INIT].count *
                spec->axis[GS_AXIS_WIDTH].count * spec->axis[GS_AXIS_BATCH].count *
-               axis_count(spec, GS_AXIS_INPUT_WIDTH) * axis_count(spec, GS_AXIS_OUTPUT_WIDTH);
+               axis_count(spec, GS_AXIS_INPUT_WIDTH) * axis_count(spec, GS_AXIS_OUTPUT_WIDTH) *
+               axis_count(spec, GS_AXIS_BRANCH_SCALE) * axis_count(spec, GS_AXIS_NORM);
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH];
     int lo = (int)depth->integer[0], hi = lo;
     for (size_t k = 1; k < depth->count; k++) {
@@ -300,7 +304,7 @@ static double plan_seconds(const gs_config *cfg, const gs_memory_plan *plan, dou
  * grid's largest depth, averaged over up to THEORY_SAMPLES sigma_w values of
  * the grid, per activation of the grid (theory_s[position on the activation
  * axis]); unmeasured activations (budget spent) take the mean of the others. */
-static void time_theory(const gs_grid *g, double *theory_s) {
+static void time_theory(const gs_grid *g, double *theory_s, const gs_config *blocks) {
     const gs_spec *spec = g->spec;
     const gs_axis *acts = &spec->axis[GS_AXIS_ACTIVATION], *ws = &spec->axis[GS_AXIS_SIGMA_W];
     const gs_axis *bs = &spec->axis[GS_AXIS_SIGMA_B];
@@ -324,6 +328,7 @@ static void time_theory(const gs_grid *g, double *theory_s) {
             cfg.sigma_w = ws->real[w];
             cfg.sigma_b = bs->real[0];
             cfg.depth = g->max_depth;
+            if (blocks) cfg.branch = blocks->branch, cfg.branch_scale = 1, cfg.norm = blocks->norm;
             gs_result res = {.layers = stats, .theory = layers, .jacobian_theory = jacobian};
             gs_theory *theory = theory_create(); /* fresh: nothing remembered */
             double t0 = gs_cpu_now();
@@ -369,7 +374,21 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
     double draw_s = draw_seconds();
     size_t n_acts = spec->axis[GS_AXIS_ACTIVATION].count;
     double *theory_s = gs_calloc(n_acts, sizeof *theory_s);
-    time_theory(g, theory_s);
+    time_theory(g, theory_s, NULL);
+    /* Networks with residual blocks or a norm have their theory computed per
+     * configuration (α may depend on the depth): timed apart, at the most
+     * costly kind the sweep has, and charged in proportion to the depth. */
+    double *block_theory_s = NULL;
+    gs_config blocks = {.branch = GS_BRANCH_NONE, .norm = GS_NORM_NONE};
+    const gs_axis *branch_axis = &spec->axis[GS_AXIS_BRANCH_SCALE];
+    for (size_t k = 0; spec_has_axis(spec, GS_AXIS_BRANCH_SCALE) && k < branch_axis->count; k++)
+        if (!isnan(branch_axis->real[k])) blocks.branch = GS_BRANCH_NUMBER;
+    for (size_t k = 0; spec_has_axis(spec, GS_AXIS_NORM) && k < spec->axis[GS_AXIS_NORM].count; k++)
+        if (spec->axis[GS_AXIS_NORM].integer[k] != GS_NORM_NONE) blocks.norm = GS_NORM_LAYERNORM;
+    if (config_has_blocks(&blocks)) {
+        block_theory_s = gs_calloc(n_acts, sizeof *block_theory_s);
+        time_theory(g, block_theory_s, &blocks);
+    }
 
     /* Per (activation, sigma_w, sigma_b): computed once per rank at the
      * deepest depth, so each of its configurations carries a share. */
@@ -403,7 +422,10 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
                         net_draw_flops(&deep) / gemm_rate +
                         data * draw_s * (double)spec->axis[GS_AXIS_BATCH].count) /
                        (double)per_group;
-        double theory = theory_s[grid_position(g, i, GS_AXIS_ACTIVATION)] / (double)per_combo;
+        size_t act = (size_t)grid_position(g, i, GS_AXIS_ACTIVATION);
+        double theory = config_has_blocks(&cfg) && block_theory_s
+                            ? block_theory_s[act] * cfg.depth / g->max_depth
+                            : theory_s[act] / (double)per_combo;
         if (seconds) seconds[i] = net_s + draws + theory;
         out->net_s += net_s;
         out->draw_s += draws;
@@ -413,6 +435,7 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
     out->core_s = out->net_s + out->draw_s + out->theory_s;
     out->groups = groups;
     free(theory_s);
+    free(block_theory_s);
     for (int k = 0; k < count; k++)
         free(shapes[k].excess_s);
     free(shapes);

@@ -146,6 +146,9 @@ static void write_config(exporter *ex, const gs_config *cfg, const gs_result *re
     attr_int(ex, "output_width", config_output_width(cfg));
     attr_string(ex, "fan", fan_name(cfg->fan));
     attr_string(ex, "sigma_w_name", sigma_w_name(cfg->scale_name));
+    attr_double(ex, "branch_scale", config_branch_scale(cfg));
+    attr_string(ex, "norm", norm_name(cfg->norm));
+    attr_double(ex, "layernorm_eps", GS_LAYERNORM_EPS);
     attr_int(ex, "first_nonfinite_layer", res->first_nonfinite_layer);
     attr_int(ex, "first_underflow_layer", res->first_underflow_layer);
     attr_double(ex, "log10_delta_ratio", res->log10_delta_ratio);
@@ -190,24 +193,29 @@ static void write_depth_scales(exporter *ex, const gs_config *cfg, gs_result *re
 }
 
 /* Each layer's shape and scales, (L,) datasets: what W = layer_sigma_w U and
- * b = layer_sigma_b β are made of (arch.h), and which layers' β are uniform. */
+ * b = layer_sigma_b β are made of (arch.h), which layers' β are uniform, and
+ * which layers are residual blocks with which α (layer_branch_scale, NaN for
+ * dense layers). */
 static void write_layer_descriptors(exporter *ex) {
-    static const char *const names[] = {"fan_in", "fan_out", "uniform_biases", "layer_sigma_w",
-                                        "layer_sigma_b"};
+    static const char *const names[] = {
+        "fan_in",        "fan_out",       "uniform_biases",    "residual",
+        "layer_sigma_w", "layer_sigma_b", "layer_branch_scale"};
     const int L = ex->cfg->depth;
     hsize_t dims[1] = {(hsize_t)L};
     long long *ints = gs_malloc((size_t)L * sizeof *ints);
     double *reals = gs_malloc((size_t)L * sizeof *reals);
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 7; k++) {
         for (int l = 0; l < L; l++) {
             const gs_layer *layer = &ex->layers[l];
-            const double values[] = {layer->fan_in, layer->fan_out, layer->uniform_biases,
-                                     layer->sigma_w, layer->sigma_b};
+            const double values[] = {layer->fan_in,         layer->fan_out,
+                                     layer->uniform_biases, layer->kind == GS_LAYER_RESIDUAL,
+                                     layer->sigma_w,        layer->sigma_b,
+                                     layer->branch_scale};
             reals[l] = values[k];
-            ints[l] = (long long)values[k];
+            ints[l] = k < 4 ? (long long)values[k] : 0;
         }
-        /* the first three are integers: stored as such */
-        if (k < 3)
+        /* the first four are integers: stored as such */
+        if (k < 4)
             write_dataset(ex, names[k], H5T_NATIVE_LLONG, 1, dims, ints);
         else
             write_dataset(ex, names[k], H5T_NATIVE_DOUBLE, 1, dims, reals);

@@ -73,6 +73,12 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
     cfg->input_correlation =
         spec_has_axis(spec, GS_AXIS_INPUT_CORRELATION) ? REAL_AT(GS_AXIS_INPUT_CORRELATION) : NAN;
     cfg->jacobian_samples = spec->jacobian_samples;
+    double alpha = spec_has_axis(spec, GS_AXIS_BRANCH_SCALE) ? REAL_AT(GS_AXIS_BRANCH_SCALE) : NAN;
+    cfg->branch = isnan(alpha)                              ? GS_BRANCH_NONE
+                  : alpha == GS_BRANCH_SCALE_INV_SQRT_DEPTH ? GS_BRANCH_INV_SQRT_DEPTH
+                                                            : GS_BRANCH_NUMBER;
+    cfg->branch_scale = cfg->branch == GS_BRANCH_NUMBER ? alpha : NAN;
+    cfg->norm = spec_has_axis(spec, GS_AXIS_NORM) ? (gs_norm)INT_AT(GS_AXIS_NORM) : GS_NORM_NONE;
     cfg->learning_rate = NAN;
     cfg->parametrization = GS_PARAM_STANDARD;
 #undef INT_AT

@@ -12,6 +12,8 @@
  *     z            (B, n)          z[l] of the layer in hand; z[L] after forward
  *     delta, delta_prev (B, n)     δ[l] and δ[l-1]
  *     grad_w, grad_b               ∂loss/∂W[l], ∂loss/∂b[l] of the layer in hand
+ *     trunks       (slots, B, n)   z[l] of networks with residual blocks or a norm
+ *     norm_stats   (slots, 2, B)   doubles: N's mean and rstd per sample
  * plus double scratch for the statistics. A slot per layer (L + 1) unless
  * checkpointing (plan_slot). With jacobian_samples K > 0 (jacobian.h):
  *     jac, jac_prev (K·n0, n)      J[l]ᵀ and J[l-1]ᵀ of the K samples, renormalised
@@ -22,6 +24,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buffer.h"
 #include "gradsweep/arch.h"
@@ -47,6 +50,10 @@ struct gs_net {
     /* the Jacobian (jacobian_samples > 0) */
     gs_buffer jac, jac_prev, jac_gram, jac_svd;
     int jac_layers; /* layers whose Jacobian the last forward pass carried (L when complete) */
+    /* residual blocks and norms: z[l] per slot, and N's mean and rstd per slot
+     * ((B) doubles each); empty for a plain network */
+    gs_buffer trunks, norm_stats;
+    bool blocks; /* config_has_blocks: z[l] lives in trunks, not in z */
 };
 
 gs_net *net_create(void) {
@@ -58,8 +65,8 @@ gs_net *net_create(void) {
 void net_destroy(gs_net **net) {
     if (!net || !*net) return;
     gs_net *n = *net;
-    gs_buffer *all[] = {&n->acts,       &n->derivs, &n->z,      &n->delta,
-                        &n->delta_prev, &n->grad_w, &n->grad_b, &n->scratch};
+    gs_buffer *all[] = {&n->acts,   &n->derivs, &n->z,       &n->delta,  &n->delta_prev,
+                        &n->grad_w, &n->grad_b, &n->scratch, &n->trunks, &n->norm_stats};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         buffer_free(all[i]);
     gs_buffer *jacobian[] = {&n->jac, &n->jac_prev, &n->jac_gram, &n->jac_svd};
@@ -115,7 +122,9 @@ static int reserve_all(gs_net *net, const gs_config *cfg, gs_error *err) {
               buffer_grow(&net->delta_prev, w.layer_io * es) &&
               buffer_grow(&net->grad_w, w.grad_w * es) &&
               buffer_grow(&net->grad_b, w.grad_b * es) &&
-              buffer_grow(&net->scratch, w.stats_scratch * sizeof(double));
+              buffer_grow(&net->scratch, w.stats_scratch * sizeof(double)) &&
+              buffer_grow(&net->trunks, w.trunks * es) &&
+              buffer_grow(&net->norm_stats, w.norm_stats * sizeof(double));
     /* the Jacobian's (none unless jacobian_samples > 0) */
     ok = ok && buffer_grow(&net->jac, w.jacobian * es) &&
          buffer_grow(&net->jac_prev, w.jacobian * es) &&
@@ -147,6 +156,19 @@ static void *deriv_at(gs_net *net, int l) {
     return (char *)net->derivs.p + plan_slot(&net->plan, net->cfg.depth, l) * net->slot_bytes;
 }
 
+/* z[l], 1 ≤ l ≤ L, of a network with residual blocks or a norm. */
+static void *trunk_at(gs_net *net, int l) {
+    return (char *)net->trunks.p + plan_slot(&net->plan, net->cfg.depth, l) * net->slot_bytes;
+}
+
+/* N's saved statistics of layer l (NULLs without a norm). */
+static gs_norm_saved norm_saved_at(gs_net *net, int l) {
+    if (net->cfg.norm == GS_NORM_NONE) return (gs_norm_saved){NULL, NULL};
+    size_t B = (size_t)net->cfg.batch;
+    double *at = (double *)net->norm_stats.p + plan_slot(&net->plan, net->cfg.depth, l) * 2 * B;
+    return (gs_norm_saved){at, at + B};
+}
+
 /* U[l]: stored, or drawn now (draw.h). */
 static const void *weights_at(gs_net *net, int l) { return draws_unit_weights(net->draws, l); }
 
@@ -168,6 +190,7 @@ int net_prepare(gs_net *net, const gs_config *cfg, const gs_net_observer *obs, g
     net->slot_bytes = (size_t)cfg->batch * (size_t)net->widest * precision_size(cfg->precision);
     net->abandoned = false;
     net->jac_layers = 0;
+    net->blocks = config_has_blocks(cfg);
     drawing ctx = {net, obs};
     return draws_prepare(net->draws, cfg, net->layers, net->plan.mode == GS_MEMORY_STORE_ALL,
                          act_at(net, 0), keep_drawing, &ctx, err);

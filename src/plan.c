@@ -52,6 +52,8 @@ gs_workspace plan_workspace(const gs_config *cfg, const gs_memory_plan *plan) {
         .grad_w = shape.largest_weights,
         .grad_b = widest,
         .stats_scratch = STATS_SCRATCH_DOUBLES(widest),
+        .trunks = config_has_blocks(cfg) ? slots * B * widest : 0,
+        .norm_stats = cfg->norm != GS_NORM_NONE ? slots * 2 * B : 0,
     };
     if (cfg->jacobian_samples > 0) {
         size_t K = (size_t)cfg->jacobian_samples, n0 = (size_t)shape.inputs;
@@ -74,9 +76,10 @@ size_t jacobian_svd_work_doubles(int m, int n) {
 static size_t bytes_of(const gs_config *cfg, const gs_memory_plan *plan) {
     gs_workspace w = plan_workspace(cfg, plan);
     size_t reals = w.unit_weights + w.unit_biases + w.loss_vectors + w.acts + w.derivs +
-                   3 * w.layer_io + w.grad_w + w.grad_b + 2 * w.jacobian + w.jacobian_gram;
+                   3 * w.layer_io + w.grad_w + w.grad_b + 2 * w.jacobian + w.jacobian_gram +
+                   w.trunks;
     return reals * precision_size(cfg->precision) +
-           (w.stats_scratch + w.draw_scratch + w.jacobian_svd) * sizeof(double);
+           (w.stats_scratch + w.draw_scratch + w.jacobian_svd + w.norm_stats) * sizeof(double);
 }
 
 size_t net_memory_bytes(const gs_config *cfg) {

@@ -73,12 +73,13 @@ typedef enum value_kind {
     VALUES_INTEGER,
     VALUES_REAL,
     VALUES_FAN,
+    VALUES_NORM,
 } value_kind;
 
 /* Axes of names (activation, init, parametrization, fan) take no generators. */
 static int is_name_kind(value_kind kind) {
     return kind == VALUES_ACTIVATION || kind == VALUES_INIT || kind == VALUES_PARAMETRIZATION ||
-           kind == VALUES_FAN;
+           kind == VALUES_FAN || kind == VALUES_NORM;
 }
 
 /* The name of code v on a name axis, or NULL. */
@@ -88,6 +89,7 @@ static const char *code_name(value_kind kind, int64_t v) {
     case VALUES_INIT: return init_name((gs_init)v);
     case VALUES_PARAMETRIZATION: return parametrization_name((gs_parametrization)v);
     case VALUES_FAN: return fan_name((gs_fan)v);
+    case VALUES_NORM: return norm_name((gs_norm)v);
     case VALUES_INTEGER:
     case VALUES_REAL: break;
     }
@@ -129,12 +131,33 @@ static const axis_rule axis_rules[GS_AXIS_ALL_COUNT] = {
     [GS_AXIS_OUTPUT_WIDTH] = {"output_width", "--output-width", VALUES_INTEGER, 1, 1048576, 0, 0,
                               "[10]", "10"},
     [GS_AXIS_FAN] = {"fan", "--fan", VALUES_FAN, 0, 0, 0, 0, "[in, avg]", "in,avg"},
+    [GS_AXIS_BRANCH_SCALE] = {"branch_scale", "--branch-scale", VALUES_REAL, 0, 0, SPEC_MAX_SIGMA,
+                              1, "[none, 1, 1/sqrt(depth)]", "none,1,1/sqrt(depth)"},
+    [GS_AXIS_NORM] = {"norm", "--norm", VALUES_NORM, 0, 0, 0, 0, "[none, layernorm]",
+                      "none,layernorm"},
 };
 
 /* Real axes whose largest value is excluded (value < real_max, else ≤): a
  * function rather than a field of axis_rule, so the table's positional rows
  * stay complete for -Wmissing-field-initializers. */
 static int max_excluded(gs_axis_id id) { return id == GS_AXIS_INPUT_CORRELATION; }
+
+/* The names a branch_scale value may have besides a number α ≥ 0: none (a
+ * plain network, no residual blocks) and 1/sqrt(depth) (α = 1/sqrt(L) for a
+ * network of L layers; 1/sqrt(L) is read the same). */
+static const struct {
+    const char *name;
+    double value;
+} branch_names[] = {{"none", NAN},
+                    {"1/sqrt(depth)", GS_BRANCH_SCALE_INV_SQRT_DEPTH},
+                    {"1/sqrt(L)", GS_BRANCH_SCALE_INV_SQRT_DEPTH}};
+#define BRANCH_NAME_COUNT (sizeof branch_names / sizeof branch_names[0])
+
+/* A branch_scale value that is a name: "none", "1/sqrt(depth)"; NULL for a number. */
+static const char *branch_scale_name(double v) {
+    if (isnan(v)) return branch_names[0].name;
+    return v == GS_BRANCH_SCALE_INV_SQRT_DEPTH ? branch_names[1].name : NULL;
+}
 
 /* Names for sigma_w, resolved to numbers when read; the axis also keeps each
  * value's name (gs_axis.names), which fixes its fan unless the fan axis is
@@ -602,9 +625,11 @@ static const char *expected_value(const axis_input *in) {
     }
     case VALUES_PARAMETRIZATION: return "standard, ntk or mup";
     case VALUES_FAN: return "in, out or avg";
+    case VALUES_NORM: return "none or layernorm";
     case VALUES_INTEGER: return "an integer";
     case VALUES_REAL: break;
     }
+    if (in->id == GS_AXIS_BRANCH_SCALE) return "a number >= 0, none or 1/sqrt(depth)";
     return in->id == GS_AXIS_SIGMA_W ? "a number or he/lecun/xavier/torch_default/keras_default"
                                      : "a number";
 }
@@ -655,6 +680,16 @@ static int add_fan(axis_input *in, const char *text, int line) {
                    suggestion(text, gs_fan_names, GS_FAN_COUNT, "choose from", hint, sizeof hint));
 }
 
+static int add_norm(axis_input *in, const char *text, int line) {
+    gs_norm norm;
+    if (norm_parse(text, &norm) == 0) return axis_push_integer(in, norm, line, NULL);
+    char shown[SPEC_SHOWN_BYTES], hint[256];
+    return fail_at(
+        in->err, axis_at(in, line), "unknown norm %s%s; %s", show(text, shown, sizeof shown),
+        list_hint(text),
+        suggestion(text, gs_norm_names, GS_NORM_COUNT, "choose from", hint, sizeof hint));
+}
+
 /* A number written in quotes is a string in YAML (and in Python's reading of
  * the same file), so it is refused with a hint rather than guessed at. */
 static int fail_quoted_number(axis_input *in, const char *text, int line) {
@@ -664,16 +699,35 @@ static int fail_quoted_number(axis_input *in, const char *text, int line) {
                    expected_value(in), show(text, shown, sizeof shown));
 }
 
+/* A number for branch_scale below 0 (or NaN) is refused where it is read:
+ * the axis keeps its names as NaN and a negative marker. */
+static int fail_negative_branch(axis_input *in, double value, int line) {
+    char shown[32], max[32];
+    return fail_at(in->err, axis_at(in, line),
+                   "%s is out of range; branch_scale must be between 0 and %s, none or "
+                   "1/sqrt(depth)",
+                   format_real(value, shown, sizeof shown),
+                   format_real(in->rule->real_max, max, sizeof max));
+}
+
 static int add_real(axis_input *in, const char *text, int quoted, int line) {
+    if (in->id == GS_AXIS_BRANCH_SCALE)
+        for (size_t i = 0; i < BRANCH_NAME_COUNT; i++)
+            if (strcmp(text, branch_names[i].name) == 0)
+                return axis_push_real(in, branch_names[i].value, line, branch_names[i].name);
     if (in->id == GS_AXIS_SIGMA_W)
         for (size_t i = 0; i < SIGMA_W_NAME_COUNT; i++)
             if (strcmp(text, sigma_w_names[i].name) == 0)
                 return axis_push_real(in, sigma_w_names[i].value, line, sigma_w_names[i].name);
     double value;
     int is_number = parse_real(text, &value) == 0;
+    if (is_number && !quoted && in->id == GS_AXIS_BRANCH_SCALE && !(value >= 0))
+        return fail_negative_branch(in, value, line);
     if (is_number && !quoted) return axis_push_real(in, value, line, NULL);
     if (is_number) return fail_quoted_number(in, text, line);
     char shown[SPEC_SHOWN_BYTES], hint[128] = "";
+    if (in->id == GS_AXIS_BRANCH_SCALE && strstr(text, "sqrt"))
+        snprintf(hint, sizeof hint, "; the depth-dependent scale is written 1/sqrt(depth)");
     if (in->id == GS_AXIS_SIGMA_W) {
         const char *names[SIGMA_W_NAME_COUNT];
         for (size_t i = 0; i < SIGMA_W_NAME_COUNT; i++)
@@ -714,6 +768,7 @@ static int axis_add_text(axis_input *in, const char *text, int quoted, int line)
     case VALUES_INIT: return add_init(in, text, line);
     case VALUES_PARAMETRIZATION: return add_parametrization(in, text, line);
     case VALUES_FAN: return add_fan(in, text, line);
+    case VALUES_NORM: return add_norm(in, text, line);
     case VALUES_INTEGER: return add_integer(in, text, quoted, line);
     case VALUES_REAL: break;
     }
@@ -723,6 +778,8 @@ static int axis_add_text(axis_input *in, const char *text, int quoted, int line)
 /* Adds a value computed by a generator; integer axes take it only if it is
  * (within rounding of) a whole number. */
 static int axis_add_generated(axis_input *in, double value, int line, const char *generator) {
+    if (in->id == GS_AXIS_BRANCH_SCALE && !(value >= 0))
+        return fail_negative_branch(in, value, line);
     if (in->rule->kind == VALUES_REAL) return axis_push_real(in, value, line, NULL);
     double whole = nearbyint(value);
     char shown[32];
@@ -830,6 +887,8 @@ static int check_integer_value(const gs_axis *axis, gs_axis_id id, size_t i, whe
         return fail_at(err, at, "invalid parametrization code %" PRId64, v);
     if (rule->kind == VALUES_FAN && (v < 0 || v >= GS_FAN_COUNT))
         return fail_at(err, at, "invalid fan code %" PRId64, v);
+    if (rule->kind == VALUES_NORM && (v < 0 || v >= GS_NORM_COUNT))
+        return fail_at(err, at, "invalid norm code %" PRId64, v);
     if (rule->kind == VALUES_INTEGER && (v < rule->min || v > rule->max))
         return fail_at(err, at,
                        "%" PRId64 " is out of range; %s must be between %" PRId64 " and %" PRId64,
@@ -842,6 +901,7 @@ static int check_real_value(const gs_axis *axis, gs_axis_id id, size_t i, where 
     double v = axis->real[i];
     char shown[32], max[32];
     format_real(rule->real_max, max, sizeof max);
+    if (id == GS_AXIS_BRANCH_SCALE && branch_scale_name(v)) return 0; /* none, 1/sqrt(depth) */
     if (!isfinite(v))
         return fail_at(err, at, "%s is not a finite number", format_real(v, shown, sizeof shown));
     if (rule->zero_allowed && max_excluded(id) && !(v >= 0 && v < rule->real_max))
@@ -883,8 +943,10 @@ static int compare_ranked_real(const void *pa, const void *pb) {
  * one, and in *earlier the position of that earlier value; -1 if none. */
 static long long first_repeat(const gs_axis *axis, int real, size_t *earlier) {
     ranked *r = gs_malloc(axis->count * sizeof *r);
+    /* NaN (branch_scale's none) ranks below every number, equal to itself */
     for (size_t i = 0; i < axis->count; i++)
-        r[i] = (ranked){real ? 0 : axis->integer[i], real ? axis->real[i] : 0, i};
+        r[i] = (ranked){real ? 0 : axis->integer[i],
+                        real ? (isnan(axis->real[i]) ? -INFINITY : axis->real[i]) : 0, i};
     qsort(r, axis->count, sizeof *r, real ? compare_ranked_real : compare_ranked_integer);
     long long repeat = -1;
     for (size_t i = 1; i < axis->count; i++) {
@@ -918,6 +980,12 @@ static int check_unique(const gs_axis *axis, gs_axis_id id, const value_origin *
     if (rule->kind == VALUES_FAN)
         return fail_at(err, at, "%s appears twice; each value must be unique",
                        fan_name((gs_fan)axis->integer[repeat]));
+    if (rule->kind == VALUES_NORM)
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       norm_name((gs_norm)axis->integer[repeat]));
+    if (id == GS_AXIS_BRANCH_SCALE && branch_scale_name(axis->real[repeat]))
+        return fail_at(err, at, "%s appears twice; each value must be unique",
+                       branch_scale_name(axis->real[repeat]));
     if (rule->kind == VALUES_REAL)
         format_real(axis->real[repeat], value, sizeof value);
     else
@@ -2259,6 +2327,8 @@ static void write_axis(text_buffer *b, const gs_axis *axis, gs_axis_id id, const
             name = code_name(axis_rules[id].kind, axis->integer[i]);
         else if (names && names[i] != GS_SCALE_NUMBER)
             name = sigma_w_name((gs_scale_name)names[i]);
+        else if (id == GS_AXIS_BRANCH_SCALE)
+            name = branch_scale_name(axis->real[i]);
         if (name)
             text_printf(b, "%s", name);
         else if (axis->real)

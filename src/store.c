@@ -85,6 +85,7 @@ typedef enum var_presence {
     IN_EVERY_FILE = 0,
     WITH_INPUT_CORRELATION, /* the sweep has the input_correlation axis */
     IN_NETWORK_FILES,       /* the sweep describes other networks than the square plain one */
+    IN_BLOCK_FILES,         /* sweeps with a branch_scale or norm axis (issue 12's blocks) */
 } var_presence;
 
 typedef struct var_def {
@@ -118,6 +119,8 @@ static int64_t network_input_width(const gs_config *c) { return config_input_wid
 static int64_t network_output_width(const gs_config *c) { return config_output_width(c); }
 static int64_t network_fan(const gs_config *c) { return c->fan; }
 static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; }
+static double network_branch_scale(const gs_config *c) { return config_branch_scale(c); }
+static int64_t network_norm(const gs_config *c) { return c->norm; }
 
 /* offsetof that refuses to compile unless the field has C type ctype, so the
  * table cannot describe a field with the wrong memory type. */
@@ -136,6 +139,33 @@ static int64_t network_sigma_w_name(const gs_config *c) { return c->scale_name; 
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
         .config_int = network_##name_, .presence = IN_NETWORK_FILES                                \
     }
+/* A configuration variable of block sweeps' files only (branch_scale or norm
+ * given): other network sweeps write the file they wrote before. */
+#define BLOCK_INT(name_, flags_, long_name_, description_)                                         \
+    {                                                                                              \
+        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_CONFIG,              \
+        .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
+        .config_int = network_##name_, .presence = IN_BLOCK_FILES                                  \
+    }
+/* A real configuration variable of block sweeps' files only. */
+#define NETWORK_REAL(name_, long_name_, units_, description_)                                      \
+    {                                                                                              \
+        .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_CONFIG,            \
+        .fill = FILL_NONE, .long_name = long_name_, .units = units_, .description = description_,  \
+        .config_real = network_##name_, .presence = IN_BLOCK_FILES                                 \
+    }
+/* A per-layer statistic of block sweeps' files only (GS_BLOCK_STATS_LIST). */
+#define BLOCK_LAYER_VARIABLE(name_, long_name_, units_, description_)                              \
+    {.name = #name_,                                                                               \
+     .type = VT_FLOAT64,                                                                           \
+     .dims = DIMS_CONFIG_LAYER,                                                                    \
+     .source = FROM_LAYERS,                                                                        \
+     .fill = FILL_NAN,                                                                             \
+     .long_name = long_name_,                                                                      \
+     .units = units_,                                                                              \
+     .description = description_,                                                                  \
+     .offset = FIELD(gs_layer_stats, name_, double),                                               \
+     .presence = IN_BLOCK_FILES},
 #define CONFIG_REAL(name_, long_name_, units_, description_)                                       \
     {                                                                                              \
         .name = #name_, .type = VT_FLOAT64, .dims = DIMS_CONFIG, .source = FROM_CONFIG,            \
@@ -339,6 +369,14 @@ static const var_def variables[] = {
     NETWORK_INT(fan, FAN_FLAGS, "fan of the weight variance", GS_LIST_MEANINGS(GS_FAN_LIST, "")),
     NETWORK_INT(sigma_w_name, SCALE_FLAGS, "how sigma_w was given",
                 GS_LIST_MEANINGS(GS_SCALE_NAME_LIST, "")),
+    /* Residual blocks and norms (issue 12): in the files of sweeps that give them. */
+    NETWORK_REAL(branch_scale, "branch scale alpha of the residual blocks", "1",
+                 "layers 2..L are pre-activation residual blocks z[l] = z[l-1] + alpha (W[l] "
+                 "phi(N(z[l-1])) + b[l]) (a last layer of output_width != width stays dense); "
+                 "1/sqrt(depth) is stored as its number; NaN: a plain network"),
+    BLOCK_INT(norm, NORM_FLAGS, "normalisation N before every activation",
+              GS_LIST_MEANINGS(GS_NORM_LIST, ". a[l] = phi(N(z[l])) in plain networks too")),
+    GS_BLOCK_STATS_LIST(BLOCK_LAYER_VARIABLE) /* trunk_ch_var, branch_ch_var */
 };
 #define N_VARIABLES (sizeof variables / sizeof variables[0])
 
@@ -355,7 +393,26 @@ static const struct {
                 "PyTorch's, b_i ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and sigma_b is 0"},
 };
 
-static const char *description_of(const var_def *v, bool network) {
+/* ... and those that change in a block sweep's file (branch_scale or norm given). */
+static const struct {
+    const char *name, *description;
+} block_descriptions[] = {
+    {"q", "mean of z[l]^2 over units and samples: z[l] = W[l] a[l-1] + b[l], or for residual "
+          "blocks (branch_scale) the trunk z[l] = z[l-1] + alpha (W[l] a[l-1] + b[l]); a[l] = "
+          "phi(N(z[l])) with N the variable norm, a[0] = x"},
+    {"q_theory", "q[1] = v_w[1] + v_b[1]; q[l] = v_w E[phi(sqrt(s[l-1]) z)^2] + v_b, or for "
+                 "residual blocks q[l-1] + alpha^2 (v_w E[phi(sqrt(s[l-1]) z)^2] + v_b), s = q "
+                 "(norm none) or q/(q + eps) (layernorm), z ~ N(0, 1) (docs/theory.md)"},
+    {"delta_sq_theory", "probe: delta_sq[L] = 1, delta_sq[l-1] = back[l] delta_sq[l] E[phi'^2] g, "
+                        "or through a residual block delta_sq[l] (1 + alpha^2 back[l] E[phi'^2] "
+                        "g), g = 1 or LayerNorm's (1 - (1 + s)/n)/(q + eps); mse: the recursion "
+                        "of docs/theory.md, NaN with residual blocks or a norm"},
+};
+
+static const char *description_of(const var_def *v, bool network, bool blocks) {
+    for (size_t k = 0; blocks && k < sizeof block_descriptions / sizeof *block_descriptions; k++)
+        if (strcmp(block_descriptions[k].name, v->name) == 0)
+            return block_descriptions[k].description;
     for (size_t k = 0; network && k < sizeof network_descriptions / sizeof *network_descriptions;
          k++)
         if (strcmp(network_descriptions[k].name, v->name) == 0)
@@ -399,6 +456,7 @@ struct gs_store {
     hid_t dataset[N_VARIABLES];      /* variables[i]'s dataset */
     bool present[N_VARIABLES];       /* variables[i] is in this file (var_presence) */
     bool network;                    /* the sweep is a network one (spec_has_network) */
+    bool blocks;                     /* it gives branch_scale or norm (IN_BLOCK_FILES) */
     hid_t config_space;              /* file space (N): selects one configuration */
     hid_t layer_space;               /* file space (N, L_max): selects one configuration's row */
     hid_t row_space;                 /* memory space of one row: extent = its depth */
@@ -785,7 +843,7 @@ static int put_variable_attributes(gs_store *s, hid_t loc, const var_def *v, gs_
     if (rc == 0) rc = put_string(s, loc, v->name, "long_name", v->long_name, err);
     if (rc == 0 && v->units) rc = put_string(s, loc, v->name, "units", v->units, err);
     if (rc == 0 && v->flags != NO_FLAGS) rc = put_flags(s, loc, v, err);
-    const char *description = description_of(v, s->network);
+    const char *description = description_of(v, s->network, s->blocks);
     if (rc == 0 && description) rc = put_string(s, loc, v->name, "description", description, err);
     return rc;
 }
@@ -1086,7 +1144,8 @@ static bool in_this_file(const var_def *var, const gs_spec *spec, const gs_store
     bool by_axes = var->presence == IN_EVERY_FILE ||
                    (var->presence == WITH_INPUT_CORRELATION &&
                     spec_has_axis(spec, GS_AXIS_INPUT_CORRELATION)) ||
-                   (var->presence == IN_NETWORK_FILES && s->network);
+                   (var->presence == IN_NETWORK_FILES && s->network) ||
+                   (var->presence == IN_BLOCK_FILES && s->blocks);
     return by_axes && (!var->jacobian || s->jacobian_samples > 0);
 }
 
@@ -1108,6 +1167,8 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
     s->config_space = s->layer_space = s->row_space = s->scalar_space = H5I_INVALID_HID;
     s->string_type = s->xfer = H5I_INVALID_HID;
     s->network = spec_has_network(grid->spec);
+    s->blocks =
+        spec_has_axis(grid->spec, GS_AXIS_BRANCH_SCALE) || spec_has_axis(grid->spec, GS_AXIS_NORM);
     for (size_t i = 0; i < N_VARIABLES; i++) {
         s->dataset[i] = H5I_INVALID_HID;
         s->present[i] = in_this_file(&variables[i], grid->spec, s);

@@ -1027,8 +1027,178 @@ void theory_jacobian(const gs_config *cfg, double q_in, gs_jacobian_stats *out) 
     path_free(&f);
 }
 
+/* ---- residual blocks and norms (issue 12) --------------------------------------------
+ * docs/theory.md, "Residual blocks and LayerNorm". With N = LayerNorm, φ sees
+ * x̂ = (z − mean)/sqrt(var + ε) of variance q̂ = q/(q + ε) whatever q is, and
+ * N's backward multiplies the backward signal's second moment by
+ * ρ/(q + ε): 1/(q + ε) from its 1/sqrt(var + ε), and ρ = 1 − (1 + s)/n from
+ * its projection, which removes the signal's component along the all-ones
+ * direction (a share 1/n) and along x̂ (a share s/n, s = E[φ'(u)²u²] /
+ * (q̂ E[φ'(u)²]), u ~ N(0, q̂): 1 for homogeneous φ). ρ is the one finite-
+ * width term kept: it compounds over depth (0.998^1000 at n = 1024). */
+
+typedef struct xdphi_ctx {
+    const gs_activation *act;
+    double sqrt_q;
+} xdphi_ctx;
+
+static void xdphi_integrand(double z, void *vctx, double *out) {
+    const xdphi_ctx *ctx = vctx;
+    double u = ctx->sqrt_q * z, d = activation_dphi(ctx->act, u), w = normal_pdf(z);
+    out[0] = d * d * z * z * w;
+    out[1] = d * d * w;
+}
+
+/* s = E[φ'(u)² u²] / (q E[φ'(u)²]), u ~ N(0, q) (1 for homogeneous φ). */
+static double projection_share(const gs_activation *act, double q) {
+    if (is_homogeneous(act->kind)) return 1;
+    if (!(q > 0 && isfinite(q))) return NAN;
+    xdphi_ctx ctx = {act, sqrt(q)};
+    double breaks[MAX_BREAKS], r[2];
+    int n = gaussian_breaks(0, 1 / ctx.sqrt_q, true, breaks);
+    integrate(xdphi_integrand, &ctx, 2, breaks, n, 1e-12, r);
+    return r[1] > 0 ? r[0] / r[1] : 1;
+}
+
+/* What φ sees of a pre-activation of second moment q. */
+static double norm_seen(const gs_config *cfg, double q) {
+    return cfg->norm == GS_NORM_LAYERNORM ? q / (q + GS_LAYERNORM_EPS) : q;
+}
+
+/* The backward signal's factor through N at q (1 without a norm). */
+static double norm_backward_gain(const gs_config *cfg, double q, double share) {
+    if (cfg->norm != GS_NORM_LAYERNORM) return 1;
+    return (1 - (1 + share) / cfg->width) / (q + GS_LAYERNORM_EPS);
+}
+
+/* Per layer q, c and delta_sq of a network with residual blocks or a norm,
+ * inputs of second moment q_in and correlation c_in. q_seen[l-1] receives
+ * what φ saw at layer l (for the scalars). */
+static void predict_block_layers(const gs_config *cfg, double q_in, double c_in,
+                                 gs_layer_theory *layers, double *q_seen, bool (*tick)(void *),
+                                 void *tick_ctx) {
+    const int L = cfg->depth;
+    gs_moments *m = gs_malloc((size_t)L * sizeof *m);
+    double *share = gs_malloc((size_t)L * sizeof *share);
+    const gs_layer first_layer = net_layer_number(cfg, 1);
+    const layer_scales first = scales_of(&first_layer);
+    double w1 = first.sw * first.sw, b1 = first.sb * first.sb;
+    double q = w1 * q_in + b1, c = q > 0 ? (w1 * c_in * q_in + b1) / q : c_in;
+    layers[0] = (gs_layer_theory){q, 0, fmin(1.0, fmax(-1.0, c))};
+    for (int l = 1; l <= L; l++) {
+        if (l > 1) {
+            /* layer l from layer l-1's q, c and moments */
+            gs_layer layer = net_layer_number(cfg, l);
+            layer_scales s = scales_of(&layer);
+            double q_prev = layers[l - 2].q, c_prev = layers[l - 2].c, seen = q_seen[l - 2];
+            double w2 = s.sw * s.sw, b2 = s.sb * s.sb;
+            double branch_q = w2 * m[l - 2].v + b2;
+            double branch_c = w2 * theory_kernel(&cfg->act, seen, c_prev) + b2;
+            if (layer.kind == GS_LAYER_RESIDUAL) {
+                double a2 = layer.branch_scale * layer.branch_scale;
+                q = q_prev + a2 * branch_q;
+                c = q > 0 ? (q_prev * c_prev + a2 * branch_c) / q : c_prev;
+            } else {
+                q = branch_q;
+                c = q > 0 ? branch_c / q : c_prev;
+            }
+            layers[l - 1] = (gs_layer_theory){q, 0, fmin(1.0, fmax(-1.0, c))};
+            if (tick) tick(tick_ctx);
+        }
+        q_seen[l - 1] = norm_seen(cfg, layers[l - 1].q);
+        m[l - 1] = theory_moments(&cfg->act, q_seen[l - 1]);
+        share[l - 1] = cfg->norm == GS_NORM_LAYERNORM && l < L
+                           ? projection_share(&cfg->act, q_seen[l - 1])
+                           : 1;
+    }
+    /* Backward, probe: δ[L] = r. Through a dense layer l,
+     *   delta_sq[l-1] = back[l] delta_sq[l] E[φ'²] gain,
+     * through a residual block the skip adds delta_sq[l] itself:
+     *   delta_sq[l-1] = delta_sq[l] (1 + α² back[l] E[φ'²] gain)
+     * (gradient independence; the cross term has mean zero). mse: no map is
+     * derived (δ[L] = z[L] − y contains the trunk, which every block built):
+     * NaN. */
+    if (cfg->loss == GS_LOSS_PROBE) {
+        double next = 1;
+        layers[L - 1].delta_sq = 1;
+        for (int l = L; l >= 2; l--) {
+            gs_layer layer = net_layer_number(cfg, l);
+            layer_scales s = scales_of(&layer);
+            double through =
+                s.back * m[l - 2].d * norm_backward_gain(cfg, layers[l - 2].q, share[l - 2]);
+            if (layer.kind == GS_LAYER_RESIDUAL)
+                next *= 1 + layer.branch_scale * layer.branch_scale * through;
+            else
+                next *= through;
+            layers[l - 2].delta_sq = next;
+        }
+    } else {
+        for (int l = 1; l <= L; l++)
+            layers[l - 1].delta_sq = NAN;
+    }
+    free(m);
+    free(share);
+}
+
+/* A configuration with residual blocks or a norm: its layers (above) and the
+ * scalars. Residual networks have no fixed point (each block adds
+ * α²(σw² E[φ²] + σb²) ≥ 0 to q: q* = inf unless the branches add nothing)
+ * and no edge of chaos (each block multiplies delta_sq by at least 1), so
+ * chi1, ξ_q, ξ_c and the critical σw are NaN. Plain networks with
+ * LayerNorm have the fixed point of q → σw² E[φ(u)²] + σb², u ~ N(0, q/(q+ε)),
+ * where χ1 = σw² E[φ'(u)²] ρ/(q* + ε) and the correlation map is that of a
+ * plain network at q̂* with σw², σb² scaled by q̂* / q*; their critical σw is NaN:
+ * the norm divides the scale out (with σb = 0, χ1 = E[φ'²]/E[φ²] whatever σw). */
+static void predict_blocks(const gs_config *cfg, gs_result *res, bool (*tick)(void *),
+                           void *tick_ctx) {
+    double *q_seen = gs_malloc((size_t)cfg->depth * sizeof *q_seen);
+    const double c_in = cfg->input_correlation > 0 ? cfg->input_correlation : 0.0;
+    predict_block_layers(cfg, 1.0, c_in, res->theory, q_seen, tick, tick_ctx);
+    res->chi1_theory = res->xi_q_theory = res->xi_c_theory = res->c_star_theory = NAN;
+    res->sigma_w_critical_theory = NAN;
+    if (cfg->branch != GS_BRANCH_NONE) {
+        double alpha = config_branch_scale(cfg);
+        gs_layer hidden = net_layer(cfg, cfg->width, cfg->width);
+        bool adds = alpha > 0 && (hidden.sigma_w > 0 || hidden.sigma_b > 0) && cfg->depth > 1;
+        res->q_star_theory = adds ? INFINITY : res->theory[0].q;
+        free(q_seen);
+        return;
+    }
+    /* plain with LayerNorm: iterate the map (its slope is O(ε/q²): a few steps) */
+    gs_layer hidden = net_layer(cfg, cfg->width, cfg->width);
+    layer_scales s = scales_of(&hidden);
+    double q = res->theory[0].q;
+    for (int k = 0; k < 200; k++) {
+        double next = s.sw * s.sw * theory_moments(&cfg->act, norm_seen(cfg, q)).v + s.sb * s.sb;
+        bool still = fabs(next - q) <= 1e-15 * fabs(next);
+        q = next;
+        if (still) break;
+    }
+    double seen = norm_seen(cfg, q), ratio = seen / q;
+    res->q_star_theory = q;
+    if (q > 0 && isfinite(q)) {
+        const gs_mean_field mf = {cfg->act, s.sw * sqrt(ratio), s.sb * sqrt(ratio)};
+        gs_fixed_point fp;
+        theory_at_fixed_point(&mf, seen, &fp);
+        double rho = 1 - (1 + projection_share(&cfg->act, seen)) / cfg->width;
+        res->chi1_theory = fp.chi1 * rho;
+        res->xi_c_theory = fp.xi_c;
+        /* the slope of q → σw² v(q̂(q)) + σb²: σw² dv(q̂) ε/(q + ε)² */
+        double chi_q = s.sw * s.sw * theory_moments(&cfg->act, seen).dv * GS_LAYERNORM_EPS /
+                       ((q + GS_LAYERNORM_EPS) * (q + GS_LAYERNORM_EPS));
+        res->xi_q_theory = chi_q > 0 && chi_q < 1 ? -1 / log(chi_q) : NAN;
+    }
+    free(q_seen);
+}
+
 void theory_layers(const gs_config *cfg, double q_in, double c_in, gs_layer_theory *layers) {
     if (cfg->depth < 1) return;
+    if (config_has_blocks(cfg)) {
+        double *q_seen = gs_malloc((size_t)cfg->depth * sizeof *q_seen);
+        predict_block_layers(cfg, q_in, c_in, layers, q_seen, NULL, NULL);
+        free(q_seen);
+        return;
+    }
     net_maps maps = maps_of(cfg);
     forward_path f = path_of(&maps, q_in, c_in);
     path_extend(&f, cfg->depth, NULL, NULL);
@@ -1135,6 +1305,10 @@ static double nominal_of_truncated(double sw, int fan_in) {
 
 void theory_predict(gs_theory *t, const gs_config *cfg, gs_result *res, bool (*tick)(void *),
                     void *tick_ctx) {
+    if (config_has_blocks(cfg)) { /* no cache: α may depend on the depth */
+        predict_blocks(cfg, res, tick, tick_ctx);
+        return;
+    }
     const net_maps maps = maps_of(cfg);
     forward_path *f = path_for(t, &maps, input_correlation(cfg));
     path_extend(f, cfg->depth, tick, tick_ctx);

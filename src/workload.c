@@ -2,6 +2,7 @@
 /* workload.c — the sweep as work for the ranks (see workload.h). */
 #include "gradsweep/workload.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -52,8 +53,8 @@ static const int64_t *axis_values(const gs_spec *spec, gs_axis_id a, size_t *cou
 }
 
 /* The workspace depends on depth, width, batch, init and the input and
- * output widths only (and the sweep-wide precision and jacobian_samples):
- * each such shape is checked once. */
+ * output widths, and on whether blocks or a norm keep more (and the
+ * sweep-wide precision and jacobian_samples): each such shape is checked once. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
@@ -65,6 +66,17 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     gs_config worst = {0};
     gs_memory_plan worst_plan = {0};
     int too_big = 0, shapes = 0;
+    /* residual blocks and norms keep z[l] and N's statistics too: the
+     * sweep's most demanding kind stands for all */
+    gs_branch branch = GS_BRANCH_NONE;
+    gs_norm norm = GS_NORM_NONE;
+    for (size_t k = 0;
+         spec_has_axis(spec, GS_AXIS_BRANCH_SCALE) && k < spec->axis[GS_AXIS_BRANCH_SCALE].count;
+         k++)
+        if (!isnan(spec->axis[GS_AXIS_BRANCH_SCALE].real[k])) branch = GS_BRANCH_NUMBER;
+    for (size_t k = 0; spec_has_axis(spec, GS_AXIS_NORM) && k < spec->axis[GS_AXIS_NORM].count; k++)
+        if (spec->axis[GS_AXIS_NORM].integer[k] != GS_NORM_NONE)
+            norm = (gs_norm)spec->axis[GS_AXIS_NORM].integer[k];
     for (size_t d = 0; d < depth->count; d++)
         for (size_t w = 0; w < width->count; w++)
             for (size_t b = 0; b < batch->count; b++)
@@ -78,6 +90,9 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                                              .precision = spec->precision,
                                              .input_width = (int)ins[x],
                                              .output_width = (int)outs[y],
+                                             .branch = branch,
+                                             .branch_scale = 1,
+                                             .norm = norm,
                                              .jacobian_samples = spec->jacobian_samples};
                             gs_memory_plan plan;
                             if (net_memory_plan(&cfg, limit, &plan)) continue;

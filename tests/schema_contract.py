@@ -201,12 +201,43 @@ def check_network_variables(path, n, network):
             assert (name in ds) == network and (not network or ds[name].dims == ("config",))
 
 
+# Residual blocks and norms (issue 12): in the files of sweeps that give them.
+BLOCK_VARIABLES = {"branch_scale": ("float64", None), "norm": ("int32", "none layernorm")}
+BLOCK_PER_LAYER = ["trunk_ch_var", "branch_ch_var"]
+
+
+def check_block_variables(path, n, network):
+    """branch_scale (float64, NaN = plain), norm (int32 code) and the two
+    per-layer channel variances: in the file of a sweep that gives
+    branch_scale or norm, absent from any other (network sweeps without them
+    included)."""
+    with h5py.File(path, "r") as f:
+        for name, (dtype, meanings) in BLOCK_VARIABLES.items():
+            assert (name in f) == network, name
+            if not network:
+                continue
+            ds = f[name]
+            assert ds.dtype == np.dtype(dtype) and ds.shape == (n,), name
+            assert [d.label for d in ds.dims] == ["config"], name
+            assert isinstance(ds.attrs["description"], str), name
+            if meanings:
+                assert ds.attrs["flag_meanings"] == meanings, name
+        for name in BLOCK_PER_LAYER:
+            assert (name in f) == network, name
+            if network:
+                ds = f[name]
+                assert ds.dtype == np.float64 and ds.shape[0] == n, name
+                assert [d.label for d in ds.dims] == ["config", "layer"], name
+                assert math.isnan(ds.fillvalue) and np.isnan(ds.attrs["_FillValue"]), name
+
+
 def check_contract(path, n, l_max, ranks, closed=True, network_axes=None):
     """Every structural check, with every reader. network_axes: None for a
     sweep of the square plain network, else the network axes it has (maybe
     none: a framework default alone makes a network sweep)."""
     check_h5py_variables(path, n, l_max)
     check_network_variables(path, n, network_axes is not None)
+    check_block_variables(path, n, bool({"branch_scale", "norm"} & set(network_axes or ())))
     attrs = check_root_attributes(path, ranks, closed, network_axes or ())
     for engine in ("netcdf4", "h5netcdf"):
         check_xarray(path, n, l_max, engine)

@@ -63,8 +63,9 @@ grid:
 """
 ACTIVATIONS = ["linear", "relu", "tanh"]
 FIGURES = ([f"phase_diagram_{a}" for a in ACTIVATIONS]
-           + [f"signal_propagation_{a}" for a in ACTIVATIONS] + ["gradient_flow", "finite_width"])
-TABLES = ["healthy_band.md", "healthy_band.csv"]
+           + [f"signal_propagation_{a}" for a in ACTIVATIONS] + ["gradient_flow", "finite_width",
+                                                                 "health_report"])
+TABLES = ["healthy_band.md", "healthy_band.csv", "health_report.md"]
 THEORY = list(gp.THEORY_PER_LAYER + gp.THEORY_PER_CONFIG)
 
 DEGENERATE = {
@@ -127,7 +128,8 @@ def data_ink(fig):
     """(image, blank image, [pixels the data changed in each plot panel])."""
     full = render(fig)
     fig.set_layout_engine("none")  # the blank version keeps every position
-    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    # plot panels: not colorbars, nor the health report's legend and table (axis off)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.axison]
     boxes = [ax.get_window_extent() for ax in panels]
     for ax in panels:
         for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.images]:
@@ -155,7 +157,8 @@ def check_figures(results, outdir, min_fraction, min_pixels, variance=False):
         assert np.abs(png - full).max() < 1 / 255, stem
         for i, (pixels, size) in enumerate(counts):
             assert pixels >= min_pixels and pixels >= min_fraction * size, (stem, i, pixels, size)
-        if variance:
+        # (the health report's page is mostly its table: its panels are judged by their ink)
+        if variance and stem != "health_report":
             assert png.mean(axis=2).var() > 1.05 * blank.mean(axis=2).var(), stem
         pdf = (outdir / f"{stem}.pdf").read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
@@ -436,7 +439,7 @@ def test_degenerate_sweep(case, tmp_path):
     assert plotted.stderr == "", plotted.stderr
     activation = DEGENERATE[case][DEGENERATE[case].index("--activation") + 1]
     stems = [f"phase_diagram_{activation}", f"signal_propagation_{activation}", "gradient_flow",
-             "finite_width"]
+             "finite_width", "health_report"]
     wanted = {f"{s}.{ext}" for s in stems for ext in ("png", "pdf")} | set(TABLES)
     assert {p.name for p in (tmp_path / "figures").iterdir()} == wanted
     assert sorted(check_figures(results, tmp_path / "figures", 0.0, 20)) == sorted(stems)
@@ -661,3 +664,73 @@ def test_jacobian_figures(tmp_path):
     assert not gp.has_jacobian(small / "plain.h5")
     with pytest.raises(ValueError, match="no Jacobian"):
         gp.jacobian_variance(small / "plain.h5")
+
+
+# ---- residual blocks, LayerNorm and the health report (issue 12) ----------------------------
+
+BLOCK_SWEEP = """\
+name: blocks
+base_seed: 12
+precision: float64
+grid:
+  activation: [relu]
+  sigma_w: [he]
+  depth: [8, 48]
+  width: [32]
+  batch: [16]
+  seed: [0, 1]
+  branch_scale: [none, 1, 1/sqrt(depth)]
+  norm: [none, layernorm]
+"""
+
+
+def test_block_figures_and_health_report(tmp_path):
+    """A block sweep gets the (alpha, depth) phase diagram, the per-block
+    signal propagation and the health report; every figure splits plain,
+    residual and LayerNorm networks (none averages them together); the
+    report's numbers are the file's, and its verdicts follow them: relu at
+    alpha = 1 without a norm grows 2^47 over 48 layers (exploding), alpha =
+    1/sqrt(L) stays within a decade."""
+    (tmp_path / "sweep.yaml").write_text(BLOCK_SWEEP)
+    out = run_gradsweep(["sweep.yaml", "-o", "results.h5"], ranks=2, cwd=tmp_path)
+    assert out.returncode == 0, out
+    results, outdir = tmp_path / "results.h5", tmp_path / "figures"
+    plotted = run_plot(results, outdir, "--formats", "png")
+    assert plotted.returncode == 0 and plotted.stderr == "", plotted.stderr
+    names = {p.name for p in outdir.iterdir()}
+    new = ("block_phase_diagram_relu", "block_signal_propagation_relu", "health_report")
+    assert {f"{stem}.png" for stem in new} <= names
+    # one (sigma_w, depth) phase diagram per branch scale and norm
+    for branch in ("none", "1", "1_over_sqrtdepth"):
+        for norm in ("none", "layernorm"):
+            assert f"phase_diagram_relu_alpha_{branch}_{norm}.png" in names, (branch, norm)
+    # the new figures are the library's and show data in every panel
+    import gradsweep_blocks as gb
+    for stem, fig in gb.figures(gp.load(results)):
+        png = mpimg.imread(outdir / f"{stem}.png")[..., :3]
+        full, _, counts = data_ink(fig)
+        assert png.shape == full.shape and np.abs(png - full).max() <= 1.5 / 255, stem
+        for i, (pixels, size) in enumerate(counts):
+            assert pixels >= 20, (stem, i, pixels, size)
+
+    with h5py.File(results, "r") as f:
+        alpha, norm, depth = f["branch_scale"][:], f["norm"][:], f["depth"][:]
+        q_ratio, d_ratio = f["log10_q_ratio"][:], f["log10_delta_ratio"][:]
+    rows = {r["candidate"]: r for r in gb.health_table(results)}
+    assert len(rows) == 6 and all(r["depth"] == 48 and r["seeds"] == 2 for r in rows.values())
+    for name, r in rows.items():
+        want_alpha = {"none": math.nan, "1": 1.0, "1/sqrt(depth)": 48 ** -0.5}[r["branch"]]
+        m = (depth == 48) & (norm == ["none", "layernorm"].index(r["norm"])) & (
+            np.isnan(alpha) if math.isnan(want_alpha) else np.isclose(alpha, want_alpha))
+        assert m.sum() == 2, name
+        assert r["log10_q_ratio"] == pytest.approx(q_ratio[m].mean(), rel=1e-12), name
+        assert r["log10_delta_ratio"] == pytest.approx(d_ratio[m].mean(), rel=1e-12), name
+        assert r["healthy"] == (abs(q_ratio[m].mean()) < 1 and abs(d_ratio[m].mean()) < 1
+                                and r["max_dead_frac"] <= 0.5), name
+    assert not rows["relu, gaussian, σ_w he, residual α 1"]["healthy"]
+    assert "gradients explode" in rows["relu, gaussian, σ_w he, residual α 1"]["verdict"]
+    assert rows["relu, gaussian, σ_w he, residual α 1/√L"]["healthy"]
+    report = (outdir / "health_report.md").read_text()
+    for name in rows:
+        assert f"| {name} |" in report
+

@@ -116,7 +116,7 @@ static double gradient_check(gs_config cfg) {
     /* ∂loss/∂x[s,j] = (1/B) Σ_i δ[1][s,i] W[1][i,j] */
     const int in = layers[0].fan_in, out = layers[0].fan_out;
     double *x = net_input(net), *u1 = net_unit_weights(net, 1);
-    double from_delta[64 * 64], fdx[64 * 64];
+    double from_delta[64 * 64] = {0}, fdx[64 * 64] = {0};
     for (int s = 0; s < B; s++)
         for (int j = 0; j < in; j++) {
             double sum = 0;
@@ -718,6 +718,79 @@ static void test_framework_distributions(void) {
     net_destroy(&net);
 }
 
+/* Residual blocks and LayerNorm (issue 12): the backward pass, LayerNorm's
+ * hand-written one included, is the forward pass's derivative, for plain
+ * networks with a norm, residual blocks with and without one, a last layer
+ * that is a block (output_width = width) or a dense head (≠), both losses. */
+static void test_block_gradients(void) {
+    const gs_activation_kind acts[] = {GS_ACT_TANH, GS_ACT_GELU, GS_ACT_LINEAR, GS_ACT_SOFTPLUS};
+    for (int variant = 0; variant < 12; variant++) {
+        gs_config cfg = shaped_config(4, 5, variant % 2 ? 3 : 6, GS_INIT_GAUSSIAN, GS_FAN_IN);
+        cfg.act.kind = acts[variant % 4];
+        cfg.loss = (gs_loss)(variant / 2 % 2);
+        cfg.norm = variant % 3 ? GS_NORM_LAYERNORM : GS_NORM_NONE;
+        cfg.branch = (gs_branch)(variant / 4); /* none, 0.7, 1/sqrt(depth) */
+        cfg.branch_scale = 0.7;
+        double worst = gradient_check(cfg);
+        CHECK_MSG(worst < 1e-6, "%s, %s, branch %d, norm %s, -> %d: relative error %.3g",
+                  activation_name(cfg.act.kind), loss_name(cfg.loss), (int)cfg.branch,
+                  norm_name(cfg.norm), cfg.output_width, worst);
+    }
+}
+
+/* Residual and LayerNorm networks under every memory plan give the store-all
+ * numbers bit for bit: a recomputed segment starts from the checkpoint's
+ * trunk z[l] and the norm's saved statistics. */
+static void test_block_memory_plans_agree(void) {
+    for (int variant = 0; variant < 4; variant++) {
+        gs_config cfg =
+            shaped_config(11 + variant % 2, 7, variant < 2 ? 20 : 4,
+                          variant % 2 ? GS_INIT_ORTHOGONAL : GS_INIT_GAUSSIAN, GS_FAN_IN);
+        cfg.width = 20, cfg.batch = 5, cfg.loss = (gs_loss)(variant % 2);
+        cfg.act.kind = variant % 2 ? GS_ACT_RELU : GS_ACT_TANH;
+        cfg.precision = variant == 2 ? GS_FLOAT32 : GS_FLOAT64;
+        cfg.branch = variant == 3 ? GS_BRANCH_NONE : GS_BRANCH_INV_SQRT_DEPTH;
+        cfg.norm = variant == 1 ? GS_NORM_NONE : GS_NORM_LAYERNORM;
+        gs_layer_stats all[12], constrained[12];
+        gs_net *net = net_create();
+        gs_result reference = run(net, cfg, all);
+        CHECK(reference.status == GS_STATUS_DONE);
+        gs_memory_plan full, plan;
+        CHECK(net_memory_plan(&cfg, 0, &full) && full.mode == GS_MEMORY_STORE_ALL);
+        CHECK(!net_memory_plan(&cfg, 1, &plan) && plan.mode == GS_MEMORY_CHECKPOINT);
+        size_t limits[] = {full.bytes - 1, plan.bytes};
+        for (int k = 0; k < 2; k++) {
+            CHECK(net_memory_plan(&cfg, limits[k], &plan) && plan.bytes <= limits[k]);
+            CHECK(plan.mode == (k ? GS_MEMORY_CHECKPOINT : GS_MEMORY_REDRAW_WEIGHTS));
+            net_set_memory_limit(net, limits[k]);
+            gs_result res = run(net, cfg, constrained);
+            CHECK_MSG(memcmp(all, constrained, (size_t)cfg.depth * sizeof all[0]) == 0,
+                      "variant %d, %s", variant, memory_mode_name(plan.mode));
+            CHECK(res.log10_delta_ratio == reference.log10_delta_ratio);
+        }
+        net_destroy(&net);
+    }
+}
+
+/* The workspace of blocks and norms: z[l] per slot and the norm's two
+ * doubles per sample per slot, nothing for a plain network. */
+static void test_block_workspace(void) {
+    gs_config cfg = shaped_config(10, 6, 6, GS_INIT_GAUSSIAN, GS_FAN_IN);
+    cfg.width = 6, cfg.batch = 3;
+    gs_memory_plan all = {GS_MEMORY_STORE_ALL, 0, 0};
+    gs_workspace plain = plan_workspace(&cfg, &all);
+    CHECK(plain.trunks == 0 && plain.norm_stats == 0);
+    cfg.branch = GS_BRANCH_NUMBER, cfg.branch_scale = 1;
+    gs_workspace blocks = plan_workspace(&cfg, &all);
+    CHECK(blocks.trunks == 11 * 3 * 6 && blocks.norm_stats == 0);
+    cfg.norm = GS_NORM_LAYERNORM;
+    gs_workspace normed = plan_workspace(&cfg, &all);
+    CHECK(normed.trunks == 11 * 3 * 6 && normed.norm_stats == 11 * 2 * 3);
+    size_t plain_bytes = net_memory_bytes(
+        &(gs_config){.depth = 10, .width = 6, .batch = 3, .precision = GS_FLOAT64});
+    CHECK(net_memory_bytes(&cfg) == plain_bytes + (11 * 3 * 6 + 11 * 2 * 3) * sizeof(double));
+}
+
 int main(void) {
 
     RUN(test_shape_matches_layers);
@@ -738,5 +811,8 @@ int main(void) {
     RUN(test_shaped_draw_reuse);
     RUN(test_stream_keys);
     RUN(test_framework_distributions);
+    RUN(test_block_gradients);
+    RUN(test_block_memory_plans_agree);
+    RUN(test_block_workspace);
     TEST_MAIN_END();
 }

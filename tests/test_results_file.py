@@ -218,3 +218,59 @@ def test_plain_sweep_has_no_network_variables(results):
     with h5py.File(results / "results.h5", "r") as f:
         for name in ("input_width", "output_width", "fan", "sigma_w_name"):
             assert name not in f
+
+
+# ---- residual blocks and norms (issue 12) ---------------------------------------------
+
+BLOCK_SWEEP = """\
+name: blocks
+base_seed: 9
+grid:
+  activation: [tanh]
+  depth: [3]
+  width: [16]
+  sigma_w: [1.0]
+  batch: [4]
+  output_width: [16, 5]
+  branch_scale: [none, 0.5, 1/sqrt(depth)]
+  norm: [none, layernorm]
+"""
+
+
+def test_block_sweep_file(tmp_path, gradsweep):
+    (tmp_path / "sweep.yaml").write_text(BLOCK_SWEEP)
+    out = gradsweep(["sweep.yaml", "-o", "results.h5"], ranks=2, cwd=tmp_path)
+    assert out.returncode == 0, out
+    n = 2 * 3 * 2
+    attrs = check_contract(tmp_path / "results.h5", n, 3, ranks=2,
+                           network_axes=("output_width", "branch_scale", "norm"))
+    assert attrs["configs_done"] == n
+    spec = yaml.safe_load(attrs["sweep_spec"])["grid"]
+    assert spec["branch_scale"] == ["none", 0.5, "1/sqrt(depth)"]
+    assert spec["norm"] == ["none", "layernorm"]
+    with h5py.File(tmp_path / "results.h5", "r") as f:
+        # canonical order: ... output_width branch_scale norm (fastest)
+        assert list(f["norm"][:6]) == [0, 1, 0, 1, 0, 1]
+        alpha = f["branch_scale"][:6]
+        assert np.isnan(alpha[:2]).all() and list(alpha[2:]) == [0.5, 0.5, 1 / np.sqrt(3), 1 / np.sqrt(3)]
+        branch = f["branch_ch_var"][:]
+        # blocks are layers 2..L, and not a last layer of output_width 5 (the head)
+        for i in range(n):
+            residual = [not np.isnan(alpha[i % 6]) and l >= 1 and
+                        (l < 2 or f["output_width"][i] == 16) for l in range(3)]
+            assert [not np.isnan(v) for v in branch[i]] == residual, i
+        assert np.all(f["trunk_ch_var"][:] > 0)
+    # the canonical text reads back to the same sweep
+    (tmp_path / "again.yaml").write_text(attrs["sweep_spec"])
+    out = gradsweep(["again.yaml", "-o", "again.h5"], cwd=tmp_path)
+    assert out.returncode == 0, out
+    with h5py.File(tmp_path / "results.h5", "r") as a, h5py.File(tmp_path / "again.h5", "r") as b:
+        for name in ("q", "delta_sq", "q_theory", "branch_scale", "norm", "branch_ch_var"):
+            assert np.array_equal(a[name][:], b[name][:], equal_nan=True), name
+
+
+def test_plain_sweep_has_no_block_variables(results):
+    with h5py.File(results / "results.h5", "r") as f:
+        for name in ("branch_scale", "norm", "trunk_ch_var", "branch_ch_var"):
+            assert name not in f
+

@@ -106,7 +106,9 @@ static void test_axis_names(void) {
                                         "input_correlation",
                                         "input_width",
                                         "output_width",
-                                        "fan"};
+                                        "fan",
+                                        "branch_scale",
+                                        "norm"};
     static const char *const options[] = {"--activation",
                                           "--init",
                                           "--width",
@@ -120,14 +122,16 @@ static void test_axis_names(void) {
                                           "--input-correlation",
                                           "--input-width",
                                           "--output-width",
-                                          "--fan"};
-    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_NETWORK_FIRST == 11 && GS_AXIS_ALL_COUNT == 14);
+                                          "--fan",
+                                          "--branch-scale",
+                                          "--norm"};
+    CHECK(GS_AXIS_COUNT == 8 && GS_AXIS_NETWORK_FIRST == 11 && GS_AXIS_ALL_COUNT == 16);
     for (int a = 0; a < GS_AXIS_ALL_COUNT; a++) {
         CHECK(strcmp(axis_name((gs_axis_id)a), names[a]) == 0);
         CHECK(strcmp(axis_option((gs_axis_id)a), options[a]) == 0);
         CHECK(axis_is_real((gs_axis_id)a) ==
               (a == GS_AXIS_SIGMA_B || a == GS_AXIS_SIGMA_W || a == GS_AXIS_LEARNING_RATE ||
-               a == GS_AXIS_INPUT_CORRELATION));
+               a == GS_AXIS_INPUT_CORRELATION || a == GS_AXIS_BRANCH_SCALE));
     }
     CHECK(axis_name(GS_AXIS_ALL_COUNT) == NULL);
     /* the codes of training, as results files will spell them (CF flag_meanings) */
@@ -1618,6 +1622,77 @@ static void test_network_errors(void) {
     spec_free(&s);
 }
 
+/* branch_scale and norm (issue 12): names, numbers and generators; none is
+ * NaN and 1/sqrt(depth) its marker; the canonical text writes the names
+ * back; grid_config gives each configuration its branch and α. */
+static void test_block_axes(void) {
+    gs_spec s;
+    const char *yaml =
+        "name: t\ngrid:\n  depth: [4, 16]\n  width: [64]\n  activation: [relu]\n" SIGMA_W
+        "  branch_scale: [none, 0.5, 1/sqrt(depth), 0]\n"
+        "  norm: [layernorm, none]\n";
+    if (parse_valid(&s, yaml) != 0) return;
+    const gs_axis *b = &s.axis[GS_AXIS_BRANCH_SCALE];
+    CHECK(b->count == 4 && isnan(b->real[0]) && b->real[1] == 0.5 &&
+          b->real[2] == GS_BRANCH_SCALE_INV_SQRT_DEPTH && b->real[3] == 0);
+    CHECK_INTEGERS(&s.axis[GS_AXIS_NORM], GS_NORM_LAYERNORM, GS_NORM_NONE);
+    CHECK(spec_has_axis(&s, GS_AXIS_BRANCH_SCALE) && spec_has_network(&s));
+    char *text = spec_to_yaml(&s);
+    CHECK_STR_CONTAINS(text, "branch_scale: [none, 0.5, 1/sqrt(depth), 0.0]");
+    CHECK_STR_CONTAINS(text, "norm: [layernorm, none]");
+    gs_spec again;
+    if (parse_valid(&again, text) == 0) {
+        char *twice = spec_to_yaml(&again);
+        CHECK(strcmp(text, twice) == 0);
+        free(twice);
+    }
+    spec_free(&again);
+    free(text);
+    gs_grid g;
+    gs_error err = {0};
+    CHECK(grid_init(&g, &s, &err) == 0 && g.count == 2 * 4 * 2);
+    gs_config cfg;
+    grid_config(&g, 0, &cfg); /* depth 4, none, layernorm */
+    CHECK(cfg.branch == GS_BRANCH_NONE && isnan(config_branch_scale(&cfg)) &&
+          cfg.norm == GS_NORM_LAYERNORM);
+    grid_config(&g, 3, &cfg); /* depth 4, 0.5, none */
+    CHECK(cfg.branch == GS_BRANCH_NUMBER && config_branch_scale(&cfg) == 0.5 &&
+          cfg.norm == GS_NORM_NONE);
+    grid_config(&g, 12, &cfg); /* depth 16, 1/sqrt(depth), layernorm */
+    CHECK(cfg.depth == 16 && cfg.branch == GS_BRANCH_INV_SQRT_DEPTH &&
+          config_branch_scale(&cfg) == 0.25);
+    spec_free(&s);
+    /* the command line; a plain sweep's configurations are plain */
+    spec_init(&s);
+    CHECK(spec_set_axis(&s, GS_AXIS_BRANCH_SCALE, "1/sqrt(L),0:1:3", &err) == 0);
+    CHECK(s.axis[GS_AXIS_BRANCH_SCALE].count == 4);
+    CHECK(spec_set_axis(&s, GS_AXIS_NORM, "layernorm", &err) == 0);
+    spec_free(&s);
+    if (parse_valid(&s, HEAD SIGMA_W) == 0) {
+        CHECK(grid_init(&g, &s, &err) == 0);
+        grid_config(&g, 0, &cfg);
+        CHECK(cfg.branch == GS_BRANCH_NONE && cfg.norm == GS_NORM_NONE && !config_has_blocks(&cfg));
+    }
+    spec_free(&s);
+}
+
+static void test_block_errors(void) {
+    expect_error(HEAD SIGMA_W "  branch_scale: [-1]\n",
+                 "sweep.yaml:7: branch_scale:", "must be between 0 and");
+    expect_error(HEAD SIGMA_W "  branch_scale: {linspace: [-1, 1, 3]}\n",
+                 "-1 is out of range; branch_scale must be between 0 and", "1/sqrt(depth)");
+    expect_error(HEAD SIGMA_W "  branch_scale: [1/sqrt(depth), 1/sqrt(L)]\n",
+                 "1/sqrt(depth) appears twice", NULL);
+    expect_error(HEAD SIGMA_W "  branch_scale: [none, none]\n", "none appears twice", NULL);
+    expect_error(HEAD SIGMA_W "  branch_scale: [1/sqrt(width)]\n",
+                 "expected a number >= 0, none or 1/sqrt(depth)",
+                 "the depth-dependent scale is written 1/sqrt(depth)");
+    expect_error(HEAD SIGMA_W "  branch_scale: [\"0.5\"]\n", "write numbers without quotes", NULL);
+    expect_error(HEAD SIGMA_W "  norm: [batchnorm]\n", "sweep.yaml:7: norm: unknown norm",
+                 "choose from none, layernorm");
+    expect_error(HEAD SIGMA_W "  norm: [layernorm, layernorm]\n", "layernorm appears twice", NULL);
+}
+
 int main(int argc, char **argv) {
     data_dir = argc > 1 ? argv[1] : NULL;
     RUN(test_axis_names);
@@ -1650,5 +1725,7 @@ int main(int argc, char **argv) {
     RUN(test_network_axes);
     RUN(test_framework_defaults);
     RUN(test_network_errors);
+    RUN(test_block_axes);
+    RUN(test_block_errors);
     TEST_MAIN_END();
 }

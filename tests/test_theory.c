@@ -405,6 +405,88 @@ static void test_predict_cache_changes_nothing(void) {
     theory_destroy(&cached);
 }
 
+/* Residual blocks (issue 12): a linear residual net's q and δ² grow by
+ * exactly 1 + α²σw² a block (q[1] = σw² from the dense first layer), with
+ * biases by q[l] = q[l-1] + α²(σw² q[l-1] + σb²); relu's branch adds
+ * α²σw² q/2; α = 1/sqrt(depth) is the configuration's own; the scalars
+ * have no fixed point (q* inf, χ1 and the critical σw NaN). */
+static void test_residual_layers(void) {
+    enum { L = 40 };
+    gs_layer_theory t[L];
+    gs_config cfg = config(GS_ACT_LINEAR, 1.1, 0, L, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
+    cfg.branch = GS_BRANCH_NUMBER, cfg.branch_scale = 0.5;
+    theory_layers(&cfg, 1, 0, t);
+    double g = 1 + 0.25 * 1.21;
+    for (int l = 1; l <= L; l++) {
+        CHECK_REL(t[l - 1].q, 1.21 * pow(g, l - 1), 1e-13);
+        CHECK_REL(t[l - 1].delta_sq, pow(g, L - l), 1e-13);
+    }
+    cfg.sigma_b = 0.3;
+    theory_layers(&cfg, 1, 0, t);
+    for (int l = 2; l <= L; l++)
+        CHECK_REL(t[l - 1].q, t[l - 2].q + 0.25 * (1.21 * t[l - 2].q + 0.09), 1e-14);
+    cfg = config(GS_ACT_RELU, M_SQRT2, 0, 16, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
+    cfg.branch = GS_BRANCH_INV_SQRT_DEPTH; /* α² = 1/16 */
+    theory_layers(&cfg, 1, 0, t);
+    CHECK_REL(t[15].q, 2 * pow(1 + 1.0 / 16, 15), 1e-13);
+    CHECK_REL(t[0].delta_sq, pow(1 + 1.0 / 16, 15), 1e-13);
+    gs_result res = {.theory = t};
+    gs_theory *theory = theory_create();
+    theory_predict(theory, &cfg, &res, NULL, NULL);
+    CHECK(isinf(res.q_star_theory) && isnan(res.chi1_theory) && isnan(res.xi_q_theory));
+    CHECK(isnan(res.sigma_w_critical_theory));
+    CHECK_REL(t[15].q, 2 * pow(1 + 1.0 / 16, 15), 1e-13); /* the same numbers as theory_layers */
+    /* mse: no map for blocks */
+    cfg.loss = GS_LOSS_MSE;
+    theory_predict(theory, &cfg, &res, NULL, NULL);
+    CHECK(isnan(t[0].delta_sq) && isfinite(t[0].q));
+    theory_destroy(&theory);
+}
+
+/* LayerNorm: φ sees q/(q + ε) whatever q is, so with N a plain relu net's q
+ * is σw² q̂/2 from layer 2 on, and a residual one adds α²σw² q̂/2 a block;
+ * δ² goes through N's 1/(q + ε) and its projection ρ = 1 − 2/n (relu). A
+ * plain LayerNorm net's fixed point is that q, with χ1 = σw² ρ/(2(q* + ε)). */
+static void test_layernorm_layers(void) {
+    enum { L = 12 };
+    gs_layer_theory t[L];
+    gs_config cfg = config(GS_ACT_RELU, 3.0, 0, L, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
+    cfg.norm = GS_NORM_LAYERNORM;
+    theory_layers(&cfg, 1, 0, t);
+    const double eps = GS_LAYERNORM_EPS, rho = 1 - 2.0 / cfg.width;
+    CHECK_REL(t[0].q, 9, 1e-15);
+    double q = 9;
+    for (int l = 2; l <= L; l++) {
+        q = 9 * 0.5 * q / (q + eps);
+        CHECK_REL(t[l - 1].q, q, 1e-13);
+    }
+    double next = 1;
+    for (int l = L; l >= 2; l--) {
+        next *= 9 * 0.5 * rho / (t[l - 2].q + eps);
+        CHECK_REL(t[l - 2].delta_sq, next, 1e-12);
+    }
+    gs_result res = {.theory = t};
+    gs_theory *theory = theory_create();
+    theory_predict(theory, &cfg, &res, NULL, NULL);
+    CHECK_REL(res.q_star_theory, q, 1e-12);
+    CHECK_REL(res.chi1_theory, 9 * 0.5 * rho / (q + eps), 1e-9);
+    CHECK(isnan(res.sigma_w_critical_theory));
+    cfg.branch = GS_BRANCH_NUMBER, cfg.branch_scale = 2;
+    theory_layers(&cfg, 1, 0, t);
+    for (int l = 2; l <= L; l++)
+        CHECK_REL(t[l - 1].q, t[l - 2].q + 4 * 9 * 0.5 * t[l - 2].q / (t[l - 2].q + eps), 1e-13);
+    /* tanh: what φ sees is q/(q + ε) ≈ 1, so q[l] = σw² E[tanh(u)²], u ~ N(0, q̂) */
+    cfg = config(GS_ACT_TANH, 1.7, 0.2, 4, GS_LOSS_PROBE, GS_INIT_GAUSSIAN);
+    cfg.norm = GS_NORM_LAYERNORM;
+    theory_layers(&cfg, 1, 0, t);
+    gs_activation tanh_act = act_of(GS_ACT_TANH, 0);
+    for (int l = 2; l <= 4; l++) {
+        double seen = t[l - 2].q / (t[l - 2].q + eps);
+        CHECK_REL(t[l - 1].q, 2.89 * theory_moments(&tanh_act, seen).v + 0.04, 1e-13);
+    }
+    theory_destroy(&theory);
+}
+
 int main(void) {
     RUN(test_quadrature_matches_closed_forms);
     RUN(test_moments_match_references);
@@ -420,5 +502,7 @@ int main(void) {
     RUN(test_predict);
     RUN(test_predict_cache_changes_nothing);
     RUN(test_shaped_layers);
+    RUN(test_residual_layers);
+    RUN(test_layernorm_layers);
     TEST_MAIN_END();
 }

@@ -9,6 +9,10 @@
  *     layer l = 1 … L:  z[l] = a[l-1] W[l]ᵀ + b[l],  a[l] = φ(z[l]),  W[l] (fan_out, fan_in)
  * with W[l] = sigma_w[l]·U[l], sigma_w[l] = sigma_w·sqrt(fan_in / fan) so that
  * Var(W_ij) = sigma_w² / fan for the configuration's fan (in, out, avg).
+ * With a branch scale α (cfg->branch), layers 2 … L are pre-activation
+ * residual blocks z[l] = z[l-1] + α·(W[l] φ(N(z[l-1])) + b[l]) (a last layer
+ * of output_width ≠ width stays dense: the head); N is cfg->norm before every
+ * φ, a[l] = φ(N(z[l])) (layer.h).
  * Layers of other kinds or widths change net_layers, net_shape and net_flops
  * here; the passes, the memory plans and the draws follow the descriptors. */
 #ifndef GRADSWEEP_ARCH_H
@@ -22,7 +26,7 @@
 /* cfg's layers, l = 1 … L at layers[l-1] (room for cfg->depth), with the
  * offsets of their unit draws in a store that holds every layer's. */
 void net_layers(const gs_config *cfg, gs_layer *layers);
-/* One layer of cfg's kind from fan_in to fan_out units (no draw offsets):
+/* One dense layer of cfg's from fan_in to fan_out units (no draw offsets):
  * what the theory needs of the first, a hidden and the last layer. */
 gs_layer net_layer(const gs_config *cfg, int fan_in, int fan_out);
 /* Layer l (1 … L) of cfg, without draw offsets. */

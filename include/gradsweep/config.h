@@ -17,6 +17,7 @@
 #ifndef GRADSWEEP_CONFIG_H
 #define GRADSWEEP_CONFIG_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +104,13 @@ typedef enum gs_scale_name {
     GS_SCALE_NAME_LIST(GS_CODE_ENUMERATOR) GS_SCALE_NAME_COUNT
 } gs_scale_name;
 typedef enum gs_norm { GS_NORM_LIST(GS_CODE_ENUMERATOR) GS_NORM_COUNT } gs_norm;
+/* How a configuration's branch_scale was given (not stored as a code: the
+ * file's branch_scale holds the number α, NaN for none). */
+typedef enum gs_branch {
+    GS_BRANCH_NONE = 0,       /* a plain network */
+    GS_BRANCH_NUMBER,         /* α = branch_scale */
+    GS_BRANCH_INV_SQRT_DEPTH, /* α = 1/sqrt(depth) */
+} gs_branch;
 
 /* The names, indexed by code ("gaussian", …), as files and sweep files spell them. */
 extern const char *const gs_status_names[GS_STATUS_COUNT];
@@ -192,7 +200,27 @@ typedef struct gs_config {
     int output_width;         /* units of layer L */
     gs_fan fan;               /* Var(W_ij) = sigma_w² / fan */
     gs_scale_name scale_name; /* how sigma_w was given; torch_default: PyTorch's biases */
+    /* Residual blocks and normalisation (issue 12); zero keeps the plain network:
+     * layers 2 … L are residual blocks z[l] = z[l-1] + α·(W[l] φ(N(z[l-1])) + b[l])
+     * unless branch is none, with α = branch_scale or 1/sqrt(depth)
+     * (config_branch_scale), and N is norm (none: the identity). */
+    gs_branch branch;
+    double branch_scale; /* α when branch is GS_BRANCH_NUMBER */
+    gs_norm norm;
 } gs_config;
+
+/* α of cfg's residual blocks: NaN for a plain network (the results file's
+ * branch_scale), branch_scale, or 1/sqrt(depth). */
+static inline double config_branch_scale(const gs_config *cfg) {
+    return cfg->branch == GS_BRANCH_NONE     ? (double)NAN
+           : cfg->branch == GS_BRANCH_NUMBER ? cfg->branch_scale
+                                             : 1 / sqrt((double)cfg->depth);
+}
+/* Whether cfg's network has residual blocks or a norm: what only the
+ * network of issue 12 has (the passes keep z[l] and the norm's statistics). */
+static inline int config_has_blocks(const gs_config *cfg) {
+    return cfg->branch != GS_BRANCH_NONE || cfg->norm != GS_NORM_NONE;
+}
 
 /* The fan a sigma_w name stands for where the fan axis is not given: Glorot's
  * avg for xavier and keras_default, in for every other. */
@@ -239,9 +267,22 @@ static inline int config_output_width(const gs_config *cfg) {
     X(grad_b_norm, "Euclidean norm of the loss gradient with respect to b[l]", "1",                \
       "loss = batch mean of the per-sample loss")
 
+/* Per-layer statistics of networks with residual blocks or a norm (issue 12),
+ * in the same form: in the files of sweeps with branch_scale or norm only (another sweep's
+ * file keeps its variables), after the list above in gs_layer_stats. */
+#define GS_BLOCK_STATS_LIST(X)                                                                     \
+    X(trunk_ch_var, "mean channel variance of z[l] (the residual trunk)", "1",                     \
+      "mean over units of the batch variance of z[l]: the trunk of a residual network (timm's "    \
+      "avg_ch_var of the residual stream), the pre-activation of a plain one")                     \
+    X(branch_ch_var, "mean channel variance of the residual branch", "1",                          \
+      "mean over units of the batch variance of the branch output alpha (W[l] a[l-1] + b[l]) "     \
+      "that block l adds to the trunk (timm's avg_ch_var_residual); NaN for layers that are not "  \
+      "residual blocks")
+
 #define GS_LAYER_STATS_MEMBER(name, long_name, units, description) double name;
 typedef struct gs_layer_stats {
     GS_LAYER_STATS_LIST(GS_LAYER_STATS_MEMBER)
+    GS_BLOCK_STATS_LIST(GS_LAYER_STATS_MEMBER)
 } gs_layer_stats;
 
 #define GS_SATURATION_THRESHOLD 1e-3

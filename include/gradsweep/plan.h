@@ -59,6 +59,9 @@ typedef struct gs_workspace {
     size_t jacobian_gram; /* one Gram matrix J[l] J[l]ᵀ (widest, widest) */
     size_t jacobian_svd;  /* doubles: J[L] of one sample, its singular values and LAPACK's
                            * work (jacobian_svd_work_doubles), and per-sample scales */
+    /* residual blocks and norms (issue 12): 0 for a plain network */
+    size_t trunks; /* slots of z[l] (B, widest): a block adds to z[l-1], N's backward reads it */
+    size_t norm_stats; /* doubles: slots of N's per-sample mean and 1/sqrt(var + eps), 2·B each */
 } gs_workspace;
 
 /* LAPACK dgesdd's work for the singular values of an m×n matrix, in doubles

@@ -5,7 +5,7 @@
  *
  * The parser (libyaml) keeps line numbers, so every error names the file, the
  * line, the key and the value, and says what would be right:
- *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier/…, got "abc"
+ *     sweep.yaml:7: sigma_w: expected a number or he/lecun/xavier/torch_default/…, got "abc"
  * spec_to_yaml() writes the effective sweep back as canonical YAML with every
  * value explicit; parsing that text gives the same spec (it is stored in the
  * results file, and --resume compares it). */
@@ -25,7 +25,7 @@
  * section also has the training axes after them, learning_rate fastest:
  * spec_axis_count() says how many a sweep has. The axes after those are
  * optional: a sweep has one only when it gives it (input_correlation, and
- * the network axes input_width, …), and spec_has_axis() says which. An axis
+ * the network axes input_width, …, branch_scale, norm), and spec_has_axis() says which. An axis
  * a sweep does not have counts as one value in the grid (position 0, its
  * default), so adding it to a sweep changes neither the others' order nor
  * their numbers. */
@@ -47,10 +47,17 @@ typedef enum gs_axis_id {
     GS_AXIS_INPUT_WIDTH,  /* features of x (default: width) */
     GS_AXIS_OUTPUT_WIDTH, /* units of layer L (default: width) */
     GS_AXIS_FAN,          /* in out avg codes (default: the sigma_w name's fan, else in) */
+    GS_AXIS_BRANCH_SCALE, /* α of residual blocks: NaN none (plain), GS_BRANCH_SCALE_INV_SQRT_DEPTH
+                           * 1/sqrt(depth), else the number (default: none) */
+    GS_AXIS_NORM,         /* none layernorm codes (default: none) */
     GS_AXIS_ALL_COUNT     /* every axis, training's and the optional ones included */
 } gs_axis_id;
 
 #define GS_AXIS_NETWORK_FIRST GS_AXIS_INPUT_WIDTH
+
+/* The branch_scale axis holds "none" as NaN and "1/sqrt(depth)" as this value
+ * (numbers are ≥ 0); grid_config turns them into gs_config's branch. */
+#define GS_BRANCH_SCALE_INV_SQRT_DEPTH (-1.0)
 
 /* An axis holds integers (depth, width, batch, seed, and the activation,
  * init and parametrization codes) or reals (sigma_w, sigma_b, learning_rate);

@@ -38,6 +38,11 @@ bool stats_delta_f64(double *delta, const double *scale, int B, int n, double *u
 double stats_norm_f32(const float *v, size_t count);
 double stats_norm_f64(const double *v, size_t count);
 
+/* Mean over units of the batch variance of v (B, n) (two passes, in
+ * double): a residual branch's channel variance. scratch: 2·n doubles. */
+double stats_channel_var_f32(const float *v, int B, int n, double *scratch);
+double stats_channel_var_f64(const double *v, int B, int n, double *scratch);
+
 /* Fills the per-configuration summary of res from res->layers[0 … depth-1]
  * and the first nonfinite layers already recorded: the three log10 ratios,
  * first_underflow_layer and status (done, nonfinite or underflow). */
