@@ -2,6 +2,7 @@
 """Helpers of the Slurm tests: submit the scripts of jobs/ to the test cluster
 as a user would, and read the results files they write."""
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -88,9 +89,11 @@ def assert_same_data(path, reference):
         assert ours[name].tobytes() == theirs[name].tobytes(), name
 
 
-def wait_for_progress(jobs, job, path, done_at_least, timeout=120):
+def wait_for_progress(jobs, job, path, done_at_least, timeout=300):
     """Polls the results file (readable while the job writes it) until at
-    least `done_at_least` configurations are done; returns the status."""
+    least `done_at_least` configurations are done; returns the status. The
+    wait is long because it costs nothing when the job is quick: on a loaded
+    2-core machine a job's first configurations once took over 120 s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = read_status(path)
@@ -100,7 +103,10 @@ def wait_for_progress(jobs, job, path, done_at_least, timeout=120):
         if record["JobState"] in FINISHED:
             pytest.fail(f"job ended before the sweep made progress: {record}\n{jobs.log(job)}")
         time.sleep(0.3)
-    pytest.fail(f"no progress in {path} after {timeout} s\n{jobs.log(job)}")
+    processes = subprocess.run(["ps", "-eo", "pid,stat,etime,args"], capture_output=True,
+                               text=True).stdout
+    pytest.fail(f"no progress in {path} after {timeout} s\n{jobs.cluster.job(job)}\n"
+                f"{jobs.log(job)}\nprocesses:\n{processes}")
 
 
 def wait_until(condition, jobs, job, timeout=60):
