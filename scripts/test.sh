@@ -11,10 +11,14 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 start=$SECONDS
+# Tests run two at a time on two cores (up to four on more): most of them
+# wait on one process at a time, and each test's MPI runs oversubscribe
+# anyway. The Slurm and install tests share the machine's Slurm (RESOURCE_LOCK).
+jobs=$(nproc); [ "$jobs" -gt 4 ] && jobs=4; [ "$jobs" -lt 2 ] && jobs=2
 scripts/build.sh default
-ctest --preset default "$@"
+ctest --preset default -j "$jobs" "$@"
 scripts/build.sh asan
-ctest --preset asan -L sanitize "$@"
+ctest --preset asan -L sanitize -j "$jobs" "$@"
 # Which sanitizer checks ran where, as tests/sanitizer/probe.py found them on
 # this machine (one line; it names any check that could not run, and why).
 sed -n 's|^# written by tests/sanitizer/probe.py: ||p' build-asan/sanitizer.env
