@@ -1155,6 +1155,9 @@ static void predict_blocks(const gs_config *cfg, gs_result *res, bool (*tick)(vo
     const double c_in = cfg->input_correlation > 0 ? cfg->input_correlation : 0.0;
     predict_block_layers(cfg, 1.0, c_in, res->theory, q_seen, tick, tick_ctx);
     res->chi1_theory = res->xi_q_theory = res->xi_c_theory = res->c_star_theory = NAN;
+    if (cfg->jacobian_samples > 0 && res->jacobian_theory) /* no Jacobian through blocks yet */
+        for (int l = 0; l < cfg->depth; l++)
+            res->jacobian_theory[l] = (gs_jacobian_stats){NAN, NAN};
     res->sigma_w_critical_theory = NAN;
     if (cfg->branch != GS_BRANCH_NONE) {
         double alpha = config_branch_scale(cfg);
