@@ -304,6 +304,8 @@ typedef struct gs_result {
     double xi_q_theory;             /* depth scale of q's approach to q* */
     double xi_c_theory;             /* depth scale of correlations (trainable depth ≈ 6 ξ_c) */
     double sigma_w_critical_theory; /* σw with χ1 = 1 for this activation and σb; NaN if none */
+    struct gs_train_result *train;  /* training sweeps: what training recorded (train.h); NULL
+                                       without train: */
 } gs_result;
 
 /* Resets res before a computation: status pending, every measured result
