@@ -357,6 +357,8 @@ static int run_export(run *r, gs_error *err) {
     if (r->rank != 0) return 0;
     gs_config cfg;
     grid_config(&r->grid, r->cli.export_config, &cfg);
+    if (spec_has_training(&r->spec))
+        return export_training(r->output, &cfg, &r->spec.train, &r->view, r->cli.force, err);
     return export_network(r->output, &cfg, r->cli.force, err);
 }
 
