@@ -15,6 +15,7 @@
  * plus the minibatch's rows and labels or targets, and double scratch. */
 #include "gradsweep/train.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
