@@ -148,7 +148,7 @@ grid:
   sigma_b: [0.1]
   seed: {range: 2}
   batch: [16]
-  learning_rate: [0.05, 200]     # 200 diverges: nonfinite rows compared too
+  learning_rate: [0.05, 200]     # 200 makes relu nets diverge: nonfinite rows compared too
 """
 
 
@@ -186,23 +186,26 @@ def test_bitwise_identical_across_ranks(ranks_runs, ranks):
 def test_divergence_is_nonfinite_with_its_step(ranks_runs):
     """A learning rate of 200 blows the loss up within a few steps: such a
     row is nonfinite, names its step, and holds NaN after it (and for the
-    test split); the others trained and are done."""
+    test split) — every relu network of width 32 at 200 does (a narrow one
+    may die instead: all units dead, a constant loss); the tanh networks at 0.05
+    trained and are done."""
     with h5py.File(ranks_runs[2], "r") as f:
         lr, status = f["learning_rate"][:], f["status"][:]
+        tanh, wide = f["activation"][:] == 3, f["width"][:] == 32
         step, loss = f["first_nonfinite_step"][:], f["train_loss"][:]
         steps, test_loss = f["step"][:], f["test_loss"][:]
         accuracy = f["test_accuracy"][:]
     diverged = step >= 0
-    assert diverged.any() and (status[diverged] == 2).all()
-    assert (lr[diverged] == 200).all()
+    assert (status[diverged] == 2).all() and diverged[(lr == 200) & ~tanh & wide].all()
     for i in np.flatnonzero(diverged):
         assert 0 < step[i] <= 40
         recorded = steps <= step[i]
         assert np.isfinite(loss[i][steps < step[i]]).all()
         assert np.isnan(loss[i][~recorded]).all() and np.isnan(test_loss[i])
-    trained = lr == 0.05
+    trained = (lr == 0.05) & tanh
     assert (status[trained] == 1).all() and (step[trained] == -1).all()
-    assert np.isfinite(loss[trained]).all() and (accuracy[trained] > 0.5).all()
+    # 4 classes: chance is 0.25 (60 test rows: sampling error 0.06)
+    assert np.isfinite(loss[trained]).all() and accuracy[trained].mean() > 0.6
 
 
 def test_files_without_training_have_no_training_variables(tmp_path):
