@@ -74,6 +74,6 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
     cfg->parametrization = (int)spec->axis[GS_AXIS_PARAMETRIZATION]
                                .integer[grid_position(grid, index, GS_AXIS_PARAMETRIZATION)];
     /* the network's input and output follow the data (0 before it is loaded) */
-    cfg->input_width = spec->data_input_width;
-    cfg->output_width = spec->data_output_width;
+    cfg->input_width = spec->data_shape.inputs;
+    cfg->output_width = spec->data_shape.outputs;
 }

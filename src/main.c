@@ -109,8 +109,11 @@ static int load_data(run *r, gs_error *err) {
                        "train: loss cross_entropy needs class labels, but the data has %d "
                        "regression targets per row; use loss: mse",
                        data_target_width(d));
-    r->spec.data_input_width = data_input_width(d);
-    r->spec.data_output_width = data_target_width(d);
+    r->spec.data_shape = (gs_data_shape){.inputs = data_input_width(d),
+                                         .outputs = data_target_width(d),
+                                         .train_rows = data_rows(d, GS_SPLIT_TRAIN),
+                                         .test_rows = data_rows(d, GS_SPLIT_TEST),
+                                         .bytes = data_bytes(d)};
     gs_train_data *v = &r->view;
     v->inputs = data_input_width(d);
     v->outputs = data_target_width(d);
@@ -261,7 +264,7 @@ static void plan_tasks(const run *r, const bool *pending, double **cost, int64_t
         grid_config(&r->grid, i, &cfg);
         (*cost)[i] = net_flops(&cfg);
         if (spec_has_training(&r->spec))
-            (*cost)[i] += train_flops(&cfg, &r->spec.train, r->view.rows[GS_SPLIT_TEST]);
+            (*cost)[i] += train_flops(&cfg, &r->spec.train, r->spec.data_shape.test_rows);
         todo += !pending || pending[i];
     }
     workload_groups(&r->grid, *group);
@@ -322,7 +325,19 @@ static int run_sweep(run *r, gs_error *err) {
     int64_t *group = NULL;
     if (r->rank == 0) plan_tasks(r, pending, &cost, &group);
     s.net = net_create();
-    net_set_memory_limit(s.net, r->memory_limit);
+    if (spec_has_training(&r->spec)) { /* the largest configuration's training needs first */
+        gs_config largest = {0};
+        size_t most = 0;
+        for (int64_t i = 0; i < r->grid.count; i++) {
+            gs_config cfg;
+            grid_config(&r->grid, i, &cfg);
+            size_t bytes = workload_training_bytes(&r->spec, &cfg);
+            if (bytes > most) most = bytes, largest = cfg;
+        }
+        net_set_memory_limit(s.net, workload_net_limit(&r->spec, &largest, r->memory_limit));
+    } else {
+        net_set_memory_limit(s.net, r->memory_limit);
+    }
     s.theory = theory_create();
     s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
     s.result.theory = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.theory);

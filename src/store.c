@@ -1536,8 +1536,8 @@ static int train_root_attributes(gs_store *s, const gs_spec *spec, gs_error *err
     if (rc == 0) rc = put_root_string(s, "data", data_kind_name(spec->data.kind), err);
     if (rc == 0)
         rc = put_root_string(s, "data_standardize", standardize_name(spec->data.standardize), err);
-    if (rc == 0) rc = put_root_int32(s, "data_input_width", spec->data_input_width, err);
-    if (rc == 0) rc = put_root_int32(s, "data_output_width", spec->data_output_width, err);
+    if (rc == 0) rc = put_root_int32(s, "data_input_width", spec->data_shape.inputs, err);
+    if (rc == 0) rc = put_root_int32(s, "data_output_width", spec->data_shape.outputs, err);
     return rc;
 }
 

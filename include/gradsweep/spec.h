@@ -62,10 +62,10 @@ typedef struct gs_spec {
     gs_axis axis[GS_AXIS_ALL_COUNT]; /* the training axes stay empty without train: */
     char *source_path;               /* the sweep file's path, or NULL */
     char *source_text;               /* the sweep file's text, or NULL */
-    /* Training: the loaded data's widths (main sets them after loading the
-     * data; grid_config gives them to every configuration as input_width
-     * and output_width). 0: not loaded (no training). */
-    int data_input_width, data_output_width;
+    /* Training: the loaded data's shape (main sets it after loading the data;
+     * grid_config gives its widths to every configuration as input_width and
+     * output_width). Zero: not loaded (no training). */
+    gs_data_shape data_shape;
 } gs_spec;
 
 /* Whether the sweep trains (it has a train: section, or training options). */

@@ -111,6 +111,16 @@ typedef struct gs_data_source {
                                    command line, 0 not given (gaussian) */
 } gs_data_source;
 
+/* What a sweep needs to know of its loaded data (data.h) without the data:
+ * the networks' widths, the rows (the cost of a test evaluation) and the
+ * bytes each rank holds. */
+typedef struct gs_data_shape {
+    int inputs;  /* d: the networks' input width */
+    int outputs; /* k: classes or target columns, the networks' output width */
+    int64_t train_rows, test_rows;
+    size_t bytes; /* one rank's copy */
+} gs_data_shape;
+
 /* A train section's steps, at most. */
 #define GS_MAX_TRAIN_STEPS ((int64_t)1000000000)
 /* Steps at which per-layer statistics are recorded, at most this many. */
