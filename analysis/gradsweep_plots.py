@@ -1268,8 +1268,8 @@ def trainability(data, **select):
             ax.set_ylabel("depth L")
             ax.set_title(label)
         for k in range(len(panels), rows * cols):
-            axs[k // cols, k % cols].set_visible(False)
-        fig.colorbar(mesh, ax=list(axs.flat), shrink=0.9, label=what)
+            fig.delaxes(axs[k // cols, k % cols])
+        fig.colorbar(mesh, ax=list(axs.flat)[:len(panels)], shrink=0.9, label=what)
         fig.suptitle(f"Trainability, {sw.family_title(fam)}: "
                      f"{int(sw.ds.attrs.get('train_steps', 0))} {sw.ds.attrs.get('optimizer', '')} "
                      f"steps on {sw.ds.attrs.get('data', 'the data')}")
