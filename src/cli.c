@@ -558,6 +558,11 @@ static const char help_run[] =
     "  train: {steps: 300, optimizer: sgd, loss: cross_entropy, record_every: 10,\n"
     "          momentum: 0.9, beta1: 0.9, beta2: 0.999, eps: 1.0e-8, base_width: 1,\n"
     "          stats_steps: [0, 1, 2, 3]}      # steps required; the rest defaults\n"
+    "A training sweep measures each network at initialization as any sweep does, then\n"
+    "trains it and records train_loss and train_accuracy at every record_every-th\n"
+    "step, test_loss and test_accuracy at the end, and per-layer training statistics\n"
+    "(mean |z[l]|: the muP coordinate check) at stats_steps (docs/schema.md).\n"
+    "jobs/trainability.yaml: the trainability diagram on Fashion-MNIST.\n"
     "Every axis takes a scalar, a list or a generator; values must be unique.\n"
     "Configurations are numbered in the canonical order activation, init, width,\n"
     "depth, batch, sigma_b, sigma_w, seed (the last varies fastest); with training\n"
@@ -592,7 +597,18 @@ static const char help_export[] =
     "  grad_w (L, n, n), grad_b (L, n)   d loss / dW and d loss / db\n"
     "  q, c, delta_sq, ... (L)  the per-layer statistics exactly as a sweep stores them\n"
     "and, as attributes, the configuration and the loss value. Use it to check\n"
-    "gradsweep against another framework, or to study one network closely.\n";
+    "gradsweep against another framework, or to study one network closely.\n"
+    "\n"
+    "A training sweep's configuration is trained, and the file holds what PyTorch\n"
+    "needs to repeat it (tests/torch_train_reference.py reads it), in float64:\n"
+    "  unit_weights_L, unit_biases_L   U[l] and beta[l] the parameters start from\n"
+    "  x_train, labels_train or targets_train (and x_test, ...)   the data\n"
+    "  batch_rows (steps + 1, B)       the rows of every minibatch\n"
+    "  gradsweep/                      gradsweep's record: train_loss, train_accuracy,\n"
+    "                                  w_L, b_L after the last step, the training\n"
+    "                                  statistics (stats_steps, L)\n"
+    "and the settings (optimizer, loss, parametrization, learning_rate, ...) as\n"
+    "attributes. The data is written whole: Fashion-MNIST makes 440 MB.\n";
 
 static const char help_theory[] =
     "Usage: gradsweep theory [--activation LIST] [--sigma-b LIST] [--sigma-w LIST]\n"
