@@ -354,6 +354,25 @@ def _sparse_ticks(values, edges, log, min_gap=0.075):
     return out
 
 
+def _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog, max_ticks=None):
+    """A (sigma_w, depth) heatmap's axes: limits, scales, a tick per depth and
+    sparse sigma_w ticks (none when there are more than max_ticks values)."""
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    if xlog:
+        ax.set_xscale("log")
+    if ylog:
+        ax.set_yscale("log")
+    ax.set_yticks(depths)
+    ax.set_yticklabels([str(d) for d in depths])
+    ax.yaxis.set_minor_locator(NullLocator())
+    if max_ticks is None or len(sigmas) <= max_ticks:
+        ticks = _sparse_ticks(sigmas, xe, xlog)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{s:.3g}" for s in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _log_axis(values):
     v = np.asarray(values, float)
     return len(v) > 1 and v.min() > 0 and v.max() / v.min() >= 4
@@ -627,20 +646,7 @@ def phase_diagram(data, **select):
                         ax.plot(np.asarray(sigmas)[ok], y[ok], color="#1b7f3b", lw=2, marker=".",
                                 gid="theory-trainable-depth",
                                 label=f"trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c (theory)")
-                ax.set_xlim(xe[0], xe[-1])
-                ax.set_ylim(ye[0], ye[-1])
-                if xlog:
-                    ax.set_xscale("log")
-                if ylog:
-                    ax.set_yscale("log")
-                ax.set_yticks(depths)
-                ax.set_yticklabels([str(d) for d in depths])
-                ax.yaxis.set_minor_locator(NullLocator())
-                if len(sigmas) <= 12:
-                    ticks = _sparse_ticks(sigmas, xe, xlog)
-                    ax.set_xticks(ticks)
-                    ax.set_xticklabels([f"{s:.3g}" for s in ticks])
-                    ax.xaxis.set_minor_locator(NullLocator())
+                _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog, max_ticks=12)
                 ax.set_xlabel(r"weight scale $\sigma_w$  (Var $W_{ij} = \sigma_w^2/n$)")
                 ax.set_ylabel("depth L  [layers]")
                 ax.set_title(f"width n = {w}: {RATIO_LABELS[q][1]}")
@@ -1251,19 +1257,7 @@ def trainability(data, **select):
                         ax.text(_centre(xe, si, xlog), _centre(ye, di, ylog), f"{value:.2f}",
                                 ha="center", va="center", fontsize=7.5,
                                 color="white" if _luminance(cmap(value)) < 0.45 else "black")
-            ax.set_xlim(xe[0], xe[-1])
-            ax.set_ylim(ye[0], ye[-1])
-            if xlog:
-                ax.set_xscale("log")
-            if ylog:
-                ax.set_yscale("log")
-            ax.set_yticks(depths)
-            ax.set_yticklabels([str(d) for d in depths])
-            ax.yaxis.set_minor_locator(NullLocator())
-            ticks = _sparse_ticks(sigmas, xe, xlog)
-            ax.set_xticks(ticks)
-            ax.set_xticklabels([f"{s:.3g}" for s in ticks])
-            ax.xaxis.set_minor_locator(NullLocator())
+            _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog)
             ax.set_xlabel(r"weight scale $\sigma_w$")
             ax.set_ylabel("depth L")
             ax.set_title(label)

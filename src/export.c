@@ -97,7 +97,8 @@ static void attr_string(exporter *ex, const char *name, const char *v) {
     H5Tclose(type);
 }
 
-static void write_config(exporter *ex, const gs_config *cfg, const gs_result *res, double loss) {
+/* The configuration's axes and settings, as attributes (both kinds of export). */
+static void write_config_attributes(exporter *ex, const gs_config *cfg) {
     attr_int(ex, "config", cfg->index);
     attr_int(ex, "depth", cfg->depth);
     attr_int(ex, "width", cfg->width);
@@ -110,6 +111,10 @@ static void write_config(exporter *ex, const gs_config *cfg, const gs_result *re
     attr_int(ex, "seed", cfg->seed);
     attr_int(ex, "base_seed", (long long)cfg->base_seed);
     attr_string(ex, "precision", precision_name(cfg->precision));
+}
+
+static void write_config(exporter *ex, const gs_config *cfg, const gs_result *res, double loss) {
+    write_config_attributes(ex, cfg);
     attr_string(ex, "loss", loss_name(cfg->loss));
     attr_double(ex, "loss_value", loss);
     attr_string(ex, "status", status_name(res->status));
@@ -133,16 +138,34 @@ static void write_stats(exporter *ex, const gs_result *res) {
     free(column);
 }
 
-int export_network(const char *path, const gs_config *cfg, bool force, gs_error *err) {
+/* Creates path for cfg's export (an existing one only with force). */
+static int open_export(exporter *ex, const char *path, const gs_config *cfg, bool force,
+                       gs_error *err) {
     struct stat st;
     if (!force && stat(path, &st) == 0)
         return gs_fail(err, GS_EXIT_OUTPUT, "output file \"%s\" exists; pass --force to replace it",
                        path);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    exporter ex = {.cfg = cfg, .real = real_type(cfg->precision)};
-    ex.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (ex.file < 0)
+    *ex = (exporter){.cfg = cfg, .real = real_type(cfg->precision)};
+    ex->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (ex->file < 0)
         return gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\" (H5Fcreate failed)", path);
+    return 0;
+}
+
+/* Closes the export; rc: the computation's outcome, kept if it failed. */
+static int close_export(exporter *ex, const char *path, int rc, gs_error *err) {
+    if (H5Fclose(ex->file) < 0) ex->failed = 1;
+    if (!rc && ex->failed)
+        rc = gs_fail(err, GS_EXIT_OUTPUT, "writing \"%s\" failed (disk full or not writable?)",
+                     path);
+    return rc;
+}
+
+int export_network(const char *path, const gs_config *cfg, bool force, gs_error *err) {
+    exporter ex;
+    int open_rc = open_export(&ex, path, cfg, force, err);
+    if (open_rc) return open_rc;
     const hsize_t n = (hsize_t)cfg->width, B = (hsize_t)cfg->batch, L = (hsize_t)cfg->depth;
     create_layered(&ex, "delta", B, n);
     create_layered(&ex, "grad_w", n, n);
@@ -166,11 +189,7 @@ int export_network(const char *path, const gs_config *cfg, bool force, gs_error 
     }
     free(res.layers);
     net_destroy(&net);
-    if (H5Fclose(ex.file) < 0) ex.failed = 1;
-    if (!rc && ex.failed)
-        rc = gs_fail(err, GS_EXIT_OUTPUT, "writing \"%s\" failed (disk full or not writable?)",
-                     path);
-    return rc;
+    return close_export(&ex, path, rc, err);
 }
 
 /* ---- a training configuration (export_training) ------------------------------------ */
@@ -212,18 +231,7 @@ static void write_split(exporter *ex, const gs_train_data *data, int split, cons
 
 static void write_training_settings(exporter *ex, const gs_config *cfg,
                                     const gs_train_settings *t) {
-    attr_int(ex, "config", cfg->index);
-    attr_int(ex, "depth", cfg->depth);
-    attr_int(ex, "width", cfg->width);
-    attr_int(ex, "batch", cfg->batch);
-    attr_string(ex, "activation", activation_name(cfg->act.kind));
-    attr_double(ex, "leaky_relu_slope", cfg->act.slope);
-    attr_string(ex, "init", init_name(cfg->init));
-    attr_double(ex, "sigma_w", cfg->sigma_w);
-    attr_double(ex, "sigma_b", cfg->sigma_b);
-    attr_int(ex, "seed", cfg->seed);
-    attr_int(ex, "base_seed", (long long)cfg->base_seed);
-    attr_string(ex, "precision", precision_name(cfg->precision));
+    write_config_attributes(ex, cfg);
     attr_string(ex, "loss", train_loss_name(t->loss)); /* the training loss: the oracle's */
     attr_string(ex, "parametrization",
                 parametrization_name((gs_parametrization)cfg->parametrization));
@@ -338,15 +346,9 @@ static void write_training_result(exporter *ex, gs_trainer *tr, const gs_config 
 
 int export_training(const char *path, const gs_config *cfg, const gs_train_settings *t,
                     const gs_train_data *data, bool force, gs_error *err) {
-    struct stat st;
-    if (!force && stat(path, &st) == 0)
-        return gs_fail(err, GS_EXIT_OUTPUT, "output file \"%s\" exists; pass --force to replace it",
-                       path);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    exporter ex = {.cfg = cfg, .real = real_type(cfg->precision)};
-    ex.file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (ex.file < 0)
-        return gs_fail(err, GS_EXIT_OUTPUT, "cannot create \"%s\" (H5Fcreate failed)", path);
+    exporter ex;
+    int open_rc = open_export(&ex, path, cfg, force, err);
+    if (open_rc) return open_rc;
     gs_trainer *tr = trainer_create();
     gs_train_result res;
     train_result_alloc(&res, t, cfg->depth);
@@ -375,9 +377,5 @@ int export_training(const char *path, const gs_config *cfg, const gs_train_setti
     }
     train_result_free(&res);
     trainer_destroy(&tr);
-    if (H5Fclose(ex.file) < 0) ex.failed = 1;
-    if (!rc && ex.failed)
-        rc = gs_fail(err, GS_EXIT_OUTPUT, "writing \"%s\" failed (disk full or not writable?)",
-                     path);
-    return rc;
+    return close_export(&ex, path, rc, err);
 }
