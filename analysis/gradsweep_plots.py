@@ -1282,39 +1282,40 @@ def loss_curves(data, **select):
     steps = sw.ds["step"].values
     loss = sw.var("train_loss")
     crit = sw.theory_critical(fam)
-    cmap = matplotlib.colormaps["coolwarm"]
-    lo, hi = min(sigmas), max(sigmas)
-    pos = (lambda s: 0.5) if hi == lo else (lambda s: (s - lo) / (hi - lo))
+    centre, source = sw.centre(fam, max(depths), sw.values("width", fmask)[-1])
+    colour = dict(zip(sigmas, _sigma_colours(sigmas, centre)))
     notes = ["Training loss on each step's minibatch (batch mean), mean over seeds; colour: "
-             "σ_w, from blue (smallest) to red (largest)"
-             + (f", the critical σ_w = {crit:.3g} in the middle of the range when swept"
-                if crit is not None and math.isfinite(crit) else "")
-             + ". A curve that stops: training diverged there (status nonfinite)."]
-    rows, cols = len(panels), len(depths)
+             f"σ_w, blue below the edge of chaos ({source}: σ_w = {centre:.3g}), red above, "
+             "black nearest to it. A curve that stops: training diverged there (status "
+             "nonfinite)."]
+    cells = [(label, pmask, d) for label, pmask, _ in panels for d in depths]
+    cols = min(4, len(cells))
+    rows = (len(cells) + cols - 1) // cols
     with _style():
         fig, axs = _figure_with_caption(3.6 * cols + 1.5, 2.9 * rows + 0.6, notes, rows, cols,
                                         sharex=True)
-        for r, (label, pmask, _) in enumerate(panels):
-            for c, d in enumerate(depths):
-                ax = axs[r, c]
-                for s in sigmas:
-                    m = pmask & (sw.axis["depth"] == d) & (sw.axis["sigma_w"] == s)
-                    if not m.any():
-                        continue
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", RuntimeWarning)
-                        curve = np.nanmean(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0)
-                    ax.plot(steps, curve, color=cmap(pos(s)), lw=1.3, label=f"σ_w = {s:.3g}",
-                            gid="loss-curve")
-                ax.set_yscale("log")
-                ax.set_title(f"{label}, depth {d}", fontsize=10)
-                if r == rows - 1:
-                    ax.set_xlabel("step")
-                if c == 0:
-                    ax.set_ylabel("training loss")
+        for k, (label, pmask, d) in enumerate(cells):
+            ax = axs[k // cols, k % cols]
+            for s in sigmas:
+                m = pmask & (sw.axis["depth"] == d) & (sw.axis["sigma_w"] == s)
+                if not m.any():
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    curve = np.nanmean(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0)
+                ax.plot(steps, curve, color=colour[s], lw=1.3, label=f"σ_w = {s:.3g}",
+                        gid="loss-curve")
+            ax.set_yscale("log")
+            ax.set_title(f"{label}, depth {d}", fontsize=10)
+            if k + cols >= len(cells):
+                ax.set_xlabel("step")
+            if k % cols == 0:
+                ax.set_ylabel("training loss")
+        for k in range(len(cells), rows * cols):
+            fig.delaxes(axs[k // cols, k % cols])
         handles, labels = axs[0, 0].get_legend_handles_labels()
         if len(labels) <= 16:
-            axs[0, -1].legend(handles, labels, fontsize=7.5, loc="upper right", ncol=2)
+            axs[0, cols - 1].legend(handles, labels, fontsize=7.5, loc="upper right", ncol=2)
         fig.suptitle(f"Loss curves, {sw.family_title(fam)}")
     return fig
 

@@ -92,14 +92,15 @@ static char *default_output(const gs_spec *spec) {
 static int load_data(run *r, gs_error *err) {
     if (!spec_has_training(&r->spec)) return 0;
     int rc = data_load(&r->spec.data, r->spec.precision, &r->data, err);
-    int worst = rc;
+    int worst = rc, best = rc;
     MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, r->comm);
+    MPI_Allreduce(&rc, &best, 1, MPI_INT, MPI_MIN, r->comm);
     if (worst && !rc) {
         data_free(&r->data);
         return gs_fail(err, worst, "another rank could not load the data (see its message)");
     }
     if (rc) {
-        r->local_error = true; /* each rank prints its own: they may differ */
+        r->local_error = best == 0; /* failed on every rank (a bad file): rank 0 says it once */
         return rc;
     }
     const gs_dataset *d = r->data;
