@@ -333,9 +333,11 @@ static void time_theory(const gs_grid *g, double *theory_s) {
 /* The draw groups of the grid: configurations with the same (seed, width,
  * init) draw the same weights, once per rank for the deepest of them. */
 /* Training: the floating-point rate of training steps here, measured on the
- * configuration whose steps cost most: one step (two forward passes, one
- * backward pass and an update) on rows of zeros, which cost what real rows
- * cost (no subnormal numbers arise: training flushes them). */
+ * configuration whose steps cost most, on rows of zeros, which cost what real
+ * rows cost (no subnormal numbers arise: training flushes them). Runs of
+ * doubling length until one takes TRAIN_PROBE_S, then the fastest of three
+ * (a shared machine's noise only ever slows a run down). */
+#define TRAIN_PROBE_S 0.25
 static double train_rate(const gs_grid *g) {
     const gs_spec *spec = g->spec;
     gs_config probe = {0};
@@ -368,17 +370,29 @@ static double train_rate(const gs_grid *g) {
     gs_train_result res;
     train_result_alloc(&res, &t, probe.depth);
     gs_error err = {0};
-    trainer_run(tr, &probe, &t, &data, &res, NULL, &err); /* the draws, once */
-    double start = gs_now();
-    int rc = trainer_run(tr, &probe, &t, &data, &res, NULL, &err);
-    double seconds = gs_now() - start;
+    int rc = trainer_run(tr, &probe, &t, &data, &res, NULL, &err); /* the draws, once */
+    double seconds = INFINITY, flops = 0;
+    for (int64_t steps = 1; rc == 0 && steps <= 64; steps *= 2) {
+        t.steps = t.record_every = steps;
+        train_result_free(&res);
+        train_result_alloc(&res, &t, probe.depth);
+        double best = INFINITY;
+        for (int k = 0; k < 3 && rc == 0; k++) {
+            double start = gs_now();
+            rc = trainer_run(tr, &probe, &t, &data, &res, NULL, &err);
+            best = fmin(best, gs_now() - start);
+            if (k == 0 && best < TRAIN_PROBE_S && steps < 64) break; /* too short: longer */
+        }
+        seconds = best;
+        flops = train_flops(&probe, &t, 0) - net_draw_flops(&probe);
+        if (best >= TRAIN_PROBE_S) break;
+    }
     train_result_free(&res);
     trainer_destroy(&tr);
     free(x);
     free(targets);
     free(labels);
-    double flops = train_flops(&probe, &t, 0) - net_draw_flops(&probe);
-    return rc || seconds <= 0 ? NAN : flops / seconds;
+    return rc || !(seconds > 0) || !isfinite(seconds) ? NAN : flops / seconds;
 }
 
 static int64_t groups_of(const gs_grid *g) {
