@@ -37,7 +37,7 @@ THEORY = {**{name: 2 for name in PER_LAYER_THEORY}, **{name: 1 for name in THEOR
 
 FLAGS = {
     "activation": "linear relu leaky_relu tanh sigmoid selu gelu silu elu softplus erf",
-    "init": "gaussian uniform orthogonal",
+    "init": "gaussian uniform orthogonal truncated_normal torch_trunc_normal",
     "status": "pending done nonfinite failed underflow",
 }
 INT_FILL = {"status": 0, "first_nonfinite_layer": 0, "first_nonfinite_forward_layer": 0,
