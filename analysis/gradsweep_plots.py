@@ -412,6 +412,25 @@ def _sparse_ticks(values, edges, log, min_gap=0.075):
     return out
 
 
+def _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog, max_ticks=None):
+    """A (sigma_w, depth) heatmap's axes: limits, scales, a tick per depth and
+    sparse sigma_w ticks (none when there are more than max_ticks values)."""
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    if xlog:
+        ax.set_xscale("log")
+    if ylog:
+        ax.set_yscale("log")
+    ax.set_yticks(depths)
+    ax.set_yticklabels([str(d) for d in depths])
+    ax.yaxis.set_minor_locator(NullLocator())
+    if max_ticks is None or len(sigmas) <= max_ticks:
+        ticks = _sparse_ticks(sigmas, xe, xlog)
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{s:.3g}" for s in ticks])
+        ax.xaxis.set_minor_locator(NullLocator())
+
+
 def _log_axis(values):
     v = np.asarray(values, float)
     return len(v) > 1 and v.min() > 0 and v.max() / v.min() >= 4
@@ -719,20 +738,7 @@ def phase_diagram(data, **select):
                                     color="#d95f02", marker="s", ms=4.5, ls="none",
                                     capsize=2, gid="measured-trainable-depth",
                                     label=f"{TRAINABLE_DEPTH_FACTOR:g}·ξ_c (measured)")
-                ax.set_xlim(xe[0], xe[-1])
-                ax.set_ylim(ye[0], ye[-1])
-                if xlog:
-                    ax.set_xscale("log")
-                if ylog:
-                    ax.set_yscale("log")
-                ax.set_yticks(depths)
-                ax.set_yticklabels([str(d) for d in depths])
-                ax.yaxis.set_minor_locator(NullLocator())
-                if len(sigmas) <= 12:
-                    ticks = _sparse_ticks(sigmas, xe, xlog)
-                    ax.set_xticks(ticks)
-                    ax.set_xticklabels([f"{s:.3g}" for s in ticks])
-                    ax.xaxis.set_minor_locator(NullLocator())
+                _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog, max_ticks=12)
                 ax.set_xlabel(r"weight scale $\sigma_w$  (Var $W_{ij} = \sigma_w^2/n$)")
                 ax.set_ylabel("depth L  [layers]")
                 ax.set_title(f"width n = {w}: {RATIO_LABELS[q][1]}")
@@ -1729,6 +1735,8 @@ def figures(data, sigma_w=None, depth=None, width=None):
         yield "jacobian_condition", jacobian_condition(sw.ds)
     import gradsweep_blocks  # residual blocks, norms, the health report (it imports this module)
     yield from gradsweep_blocks.figures(sw.ds)
+    if has_training(sw.ds):
+        yield from training_figures(sw.ds)
 
 
 def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth=None, width=None):
@@ -1748,6 +1756,8 @@ def write_all(data, outdir, formats=("png", "pdf"), dpi=150, sigma_w=None, depth
     written += write_table(ds, outdir)
     import gradsweep_blocks
     written += gradsweep_blocks.write_report(ds, outdir)
+    if has_training(ds):
+        written += write_training_table(ds, outdir)
     return written
 
 
@@ -1769,3 +1779,312 @@ class _style:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+# ---- training (files of sweeps with train:) -----------------------------------------------
+
+TRAINING_PANELS = ("width", "learning_rate", "parametrization")  # one panel each, per family
+MAX_TRAINING_PANELS = 12
+
+
+def has_training(data):
+    """Whether the file comes from a sweep with a train: section."""
+    return "train_loss" in _dataset(data)
+
+
+def _training_axis(sw, name):
+    """A training axis per configuration: learning_rate, or parametrization's names."""
+    values = sw.var(name)
+    if name == "parametrization":
+        meanings = np.array(sw.ds[name].attrs.get("flag_meanings", "standard ntk mup").split()
+                            + ["unknown"])
+        values = meanings[np.clip(values.astype(int), 0, len(meanings) - 1)]
+    return values
+
+
+def _training_panels(sw, fmask):
+    """The (width, learning_rate, parametrization) combinations of a family, as
+    (label, mask) pairs in the sweep's order."""
+    axes = {"width": sw.axis["width"], "learning_rate": _training_axis(sw, "learning_rate"),
+            "parametrization": _training_axis(sw, "parametrization")}
+    keys = [tuple(axes[a][i] for a in TRAINING_PANELS) for i in np.flatnonzero(fmask)]
+    panels = []
+    for key in dict.fromkeys(keys):
+        m = fmask.copy()
+        for a, v in zip(TRAINING_PANELS, key):
+            m &= axes[a] == v
+        varying = [a for a in TRAINING_PANELS if len(set(k[TRAINING_PANELS.index(a)] for k in keys)) > 1]
+        label = ", ".join(f"{a.replace('learning_rate', 'η').replace('width', 'n')} = {v:g}"
+                          if not isinstance(v, str) else str(v)
+                          for a, v in zip(TRAINING_PANELS, key) if a in varying or a == "width")
+        panels.append((label, m, dict(zip(TRAINING_PANELS, key))))
+    return panels
+
+
+def _accuracy(sw):
+    """Final test accuracy, or the last recorded training accuracy where the
+    data has no test split; and which it is."""
+    test = sw.var("test_accuracy")
+    if np.isfinite(test).any():
+        return test, "test accuracy after the last step"
+    train = sw.var("train_accuracy")
+    return train[:, -1], "training accuracy on the last minibatch"
+
+
+def trainability(data, **select):
+    """The trainability diagram of Schoenholz et al. 2017: accuracy after
+    training over (sigma_w, depth), mean over seeds, one panel per width,
+    learning rate and parametrization, for one family; the theory's critical
+    sigma_w and trainable depth 6 xi_c drawn on it."""
+    sw = _Sweep(data)
+    fam = sw.family(**select)
+    fmask = sw.mask(**fam)
+    panels = _training_panels(sw, fmask)[:MAX_TRAINING_PANELS]
+    accuracy, what = _accuracy(sw)
+    nonfinite_step = sw.var("first_nonfinite_step") if sw.has("first_nonfinite_step") else None
+    depths, sigmas = sw.values("depth", fmask), sw.values("sigma_w", fmask)
+    xlog = max(sigmas) / min(sigmas) > 10 if min(sigmas) > 0 else False
+    ylog = _log_axis(depths)
+    xe, ye = _edges(sigmas, xlog), _edges(depths, ylog)
+    classes = sw.ds.attrs.get("data_output_width", 0)
+    chance = 1.0 / classes if classes else None
+    crit = sw.theory_critical(fam)
+    xi = None
+    if sw.has("xi_c_theory"):
+        xv = sw.var("xi_c_theory")
+        xi = np.array([np.nanmedian(xv[fmask & (sw.axis["sigma_w"] == s)]) for s in sigmas])
+    notes = [f"Colour and number: {what}, mean over seeds; 0 to 1"
+             + (f" (chance: {chance:.2g})" if chance else "") + "."]
+    if crit is not None and math.isfinite(crit):
+        notes.append(f"Dashed line: the mean-field critical σ_w = {crit:.4g} (χ1 = 1).")
+    if xi is not None and (np.isfinite(xi) & (xi > 0)).any():
+        notes.append(f"Green curve: the trainable depth {TRAINABLE_DEPTH_FACTOR:g}·ξ_c of "
+                     "Schoenholz et al. 2017 from the theory in the file: deeper networks are "
+                     "not expected to train.")
+    cells = []
+    for label, pmask, _ in panels:
+        z = np.full((len(depths), len(sigmas)), np.nan)
+        diverged = np.zeros(z.shape, bool)
+        for di, d in enumerate(depths):
+            for si, s in enumerate(sigmas):
+                m = pmask & (sw.axis["depth"] == d) & (sw.axis["sigma_w"] == s)
+                v = accuracy[m]
+                if nonfinite_step is not None:
+                    diverged[di, si] = bool((nonfinite_step[m] >= 0).any())
+                if np.isfinite(v).any():
+                    z[di, si] = np.nanmean(v)
+        cells.append((label, z, diverged))
+    if any(d.any() for _, _, d in cells):
+        notes.append(f"Crossed {HATCH_NONFINITE}: training diverged (a non-finite loss) for "
+                     "at least one seed; its accuracy is not counted.")
+    if any(np.isnan(z).any() for _, z, _ in cells):
+        notes.append("Grey: no value (not computed, failed, or diverged for every seed).")
+    cols = min(3, len(panels))
+    rows = (len(panels) + cols - 1) // cols
+    cmap = matplotlib.colormaps["viridis"].copy()
+    cmap.set_bad(MISSING_COLOUR)
+    with _style():
+        fig, axs = _figure_with_caption(max(8.0, 4.6 * cols + 1.2), 3.8 * rows + 0.6, notes, rows,
+                                        cols)
+        for k, (label, z, diverged) in enumerate(cells):
+            ax = axs[k // cols, k % cols]
+            mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(z), cmap=cmap, vmin=0, vmax=1,
+                                 shading="flat")
+            mesh.set_gid("trainability")
+            for (di, si) in zip(*np.nonzero(diverged)):
+                ax.add_patch(Rectangle((xe[si], ye[di]), xe[si + 1] - xe[si], ye[di + 1] - ye[di],
+                                       fill=False, hatch=HATCH_NONFINITE, edgecolor="0.2",
+                                       linewidth=0))
+            if crit is not None and math.isfinite(crit) and xe[0] <= crit <= xe[-1]:
+                ax.axvline(crit, color="w", ls="--", lw=1.6, gid="theory-critical")
+            if xi is not None:
+                y = TRAINABLE_DEPTH_FACTOR * xi
+                ok = np.isfinite(y) & (y > 0)
+                if ok.any():
+                    ax.plot(np.asarray(sigmas)[ok], np.clip(y[ok], ye[0], ye[-1]), color="#2ca02c",
+                            lw=2.2, marker=".", gid="theory-trainable-depth")
+            if len(sigmas) <= ANNOTATE_MAX[0] * 2 and len(depths) <= ANNOTATE_MAX[1] * 2:
+                for (di, si), value in np.ndenumerate(z):
+                    if np.isfinite(value):
+                        ax.text(_centre(xe, si, xlog), _centre(ye, di, ylog), f"{value:.2f}",
+                                ha="center", va="center", fontsize=7.5,
+                                color="white" if _luminance(cmap(value)) < 0.45 else "black")
+            _sigma_depth_axes(ax, sigmas, depths, xe, ye, xlog, ylog)
+            ax.set_xlabel(r"weight scale $\sigma_w$")
+            ax.set_ylabel("depth L")
+            ax.set_title(label)
+        for k in range(len(panels), rows * cols):
+            fig.delaxes(axs[k // cols, k % cols])
+        fig.colorbar(mesh, ax=list(axs.flat)[:len(panels)], shrink=0.9, label=what)
+        fig.suptitle(f"Trainability, {sw.family_title(fam)}: "
+                     f"{int(sw.ds.attrs.get('train_steps', 0))} {sw.ds.attrs.get('optimizer', '')} "
+                     f"steps on {sw.ds.attrs.get('data', 'the data')}")
+    return fig
+
+
+def loss_curves(data, **select):
+    """Training loss against step for every configuration of a family, one
+    panel per (width, learning rate, parametrization) and depth, coloured by
+    sigma_w (mean over seeds)."""
+    sw = _Sweep(data)
+    fam = sw.family(**select)
+    fmask = sw.mask(**fam)
+    panels = _training_panels(sw, fmask)[:MAX_TRAINING_PANELS]
+    depths, sigmas = sw.values("depth", fmask), sw.values("sigma_w", fmask)
+    steps = sw.ds["step"].values
+    loss = sw.var("train_loss")
+    crit = sw.theory_critical(fam)
+    centre, source = sw.centre(fam, max(depths), sw.values("width", fmask)[-1])
+    colour = dict(zip(sigmas, _sigma_colours(sigmas, centre)))
+    notes = ["Training loss on each step's minibatch (batch mean), mean over seeds; colour: "
+             f"σ_w, blue below the edge of chaos ({source}: σ_w = {centre:.3g}), red above, "
+             "black nearest to it. A curve that stops: training diverged there (status "
+             "nonfinite)."]
+    cells = [(label, pmask, d) for label, pmask, _ in panels for d in depths]
+    cols = min(4, len(cells))
+    rows = (len(cells) + cols - 1) // cols
+    with _style():
+        fig, axs = _figure_with_caption(3.6 * cols + 1.5, 2.9 * rows + 0.6, notes, rows, cols,
+                                        sharex=True)
+        for k, (label, pmask, d) in enumerate(cells):
+            ax = axs[k // cols, k % cols]
+            for s in sigmas:
+                m = pmask & (sw.axis["depth"] == d) & (sw.axis["sigma_w"] == s)
+                if not m.any():
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    curve = np.nanmean(np.where(np.isfinite(loss[m]), loss[m], np.nan), axis=0)
+                ax.plot(steps, curve, color=colour[s], lw=1.3, label=f"σ_w = {s:.3g}",
+                        gid="loss-curve")
+            ax.set_yscale("log")
+            ax.set_title(f"{label}, depth {d}", fontsize=10)
+            if k + cols >= len(cells):
+                ax.set_xlabel("step")
+            if k % cols == 0:
+                ax.set_ylabel("training loss")
+        for k in range(len(cells), rows * cols):
+            fig.delaxes(axs[k // cols, k % cols])
+        handles, labels = axs[0, 0].get_legend_handles_labels()
+        if len(labels) <= 16:
+            axs[0, cols - 1].legend(handles, labels, fontsize=7.5, loc="upper right", ncol=2)
+        fig.suptitle(f"Loss curves, {sw.family_title(fam)}")
+    return fig
+
+
+def coordinate_check_table(data):
+    """The slope of log mean|z[l]| against log width per (activation,
+    parametrization, learning rate, stats step, layer role), for the first,
+    a middle and the last layer: the μP coordinate check's numbers (a slope
+    near 0: the layer's activations neither blow up nor vanish with width).
+    Sweeps with one width give an empty table."""
+    sw = _Sweep(data)
+    if not sw.has("mean_abs_z") or len(sw.values("width")) < 2:
+        return pd.DataFrame()
+    z = sw.var("mean_abs_z")  # (config, stats_step, layer)
+    stats_steps = sw.ds["stats_step"].values
+    param = _training_axis(sw, "parametrization")
+    lr = _training_axis(sw, "learning_rate")
+    rows = []
+    for fam in sw.families():
+        fmask = sw.mask(**fam)
+        for p in dict.fromkeys(param[fmask]):
+            for eta in sorted(set(lr[fmask])):
+                for d in sw.values("depth", fmask):
+                    base = fmask & (param == p) & (lr == eta) & (sw.axis["depth"] == d)
+                    widths = sw.values("width", base)
+                    if len(widths) < 2:
+                        continue
+                    for role, l in (("input", 1), ("hidden", max(1, (d + 1) // 2)), ("output", d)):
+                        for k, step in enumerate(stats_steps):
+                            y = [np.nanmean(z[base & (sw.axis["width"] == w), k, l - 1])
+                                 for w in widths]
+                            ok = np.isfinite(y) & (np.asarray(y) > 0)
+                            slope = (np.polyfit(np.log(np.asarray(widths)[ok]), np.log(np.asarray(y)[ok]), 1)[0]
+                                     if ok.sum() >= 2 else np.nan)
+                            rows.append({"activation": fam["activation"], "parametrization": p,
+                                         "learning_rate": eta, "depth": d, "stats_step": int(step),
+                                         "layer_role": role, "layer": l, "slope": slope})
+    return pd.DataFrame(rows)
+
+
+def coordinate_check(data, **select):
+    """The coordinate check of Tensor Programs V (Yang et al. 2021, Fig. 5):
+    mean |z[l]| against width on log-log axes, one panel per stats step (the
+    columns) and parametrization (the rows), one line per layer (first, a
+    middle and the last), for one family and the sweep's first depth and
+    learning rate (select others with depth=, learning_rate=)."""
+    sw = _Sweep(data)
+    fam = sw.family(**{k: v for k, v in select.items() if k in FAMILY_AXES})
+    fmask = sw.mask(**fam)
+    param, lr = _training_axis(sw, "parametrization"), _training_axis(sw, "learning_rate")
+    depth = select.get("depth") or sw.values("depth", fmask)[0]
+    eta = select.get("learning_rate") or sorted(set(lr[fmask]))[0]
+    z = sw.var("mean_abs_z")
+    stats_steps = sw.ds["stats_step"].values
+    params = list(dict.fromkeys(param[fmask]))
+    layers = sorted({1, max(1, (depth + 1) // 2), depth})
+    colours = {1: "#1f77b4", layers[len(layers) // 2]: "#ff7f0e", depth: "#d62728"}
+    notes = [f"mean |z[l]| over units and the minibatch of each step (before its update), mean "
+             f"over seeds, against the width n, log-log; depth {depth}, learning rate {eta:g}. "
+             "Slopes in the legends (least squares in log-log). In μP the slopes stay near 0 at "
+             "every step; in the standard parametrization the output layer's grow after the "
+             "first update (its updates scale with n)."]
+    with _style():
+        fig, axs = _figure_with_caption(3.3 * len(stats_steps) + 1, 2.9 * len(params) + 0.6, notes,
+                                        len(params), len(stats_steps), sharex=True)
+        for r, p in enumerate(params):
+            base = fmask & (param == p) & (lr == eta) & (sw.axis["depth"] == depth)
+            widths = sw.values("width", base)
+            for c, step in enumerate(stats_steps):
+                ax = axs[r, c]
+                for l in layers:
+                    y = np.array([np.nanmean(z[base & (sw.axis["width"] == w), c, l - 1])
+                                  for w in widths])
+                    ok = np.isfinite(y) & (y > 0)
+                    slope = (np.polyfit(np.log(np.asarray(widths)[ok]), np.log(y[ok]), 1)[0]
+                             if ok.sum() >= 2 else np.nan)
+                    ax.plot(np.asarray(widths)[ok], y[ok], marker="o", ms=3.5, lw=1.4,
+                            color=colours.get(l, "0.3"), gid="coordinate-check",
+                            label=f"layer {l}: slope {slope:+.2f}")
+                ax.set_xscale("log", base=2)
+                ax.set_yscale("log")
+                ax.set_title(f"{p}, step {int(step)}", fontsize=10)
+                ax.legend(fontsize=7)
+                if r == len(params) - 1:
+                    ax.set_xlabel("width n")
+                if c == 0:
+                    ax.set_ylabel("mean |z[l]|")
+        fig.suptitle(f"Coordinate check, {sw.family_title(fam)}")
+    return fig
+
+
+def training_figures(data):
+    """(file stem, Figure) for every training figure of a file with training."""
+    sw = _Sweep(data)
+    for fam in sw.families():
+        stem = sw.family_stem(fam)
+        if len(sw.values("sigma_w", sw.mask(**fam))) > 1 or len(sw.values("depth", sw.mask(**fam))) > 1:
+            yield f"trainability_{stem}", trainability(sw.ds, **fam)
+        yield f"loss_curves_{stem}", loss_curves(sw.ds, **fam)
+        if len(sw.values("width", sw.mask(**fam))) > 1:
+            yield f"coordinate_check_{stem}", coordinate_check(sw.ds, **fam)
+
+
+def write_training_table(data, outdir, stem="coordinate_check"):
+    """The coordinate check's slopes as CSV and Markdown (nothing for one width)."""
+    table = coordinate_check_table(data)
+    if table.empty:
+        return []
+    outdir = Path(outdir)
+    csv, md = outdir / f"{stem}.csv", outdir / f"{stem}.md"
+    table.to_csv(csv, index=False, float_format="%.4g")
+    pivot = table.pivot_table(index=["activation", "parametrization", "learning_rate", "depth",
+                                     "layer_role"], columns="stats_step", values="slope")
+    lines = ["# Coordinate check: slope of log mean|z[l]| against log width", "",
+             "| " + " | ".join(list(pivot.index.names) + [f"step {c}" for c in pivot.columns]) + " |",
+             "| " + " | ".join(["---"] * (len(pivot.index.names) + len(pivot.columns))) + " |"]
+    for key, row in pivot.iterrows():
+        lines.append("| " + " | ".join([str(k) for k in key] + [f"{v:+.3f}" for v in row]) + " |")
+    md.write_text("\n".join(lines) + "\n")
+    return [md, csv]

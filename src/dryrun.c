@@ -43,6 +43,8 @@
 #include "gradsweep/rng.h"
 #include "gradsweep/simulate.h"
 #include "gradsweep/theory.h"
+#include "gradsweep/train.h"
+#include "gradsweep/workload.h"
 
 #define PROBE_BUDGET_S   2.0 /* time spent probing networks at their depths */
 #define SCALES_BUDGET_S  4.0 /* CPU time spent probing them at the grid's scales */
@@ -349,6 +351,69 @@ static void time_theory(const gs_grid *g, double *theory_s, const gs_config *blo
     free(jacobian);
 }
 
+/* Training: the floating-point rate of training steps here, measured on the
+ * configuration whose steps cost most, on rows of zeros, which cost what real
+ * rows cost (no subnormal numbers arise: training flushes them). Runs of
+ * doubling length until one takes TRAIN_PROBE_S, then the fastest of three
+ * (a shared machine's noise only ever slows a run down). */
+#define TRAIN_PROBE_S 0.25
+static double train_rate(const gs_grid *g) {
+    const gs_spec *spec = g->spec;
+    gs_config probe = {0};
+    double most = -1;
+    for (int64_t i = 0; i < g->count; i++) {
+        gs_config cfg;
+        grid_config(g, i, &cfg);
+        gs_train_settings one = spec->train;
+        one.steps = 1;
+        double f = train_flops(&cfg, &one, 0);
+        if (f > most) most = f, probe = cfg;
+    }
+    gs_train_settings t = spec->train;
+    t.steps = 1;
+    t.record_every = 1;
+    t.n_stats_steps = 0;
+    const gs_data_shape *d = &spec->data_shape;
+    size_t es = precision_size(spec->precision), B = (size_t)probe.batch;
+    void *x = gs_calloc(B * (size_t)d->inputs, es);
+    void *targets = gs_calloc(B * (size_t)d->outputs, es);
+    int32_t *labels = gs_calloc(B, sizeof *labels);
+    bool classes = spec->train.loss == GS_TRAIN_CROSS_ENTROPY;
+    gs_train_data data = {.inputs = d->inputs,
+                          .outputs = d->outputs,
+                          .rows = {(int64_t)B, 0},
+                          .x = {x, NULL},
+                          .labels = {classes ? labels : NULL, NULL},
+                          .targets = {classes ? NULL : targets, NULL}};
+    gs_trainer *tr = trainer_create();
+    gs_train_result res;
+    train_result_alloc(&res, &t, probe.depth);
+    gs_error err = {0};
+    int rc = trainer_run(tr, &probe, &t, &data, &res, NULL, &err); /* the draws, once */
+    double seconds = INFINITY, flops = 0;
+    for (int64_t steps = 1; rc == 0 && steps <= 64; steps *= 2) {
+        t.steps = t.record_every = steps;
+        train_result_free(&res);
+        train_result_alloc(&res, &t, probe.depth);
+        double best = INFINITY;
+        for (int k = 0; k < 3 && rc == 0; k++) {
+            double start = gs_now();
+            rc = trainer_run(tr, &probe, &t, &data, &res, NULL, &err);
+            best = fmin(best, gs_now() - start);
+            if (k == 0 && best < TRAIN_PROBE_S && steps < 64) break; /* too short: longer */
+        }
+        seconds = best;
+        flops = train_flops(&probe, &t, 0) - net_draw_flops(&probe);
+        if (best >= TRAIN_PROBE_S) break;
+    }
+    train_result_free(&res);
+    trainer_destroy(&tr);
+    free(x);
+    free(targets);
+    free(labels);
+    return rc || !(seconds > 0) || !isfinite(seconds) ? NAN : flops / seconds;
+}
+
 /* The draw groups of the grid: configurations with the same weights' draw
  * key (seed, width, init, and the input and output widths) draw the same
  * weights, once per rank for the deepest of them. */
@@ -389,6 +454,9 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
         block_theory_s = gs_calloc(n_acts, sizeof *block_theory_s);
         time_theory(g, block_theory_s, &blocks);
     }
+    const bool training = spec_has_training(spec);
+    double training_rate = training ? train_rate(g) : NAN;
+    if (training && !isfinite(training_rate)) training_rate = gemm_rate;
 
     /* Per (activation, sigma_w, sigma_b): computed once per rank at the
      * deepest depth, so each of its configurations carries a share. */
@@ -404,7 +472,7 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
         grid_config(g, i, &cfg);
         const shape *s = shape_of(shapes, count, &cfg);
         gs_memory_plan plan;
-        net_memory_plan(&cfg, limit, &plan);
+        net_memory_plan(&cfg, workload_net_limit(spec, &cfg, limit), &plan);
         double net_s = modelled_seconds(&cfg, gemm_rate);
         if (s && isfinite(s->layer_s)) {
             /* the scale's excess spread over the layers: a shallower network
@@ -426,13 +494,21 @@ static void estimate(const gs_grid *g, size_t limit, gs_estimate *out, double *s
         double theory = config_has_blocks(&cfg) && block_theory_s
                             ? block_theory_s[act] * cfg.depth / g->max_depth
                             : theory_s[act] / (double)per_combo;
-        if (seconds) seconds[i] = net_s + draws + theory;
+        double train = 0;
+        if (training) {
+            double f = train_flops(&cfg, &spec->train, spec->data_shape.test_rows);
+            train = (f - net_draw_flops(&cfg)) / training_rate + net_draw_flops(&cfg) / gemm_rate +
+                    (double)(drawn.unit_weights + drawn.unit_biases) * draw_s / (double)per_group;
+            out->flops += f;
+        }
+        if (seconds) seconds[i] = net_s + draws + theory + train;
+        out->train_s += train;
         out->net_s += net_s;
         out->draw_s += draws;
         out->theory_s += theory;
         out->flops += net_flops(&cfg);
     }
-    out->core_s = out->net_s + out->draw_s + out->theory_s;
+    out->core_s = out->net_s + out->draw_s + out->theory_s + out->train_s;
     out->groups = groups;
     free(theory_s);
     free(block_theory_s);
@@ -481,13 +557,17 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
         gs_config cfg;
         grid_config(g, i, &cfg);
         double f = net_flops(&cfg);
+        if (spec_has_training(spec))
+            f += train_flops(&cfg, &spec->train, spec->data_shape.test_rows);
         gs_memory_plan plan;
-        if (!net_memory_plan(&cfg, limit, &plan))
+        size_t training = workload_training_bytes(spec, &cfg);
+        if (!net_memory_plan(&cfg, workload_net_limit(spec, &cfg, limit), &plan) ||
+            (limit && training >= limit))
             misfits++;
         else if (plan.mode != GS_MEMORY_STORE_ALL)
             squeezed++;
         if (f > largest_flops) largest_flops = f, largest = cfg;
-        if (plan.bytes > largest_bytes) largest_bytes = plan.bytes;
+        if (plan.bytes + training > largest_bytes) largest_bytes = plan.bytes + training;
     }
     fprintf(out, "sweep \"%s\"%s%s\n", spec->name, sweep_path ? " from " : "",
             sweep_path ? sweep_path : "");
@@ -498,7 +578,10 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
     fprintf(out, "\n");
     char b1[64], b2[64];
     gs_memory_plan plan;
-    bool fits = net_memory_plan(&largest, limit, &plan);
+    bool fits = net_memory_plan(&largest, workload_net_limit(spec, &largest, limit), &plan);
+    size_t largest_training = workload_training_bytes(spec, &largest);
+    plan.bytes += largest_training;
+    fits = fits && (!limit || largest_training < limit);
     char io[64] = "";
     if (config_input_width(&largest) != largest.width ||
         config_output_width(&largest) != largest.width)
@@ -529,10 +612,26 @@ void dry_run_print(FILE *out, const gs_grid *g, const char *sweep_path, const ch
     char b3[64], b4[64];
     fprintf(out,
             "work: %.3g GFLOP, about %s of one core here (networks %s, random draws %s, "
-            "mean-field theory %s; measured on this machine)\n",
+            "mean-field theory %s",
             e.flops / 1e9, gs_format_seconds(e.core_s, b1, sizeof b1),
             gs_format_seconds(e.net_s, b2, sizeof b2), gs_format_seconds(e.draw_s, b3, sizeof b3),
             gs_format_seconds(e.theory_s, b4, sizeof b4));
+    if (spec_has_training(spec))
+        fprintf(out, ", training %s: %lld steps and the test split's %lld rows per configuration",
+                gs_format_seconds(e.train_s, b2, sizeof b2), (long long)spec->train.steps,
+                (long long)spec->data_shape.test_rows);
+    fprintf(out, "; measured on this machine)\n");
+    if (spec_has_training(spec)) {
+        char b5[64];
+        fprintf(out,
+                "training: the data takes %s on every rank (%d features, %d outputs, %lld "
+                "training rows); the largest configuration's parameters, optimizer state and "
+                "activations %s\n",
+                gs_format_bytes((double)spec->data_shape.bytes, b5, sizeof b5),
+                spec->data_shape.inputs, spec->data_shape.outputs,
+                (long long)spec->data_shape.train_rows,
+                gs_format_bytes((double)train_memory_bytes(&largest, &spec->train), b1, sizeof b1));
+    }
     if (spec->jacobian_samples > 0) {
         double jacobian_flops = 0;
         for (int64_t i = 0; i < g->count; i++) {

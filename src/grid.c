@@ -5,6 +5,7 @@
 #include "gradsweep/grid.h"
 
 #include <math.h>
+#include <string.h>
 
 int grid_init(gs_grid *grid, const gs_spec *spec, gs_error *err) {
     grid->spec = spec;
@@ -50,6 +51,10 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
     const gs_spec *spec = grid->spec;
 #define INT_AT(a)  spec->axis[a].integer[grid_position(grid, index, a)]
 #define REAL_AT(a) spec->axis[a].real[grid_position(grid, index, a)]
+    /* every field the axes do not set at its zero default (issue 12's fan,
+     * scale_name, input and output widths: fan in, a number, the square
+     * network), never what the caller's stack held */
+    memset(cfg, 0, sizeof *cfg);
     cfg->index = index;
     cfg->act.kind = (gs_activation_kind)INT_AT(GS_AXIS_ACTIVATION);
     cfg->act.slope = spec->leaky_relu_slope;
@@ -88,4 +93,7 @@ void grid_config(const gs_grid *grid, int64_t index, gs_config *cfg) {
         spec->axis[GS_AXIS_LEARNING_RATE].real[grid_position(grid, index, GS_AXIS_LEARNING_RATE)];
     cfg->parametrization = (int)spec->axis[GS_AXIS_PARAMETRIZATION]
                                .integer[grid_position(grid, index, GS_AXIS_PARAMETRIZATION)];
+    /* the network's input and output follow the data (0 before it is loaded) */
+    cfg->input_width = spec->data_shape.inputs;
+    cfg->output_width = spec->data_shape.outputs;
 }

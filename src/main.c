@@ -16,6 +16,7 @@
 #include "gradsweep/blas.h"
 #include "gradsweep/cli.h"
 #include "gradsweep/common.h"
+#include "gradsweep/data.h"
 #include "gradsweep/depth_scale.h"
 #include "gradsweep/dryrun.h"
 #include "gradsweep/export.h"
@@ -29,6 +30,7 @@
 #include "gradsweep/store.h"
 #include "gradsweep/theory.h"
 #include "gradsweep/theory_cli.h"
+#include "gradsweep/train.h"
 #include "gradsweep/workload.h"
 
 typedef struct run {
@@ -41,6 +43,8 @@ typedef struct run {
     char *command_line;
     size_t memory_limit; /* bytes a rank may use, the same on every rank */
     bool local_error;    /* err was seen by this rank alone (not by every rank alike) */
+    gs_dataset *data;    /* training sweeps: the data, loaded by every rank */
+    gs_train_data view;  /* … as the trainer sees it */
 } run;
 
 /* ---- start-up: command line, sweep file, grid ----------------------------------- */
@@ -83,10 +87,60 @@ static char *default_output(const gs_spec *spec) {
     return path;
 }
 
+/* Training sweeps: every rank loads the data (the same files, so the same
+ * verdict; a rank that fails alone, e.g. out of memory, stops every rank).
+ * The networks' input and output widths follow it. */
+static int load_data(run *r, gs_error *err) {
+    if (!spec_has_training(&r->spec)) return 0;
+    int rc = data_load(&r->spec.data, r->spec.precision, &r->data, err);
+    int worst = rc, best = rc;
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, r->comm);
+    MPI_Allreduce(&rc, &best, 1, MPI_INT, MPI_MIN, r->comm);
+    if (worst && !rc) {
+        data_free(&r->data);
+        return gs_fail(err, worst, "another rank could not load the data (see its message)");
+    }
+    if (rc) {
+        r->local_error = best == 0; /* failed on every rank (a bad file): rank 0 says it once */
+        return rc;
+    }
+    const gs_dataset *d = r->data;
+    const gs_train_settings *t = &r->spec.train;
+    if (t->loss == GS_TRAIN_CROSS_ENTROPY && data_n_classes(d) == 0)
+        return gs_fail(err, GS_EXIT_USAGE,
+                       "train: loss cross_entropy needs class labels, but the data has %d "
+                       "regression targets per row; use loss: mse",
+                       data_target_width(d));
+    r->spec.data_shape = (gs_data_shape){.inputs = data_input_width(d),
+                                         .outputs = data_target_width(d),
+                                         .train_rows = data_rows(d, GS_SPLIT_TRAIN),
+                                         .test_rows = data_rows(d, GS_SPLIT_TEST),
+                                         .bytes = data_bytes(d)};
+    gs_train_data *v = &r->view;
+    v->inputs = data_input_width(d);
+    v->outputs = data_target_width(d);
+    for (int split = 0; split < 2; split++) {
+        v->rows[split] = data_rows(d, (gs_split)split);
+        v->x[split] = data_x(d, (gs_split)split);
+        v->labels[split] = data_labels(d, (gs_split)split);
+        v->targets[split] = data_targets(d, (gs_split)split);
+    }
+    const gs_axis *batch = &r->spec.axis[GS_AXIS_BATCH];
+    for (size_t i = 0; i < batch->count; i++)
+        if (batch->integer[i] > v->rows[0])
+            return gs_fail(err, GS_EXIT_USAGE,
+                           "batch %lld is more than the data's %lld training rows; a minibatch "
+                           "holds distinct rows, so batch must be at most %lld",
+                           (long long)batch->integer[i], (long long)v->rows[0],
+                           (long long)v->rows[0]);
+    return 0;
+}
+
 static int prepare(run *r, gs_error *err) {
     int rc = load_sweep(r, err);
     if (!rc) rc = cli_apply(&r->cli, &r->spec, err);
     if (!rc) rc = spec_finalize(&r->spec, err);
+    if (!rc) rc = load_data(r, err);
     if (!rc) rc = grid_init(&r->grid, &r->spec, err);
     if (!rc) r->output = r->cli.output ? gs_strdup(r->cli.output) : default_output(&r->spec);
     return rc;
@@ -99,9 +153,27 @@ typedef struct sweep {
     gs_net *net;
     gs_store *store;
     gs_result result;
-    gs_theory *theory; /* the mean-field predictions this rank has computed */
-    double write_s;    /* seconds this rank spent writing results */
+    gs_theory *theory;     /* the mean-field predictions this rank has computed */
+    gs_trainer *trainer;   /* training sweeps: trains each configuration after its measurement */
+    gs_train_result train; /* … and what it recorded */
+    double write_s;        /* seconds this rank spent writing results */
 } sweep;
+
+/* Training sweeps: after the measurement at initialization (net_run, whose
+ * per-layer statistics keep their meaning), the configuration trains. A
+ * training loss that is not finite makes it nonfinite; a failure, failed. */
+static int train_configuration(sweep *s, const gs_config *cfg, const gs_net_observer *obs,
+                               gs_error *err) {
+    int rc = trainer_run(s->trainer, cfg, &s->r->spec.train, &s->r->view, &s->train, obs, err);
+    if (rc == GS_EXIT_INTERRUPTED) {
+        s->result.status = GS_STATUS_PENDING;
+    } else if (rc) {
+        s->result.status = GS_STATUS_FAILED;
+    } else if (s->train.nonfinite_step >= 0) {
+        s->result.status = GS_STATUS_NONFINITE;
+    }
+    return rc;
+}
 
 /* One configuration, on whichever rank the scheduler chose. A configuration
  * that fails (e.g. out of memory) is recorded as failed and the sweep goes
@@ -113,7 +185,10 @@ static int compute_configuration(void *ctx, int64_t index, bool (*poll)(void *),
     grid_config(&s->r->grid, index, &cfg);
     gs_net_observer obs = {.between_layers = poll, .ctx = poll_ctx};
     gs_error run_err = {0};
+    double start = gs_now();
     int rc = net_run(s->net, &cfg, &s->result, &obs, &run_err);
+    if (rc == 0 && s->trainer) rc = train_configuration(s, &cfg, &obs, &run_err);
+    s->result.elapsed_s = gs_now() - start;
     if (rc == GS_EXIT_INTERRUPTED) return GS_STATUS_PENDING; /* abandoned: stays pending */
     if (rc)
         fprintf(stderr, "gradsweep: rank %d: configuration %lld failed: %s\n", s->r->rank,
@@ -123,7 +198,7 @@ static int compute_configuration(void *ctx, int64_t index, bool (*poll)(void *),
     theory_predict(s->theory, &cfg, &s->result, poll, poll_ctx);
     /* The measured depth scales: fits to the rows just measured, beside the theory. */
     depth_scales_measure(&cfg, &s->result);
-    double start = gs_now();
+    start = gs_now();
     rc = store_write(s->store, &cfg, &s->result, err);
     s->write_s += gs_now() - start;
     return rc ? -err->code : (int)s->result.status;
@@ -192,6 +267,8 @@ static void plan_tasks(const run *r, const bool *pending, double **cost, int64_t
         gs_config cfg;
         grid_config(&r->grid, i, &cfg);
         (*cost)[i] = net_flops(&cfg);
+        if (spec_has_training(&r->spec))
+            (*cost)[i] += train_flops(&cfg, &r->spec.train, r->spec.data_shape.test_rows);
         todo += !pending || pending[i];
     }
     workload_groups(&r->grid, *group);
@@ -252,7 +329,19 @@ static int run_sweep(run *r, gs_error *err) {
     int64_t *group = NULL;
     if (r->rank == 0) plan_tasks(r, pending, &cost, &group);
     s.net = net_create();
-    net_set_memory_limit(s.net, r->memory_limit);
+    if (spec_has_training(&r->spec)) { /* the largest configuration's training needs first */
+        gs_config largest = {0};
+        size_t most = 0;
+        for (int64_t i = 0; i < r->grid.count; i++) {
+            gs_config cfg;
+            grid_config(&r->grid, i, &cfg);
+            size_t bytes = workload_training_bytes(&r->spec, &cfg);
+            if (bytes > most) most = bytes, largest = cfg;
+        }
+        net_set_memory_limit(s.net, workload_net_limit(&r->spec, &largest, r->memory_limit));
+    } else {
+        net_set_memory_limit(s.net, r->memory_limit);
+    }
     s.theory = theory_create();
     s.result.layers = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.layers);
     s.result.theory = gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.theory);
@@ -262,6 +351,11 @@ static int run_sweep(run *r, gs_error *err) {
             gs_calloc((size_t)r->grid.max_depth, sizeof *s.result.jacobian_theory);
         s.result.jac_sv_room = r->grid.max_width;
         s.result.jac_sv = gs_calloc((size_t)r->grid.max_width, sizeof *s.result.jac_sv);
+    }
+    if (spec_has_training(&r->spec)) {
+        s.trainer = trainer_create();
+        train_result_alloc(&s.train, &r->spec.train, r->grid.max_depth);
+        s.result.train = &s.train;
     }
     gs_schedule_options opt = schedule_options(&r->cli);
     gs_schedule_report report;
@@ -278,6 +372,8 @@ static int run_sweep(run *r, gs_error *err) {
     free(s.result.jac_sv);
     net_destroy(&s.net);
     theory_destroy(&s.theory);
+    trainer_destroy(&s.trainer);
+    train_result_free(&s.train);
     return close_results(r, &s, &report, rc, err);
 }
 
@@ -290,6 +386,8 @@ static int run_export(run *r, gs_error *err) {
     if (r->rank != 0) return 0;
     gs_config cfg;
     grid_config(&r->grid, r->cli.export_config, &cfg);
+    if (spec_has_training(&r->spec))
+        return export_training(r->output, &cfg, &r->spec.train, &r->view, r->cli.force, err);
     return export_network(r->output, &cfg, r->cli.force, err);
 }
 
@@ -361,6 +459,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gradsweep: nothing was computed; see gradsweep --help\n");
     free(r.output);
     free(r.command_line);
+    data_free(&r.data);
     spec_free(&r.spec);
     MPI_Finalize();
     return rc;

@@ -46,18 +46,18 @@ static const abc_row table[GS_PARAMETRIZATION_COUNT][OPTIMIZER_CLASSES][GS_LAYER
 };
 #undef HALF
 
-gs_layer_kind layer_kind_at(int l, int depth) {
+gs_layer_role layer_kind_at(int l, int depth) {
     if (depth == 1) return GS_LAYER_FIXED;
     if (l == 1) return GS_LAYER_INPUT;
     return l == depth ? GS_LAYER_OUTPUT : GS_LAYER_HIDDEN;
 }
 
-const char *layer_kind_name(gs_layer_kind kind) {
+const char *layer_kind_name(gs_layer_role kind) {
     static const char *const names[GS_LAYER_KIND_COUNT] = {"input", "hidden", "output", "fixed"};
     return (unsigned)kind < GS_LAYER_KIND_COUNT ? names[kind] : NULL;
 }
 
-gs_abc parametrization_abc(gs_parametrization p, gs_layer_kind kind, gs_optimizer opt) {
+gs_abc parametrization_abc(gs_parametrization p, gs_layer_role kind, gs_optimizer opt) {
     gs_abc abc = {0, 0, 0, 0}; /* GS_LAYER_FIXED, and invalid codes: standard */
     if ((unsigned)p >= GS_PARAMETRIZATION_COUNT || (unsigned)kind >= GS_LAYER_FIXED) return abc;
     const abc_row *row = &table[p][opt == GS_OPT_ADAM ? ADAM_LIKE : SGD_LIKE][kind];
@@ -79,7 +79,7 @@ static double power_of_ratio(double r, double e) {
     return pow(r, -e);
 }
 
-gs_layer_scale parametrization_scale(gs_parametrization p, gs_layer_kind kind, gs_optimizer opt,
+gs_layer_scale parametrization_scale(gs_parametrization p, gs_layer_role kind, gs_optimizer opt,
                                      double width, double base_width) {
     gs_abc e = parametrization_abc(p, kind, opt);
     double r = width / base_width;

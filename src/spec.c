@@ -2200,6 +2200,22 @@ static int check_training(gs_spec *spec, gs_error *err) {
         return fail_at(err, given_where(spec, line, label, t->key_line[key] ? option : NULL), "%s",
                        why);
     }
+    /* The trainer's networks are plain and dense, their input and output the
+     * data's: the axes that say otherwise are refused, not ignored. */
+    static const struct {
+        gs_axis_id axis;
+        const char *why;
+    } untrainable[] = {
+        {GS_AXIS_INPUT_WIDTH, "a training sweep's input width is the data's"},
+        {GS_AXIS_OUTPUT_WIDTH, "a training sweep's output width is the data's"},
+        {GS_AXIS_BRANCH_SCALE, "training does not train residual blocks yet"},
+        {GS_AXIS_NORM, "training does not train LayerNorm networks yet"},
+    };
+    for (size_t i = 0; i < sizeof untrainable / sizeof *untrainable; i++)
+        if (spec_has_axis(spec, untrainable[i].axis))
+            return fail_at(err, given_where(spec, t->line, "train", "--steps"),
+                           "%s: remove the %s axis, or train: (docs/usage.md, \"Training\")",
+                           untrainable[i].why, axis_name(untrainable[i].axis));
     if (spec->data.kind == GS_DATA_GAUSSIAN)
         return fail_at(err, given_where(spec, t->line, "train", "--steps"),
                        "training needs data with labels or targets: add data: fashion-mnist, or "

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "gradsweep/spec.h"
+#include "gradsweep/train_spec.h"
 
 /* ---- the variables ---------------------------------------------------------- */
 
@@ -76,6 +77,7 @@ typedef enum var_flags {
     FAN_FLAGS,
     SCALE_FLAGS,
     NORM_FLAGS,
+    PARAMETRIZATION_FLAGS,
 } var_flags;
 
 /* Which files have the variable: every one, or only those of sweeps with an
@@ -429,6 +431,7 @@ static const char *flag_meanings(var_flags flags) {
     case FAN_FLAGS: return fan_flag_meanings();
     case SCALE_FLAGS: return scale_flag_meanings();
     case NORM_FLAGS: return norm_flag_meanings();
+    case PARAMETRIZATION_FLAGS: return parametrization_flag_meanings();
     case NO_FLAGS: break;
     }
     return NULL;
@@ -468,10 +471,12 @@ struct gs_store {
     int64_t kept[GS_STATUS_COUNT];   /* resume: rows by status that this run does not recompute */
     gs_lock *lock;                   /* rank 0: the results file's lock (lock.h) */
     /* The Jacobian (jacobian_samples > 0): its variables, the `sv` dimension */
-    int jacobian_samples; /* K; 0: the file has no Jacobian variables */
-    int sv_size;          /* the `sv` dimension: the most singular values of any J[L] */
-    hid_t sv_scale;       /* its coordinate */
-    hid_t sv_space;       /* file space (N, sv): selects one configuration's values */
+    int jacobian_samples;            /* K; 0: the file has no Jacobian variables */
+    int sv_size;                     /* the `sv` dimension: the most singular values of any J[L] */
+    hid_t sv_scale;                  /* its coordinate */
+    hid_t sv_space;                  /* file space (N, sv): selects one configuration's values */
+    struct store_training *training; /* training sweeps' variables (the end of this file); NULL
+                                        without train: */
 };
 
 /* Whether variables[i] is in this file (store_new decides: the Jacobian's only
@@ -489,6 +494,16 @@ static hsize_t row_length(const gs_store *s, var_dims dims) {
            : dims == DIMS_CONFIG_LAYER ? (hsize_t)s->max_depth
                                        : (hsize_t)s->sv_size;
 }
+
+/* Training's variables: only files of sweeps with train: have them (the
+ * section at the end of this file). */
+typedef struct store_training store_training;
+static int train_create_layout(gs_store *s, const gs_spec *spec, gs_error *err);
+static int train_initial_values(gs_store *s, const gs_grid *grid, int64_t lo, int64_t hi,
+                                gs_error *err);
+static int train_open_layout(gs_store *s, const gs_spec *spec, gs_error *err);
+static int train_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_error *err);
+static int train_close_objects(gs_store *s);
 
 /* ---- errors ------------------------------------------------------------------- */
 
@@ -1009,6 +1024,7 @@ static int create_layout(gs_store *s, const gs_grid *grid, const gs_run_info *in
     if (rc == 0) rc = create_dimensions(s, err);
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
         if (present(s, i)) rc = create_variable(s, i, err);
+    if (rc == 0 && spec_has_training(grid->spec)) rc = train_create_layout(s, grid->spec, err);
     return rc;
 }
 
@@ -1133,6 +1149,7 @@ static int write_initial_values(gs_store *s, const gs_grid *grid, gs_error *err)
     int rc = s->rank == 0 ? write_layer_numbers(s, err) : 0;
     if (rc == 0) rc = write_coordinates(s, grid, lo, hi, err);
     if (rc == 0) rc = write_fill(s, lo, hi, err);
+    if (rc == 0 && s->training) rc = train_initial_values(s, grid, lo, hi, err);
     return rc;
 }
 
@@ -1178,7 +1195,7 @@ static gs_store *store_new(const char *path, MPI_Comm comm, const gs_grid *grid)
 
 /* Closes every id the store holds except the file; returns how many closes failed. */
 static int close_objects(gs_store *s) {
-    int failed = 0;
+    int failed = train_close_objects(s);
     for (size_t i = 0; i < N_VARIABLES; i++)
         if (s->dataset[i] >= 0) failed += H5Dclose(s->dataset[i]) < 0;
     hid_t *datasets[] = {&s->config_scale, &s->layer_scale, &s->sv_scale};
@@ -1392,6 +1409,7 @@ int store_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_erro
         else if (source == FROM_RESULT)
             rc = write_scalar(s, i, index, (const char *)numbers + variables[i].offset, err);
     }
+    if (rc == 0 && s->training) rc = train_write(s, cfg, res, err);
     /* status last: a crash before this line leaves the row "pending". */
     int status = (int)res->status;
     for (size_t i = 0; rc == 0 && i < N_VARIABLES; i++)
@@ -1659,6 +1677,7 @@ int store_open(gs_store **out, const char *path, MPI_Comm comm, const gs_grid *g
     free(status);
     MPI_Bcast(s->kept, GS_STATUS_COUNT, MPI_INT64_T, 0, s->comm);
     if (rc == 0) rc = open_layout(s, info, err);
+    if (rc == 0 && spec_has_training(grid->spec)) rc = train_open_layout(s, grid->spec, err);
     /* As after a create: once this is on disk, only raw data changes. */
     if (rc == 0 && H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         rc = hdf5_fail(err, path, "H5Fflush", NULL);
@@ -1706,5 +1725,330 @@ int store_read_elapsed(const char *path, const gs_grid *grid, double *seconds, g
     if (set >= 0) H5Dclose(set);
     H5Fclose(file);
     H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+/* ---- training's variables (files of sweeps with train:) ------------------------------
+ * Only a sweep with a train: section has them (SCHEMA "Training";
+ * docs/schema.md): a file without training is what it was before. The same
+ * rules as above: every dataset contiguous and allocated at creation, filled
+ * by each rank for its slice, each configuration's rows written whole by
+ * store_write (before status), so a resumed configuration leaves nothing of
+ * an interrupted attempt. */
+
+typedef enum train_dims {
+    TRAIN_CONFIG,            /* (config) */
+    TRAIN_CONFIG_STEP,       /* (config, step) */
+    TRAIN_CONFIG_STATS_STEP, /* (config, stats_step, layer) */
+} train_dims;
+
+typedef struct train_var_def {
+    const char *name;
+    var_type type;
+    train_dims dims;
+    int64_t fill_int; /* integers; reals fill NaN */
+    const char *long_name, *units, *description;
+    size_t offset; /* per-layer: the field of gs_train_layer_stats */
+} train_var_def;
+
+#define TRAIN_LAYER_VARIABLE(name_, long_name_, description_)                                      \
+    {#name_,                                                                                       \
+     VT_FLOAT64,                                                                                   \
+     TRAIN_CONFIG_STATS_STEP,                                                                      \
+     0,                                                                                            \
+     long_name_,                                                                                   \
+     "1",                                                                                          \
+     description_,                                                                                 \
+     offsetof(gs_train_layer_stats, name_)},
+
+/* In file order; the first two are the configuration's coordinates. */
+enum {
+    TRAIN_LEARNING_RATE,
+    TRAIN_PARAMETRIZATION,
+    TRAIN_LOSS,
+    TRAIN_ACCURACY,
+    TRAIN_TEST_LOSS,
+    TRAIN_TEST_ACCURACY,
+    TRAIN_NONFINITE_STEP,
+    TRAIN_FIRST_LAYER_VARIABLE
+};
+static const train_var_def train_variables[] = {
+    {"learning_rate", VT_FLOAT64, TRAIN_CONFIG, 0, "learning rate eta", "1",
+     "the step size; each layer's is eta times its parametrization's factor (docs/theory.md)", 0},
+    {"parametrization", VT_INT32, TRAIN_CONFIG, 0, "how width enters init and learning rates", NULL,
+     GS_LIST_MEANINGS(GS_PARAMETRIZATION_LIST, ""), 0},
+    {"train_loss", VT_FLOAT64, TRAIN_CONFIG_STEP, 0, "training loss on the minibatch", "1",
+     "batch mean of the training loss (root attribute train_loss_function) on minibatch t, "
+     "after t updates (step 0: before the first)",
+     0},
+    {"train_accuracy", VT_FLOAT64, TRAIN_CONFIG_STEP, 0, "accuracy on the minibatch", "1",
+     "fraction of minibatch t's samples whose label is the argmax of z[L]; NaN for regression "
+     "targets",
+     0},
+    {"test_loss", VT_FLOAT64, TRAIN_CONFIG, 0, "loss on the test split after the last step", "1",
+     "mean over the whole test split; NaN without a test split or when training diverged", 0},
+    {"test_accuracy", VT_FLOAT64, TRAIN_CONFIG, 0, "accuracy on the test split after the last step",
+     "1", "NaN without a test split, for regression targets, or when training diverged", 0},
+    {"first_nonfinite_step", VT_INT64, TRAIN_CONFIG, -1, "step whose training loss was not finite",
+     NULL, "-1 if none; training stopped there and the status is nonfinite", 0},
+    GS_TRAIN_LAYER_STATS_LIST(TRAIN_LAYER_VARIABLE) /* train_q, mean_abs_z, … */
+};
+#define N_TRAIN_VARIABLES (sizeof train_variables / sizeof train_variables[0])
+#define tr_dataset(s, i)  ((s)->training->dataset[i])
+
+struct store_training {
+    const gs_train_settings *settings;
+    int64_t n_steps; /* recorded steps: the step dimension */
+    int n_stats;     /* the stats_step dimension */
+    hid_t step_scale, stats_step_scale;
+    hid_t dataset[N_TRAIN_VARIABLES];
+    hid_t step_space;  /* (N, S) */
+    hid_t stats_space; /* (N, T, L_max) */
+    double *row;       /* max(S, T·L_max) */
+};
+
+static hid_t train_file_space(gs_store *s, train_dims dims) {
+    return dims == TRAIN_CONFIG        ? s->config_space
+           : dims == TRAIN_CONFIG_STEP ? s->training->step_space
+                                       : s->training->stats_space;
+}
+
+static int train_memory_objects(gs_store *s, const gs_train_settings *t, gs_error *err) {
+    store_training *tr = gs_calloc(1, sizeof *tr);
+    s->training = tr;
+    tr->settings = t;
+    tr->n_steps = train_record_count(t);
+    tr->n_stats = t->n_stats_steps > 0 ? t->n_stats_steps : 0;
+    tr->step_scale = tr->stats_step_scale = tr->step_space = tr->stats_space = H5I_INVALID_HID;
+    for (size_t i = 0; i < N_TRAIN_VARIABLES; i++)
+        tr->dataset[i] = H5I_INVALID_HID;
+    size_t room = (size_t)tr->n_steps;
+    if ((size_t)tr->n_stats * (size_t)s->max_depth > room)
+        room = (size_t)tr->n_stats * (size_t)s->max_depth;
+    tr->row = gs_malloc((room ? room : 1) * sizeof *tr->row);
+    hsize_t step_dims[2] = {(hsize_t)s->count, (hsize_t)tr->n_steps};
+    hsize_t stats_dims[3] = {(hsize_t)s->count, (hsize_t)tr->n_stats, (hsize_t)s->max_depth};
+    tr->step_space = H5Screate_simple(2, step_dims, NULL);
+    HDF5_CHECK(tr->step_space, "H5Screate_simple", "config, step");
+    tr->stats_space = H5Screate_simple(3, stats_dims, NULL);
+    HDF5_CHECK(tr->stats_space, "H5Screate_simple", "config, stats_step, layer");
+    return 0;
+}
+
+static int train_close_objects(gs_store *s) {
+    store_training *tr = s->training;
+    if (!tr) return 0;
+    int failed = 0;
+    for (size_t i = 0; i < N_TRAIN_VARIABLES; i++)
+        if (tr->dataset[i] >= 0) failed += H5Dclose(tr->dataset[i]) < 0;
+    hid_t sets[] = {tr->step_scale, tr->stats_step_scale};
+    for (size_t i = 0; i < 2; i++)
+        if (sets[i] >= 0) failed += H5Dclose(sets[i]) < 0;
+    if (tr->step_space >= 0) failed += H5Sclose(tr->step_space) < 0;
+    if (tr->stats_space >= 0) failed += H5Sclose(tr->stats_space) < 0;
+    free(tr->row);
+    free(tr);
+    s->training = NULL;
+    return failed;
+}
+
+static int train_put_attributes(gs_store *s, hid_t set, const train_var_def *v, gs_error *err) {
+    int rc = 0;
+    if (v->type == VT_FLOAT64) rc = put_double(s, set, v->name, "_FillValue", NAN, err);
+    if (rc == 0) rc = put_string(s, set, v->name, "long_name", v->long_name, err);
+    if (rc == 0 && v->units) rc = put_string(s, set, v->name, "units", v->units, err);
+    if (rc == 0 && strcmp(v->name, "parametrization") == 0) {
+        var_def flags = {.name = v->name, .type = VT_INT32, .flags = PARAMETRIZATION_FLAGS};
+        rc = put_flags(s, set, &flags, err);
+    }
+    if (rc == 0 && v->description)
+        rc = put_string(s, set, v->name, "description", v->description, err);
+    return rc;
+}
+
+static int train_root_attributes(gs_store *s, const gs_spec *spec, gs_error *err) {
+    const gs_train_settings *t = &spec->train;
+    int rc = put_root_string(s, "train_loss_function", train_loss_name(t->loss), err);
+    if (rc == 0) rc = put_root_string(s, "optimizer", optimizer_name(t->optimizer), err);
+    if (rc == 0) rc = put_root_int64(s, "train_steps", t->steps, err);
+    if (rc == 0) rc = put_root_int64(s, "record_every", t->record_every, err);
+    if (rc == 0) rc = put_root_int32(s, "base_width", t->base_width, err);
+    if (rc == 0) rc = put_root_string(s, "data", data_kind_name(spec->data.kind), err);
+    if (rc == 0)
+        rc = put_root_string(s, "data_standardize", standardize_name(spec->data.standardize), err);
+    if (rc == 0) rc = put_root_int32(s, "data_input_width", spec->data_shape.inputs, err);
+    if (rc == 0) rc = put_root_int32(s, "data_output_width", spec->data_shape.outputs, err);
+    return rc;
+}
+
+static int train_create_layout(gs_store *s, const gs_spec *spec, gs_error *err) {
+    int rc = train_memory_objects(s, &spec->train, err);
+    store_training *tr = s->training;
+    hsize_t n_steps = (hsize_t)tr->n_steps, n_stats = (hsize_t)tr->n_stats;
+    hid_t step_space = H5Screate_simple(1, &n_steps, NULL);
+    hid_t stats_space = H5Screate_simple(1, &n_stats, NULL);
+    if (rc == 0 && (step_space < 0 || stats_space < 0))
+        rc = hdf5_fail(err, s->path, "H5Screate_simple", "step");
+    if (rc == 0) rc = train_root_attributes(s, spec, err);
+    if (rc == 0)
+        rc = create_dimension(s, "step", H5T_STD_I64LE, step_space, "training step",
+                              "the number of updates made before the recorded values: 0 (at "
+                              "initialization), record_every, 2 record_every, ..., and the last",
+                              &tr->step_scale, err);
+    if (rc == 0)
+        rc = create_dimension(s, "stats_step", H5T_STD_I64LE, stats_space,
+                              "training step of the per-layer training statistics",
+                              "train: stats_steps; the statistics of the minibatch of that step, "
+                              "before its update",
+                              &tr->stats_step_scale, err);
+    if (step_space >= 0) H5Sclose(step_space);
+    if (stats_space >= 0) H5Sclose(stats_space);
+    for (size_t i = 0; rc == 0 && i < N_TRAIN_VARIABLES; i++) {
+        const train_var_def *v = &train_variables[i];
+        bool coordinate = i == TRAIN_LEARNING_RATE || i == TRAIN_PARAMETRIZATION;
+        var_fill fill = coordinate ? FILL_NONE : v->type == VT_FLOAT64 ? FILL_NAN : FILL_INT;
+        tr->dataset[i] = create_dataset(s, v->name, file_type(v->type),
+                                        train_file_space(s, v->dims), fill, v->fill_int, err);
+        if (tr->dataset[i] < 0) return GS_EXIT_OUTPUT;
+        rc = attach_dimension(s, tr->dataset[i], v->name, 0, s->config_scale, "config", err);
+        if (rc == 0 && v->dims == TRAIN_CONFIG_STEP)
+            rc = attach_dimension(s, tr->dataset[i], v->name, 1, tr->step_scale, "step", err);
+        if (rc == 0 && v->dims == TRAIN_CONFIG_STATS_STEP)
+            rc = attach_dimension(s, tr->dataset[i], v->name, 1, tr->stats_step_scale, "stats_step",
+                                  err);
+        if (rc == 0 && v->dims == TRAIN_CONFIG_STATS_STEP)
+            rc = attach_dimension(s, tr->dataset[i], v->name, 2, s->layer_scale, "layer", err);
+        if (rc == 0) rc = train_put_attributes(s, tr->dataset[i], v, err);
+    }
+    return rc;
+}
+
+/* Writes `rows` configurations' values from first on, all of each row. */
+static int train_write_block(gs_store *s, size_t i, int64_t first, int64_t rows, hid_t memory_type,
+                             const void *values, gs_error *err) {
+    const train_var_def *v = &train_variables[i];
+    hid_t space = train_file_space(s, v->dims);
+    int rank = v->dims == TRAIN_CONFIG ? 1 : v->dims == TRAIN_CONFIG_STEP ? 2 : 3;
+    hsize_t dims[3], start[3] = {(hsize_t)first, 0, 0};
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    dims[0] = (hsize_t)rows;
+    hsize_t n = dims[0] * (rank > 1 ? dims[1] : 1) * (rank > 2 ? dims[2] : 1);
+    if (n == 0) return 0;
+    HDF5_CHECK(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, dims, NULL),
+               "H5Sselect_hyperslab", v->name);
+    hid_t memory = H5Screate_simple(1, &n, NULL);
+    HDF5_CHECK(memory, "H5Screate_simple", v->name);
+    int rc = 0;
+    if (H5Dwrite(tr_dataset(s, i), memory_type, memory, space, s->xfer, values) < 0)
+        rc = hdf5_fail(err, s->path, "H5Dwrite", v->name);
+    H5Sclose(memory);
+    return rc;
+}
+
+/* Each rank its slice lo … hi-1: learning_rate and parametrization from the
+ * configurations, every other variable its fill; rank 0 the step coordinates. */
+static int train_initial_values(gs_store *s, const gs_grid *grid, int64_t lo, int64_t hi,
+                                gs_error *err) {
+    store_training *tr = s->training;
+    int rc = 0;
+    if (s->rank == 0) {
+        int64_t *steps = gs_malloc((size_t)(tr->n_steps + tr->n_stats + 1) * sizeof *steps);
+        for (int64_t i = 0; i < tr->n_steps; i++)
+            steps[i] = train_record_step(tr->settings, i);
+        if (tr->n_steps > 0 &&
+            H5Dwrite(tr->step_scale, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, s->xfer, steps) < 0)
+            rc = hdf5_fail(err, s->path, "H5Dwrite", "step");
+        for (int i = 0; i < tr->n_stats; i++)
+            steps[i] = tr->settings->stats_steps[i];
+        if (rc == 0 && tr->n_stats > 0 &&
+            H5Dwrite(tr->stats_step_scale, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, s->xfer, steps) < 0)
+            rc = hdf5_fail(err, s->path, "H5Dwrite", "stats_step");
+        free(steps);
+    }
+    enum { BLOCK = 4096 };
+    size_t per_row = (size_t)tr->n_steps;
+    if ((size_t)tr->n_stats * (size_t)s->max_depth > per_row)
+        per_row = (size_t)tr->n_stats * (size_t)s->max_depth;
+    if (per_row < 1) per_row = 1;
+    void *values = gs_malloc(BLOCK * per_row * sizeof(double));
+    for (int64_t first = lo; rc == 0 && first < hi; first += BLOCK) {
+        int64_t rows = hi - first < BLOCK ? hi - first : BLOCK;
+        for (size_t i = 0; rc == 0 && i < N_TRAIN_VARIABLES; i++) {
+            const train_var_def *v = &train_variables[i];
+            size_t cells = (size_t)rows * (v->dims == TRAIN_CONFIG ? 1
+                                           : v->dims == TRAIN_CONFIG_STEP
+                                               ? (size_t)tr->n_steps
+                                               : (size_t)tr->n_stats * (size_t)s->max_depth);
+            hid_t memory_type = v->type == VT_FLOAT64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+            for (size_t c = 0; c < cells; c++) {
+                gs_config cfg;
+                if (i == TRAIN_LEARNING_RATE || i == TRAIN_PARAMETRIZATION)
+                    grid_config(grid, first + (int64_t)c, &cfg);
+                if (i == TRAIN_LEARNING_RATE)
+                    ((double *)values)[c] = cfg.learning_rate;
+                else if (i == TRAIN_PARAMETRIZATION)
+                    ((int64_t *)values)[c] = cfg.parametrization;
+                else if (v->type == VT_FLOAT64)
+                    ((double *)values)[c] = NAN;
+                else
+                    ((int64_t *)values)[c] = v->fill_int;
+            }
+            rc = train_write_block(s, i, first, rows, memory_type, values, err);
+        }
+    }
+    free(values);
+    return rc;
+}
+
+static int train_open_layout(gs_store *s, const gs_spec *spec, gs_error *err) {
+    int rc = train_memory_objects(s, &spec->train, err);
+    if (rc) return rc;
+    store_training *tr = s->training;
+    tr->step_scale = H5Dopen2(s->file, "step", H5P_DEFAULT);
+    HDF5_CHECK(tr->step_scale, "H5Dopen2", "step");
+    tr->stats_step_scale = H5Dopen2(s->file, "stats_step", H5P_DEFAULT);
+    HDF5_CHECK(tr->stats_step_scale, "H5Dopen2", "stats_step");
+    for (size_t i = 0; i < N_TRAIN_VARIABLES; i++) {
+        tr->dataset[i] = H5Dopen2(s->file, train_variables[i].name, H5P_DEFAULT);
+        HDF5_CHECK(tr->dataset[i], "H5Dopen2", train_variables[i].name);
+    }
+    return 0;
+}
+
+/* One configuration's training rows (NaN where it did not get: a failed
+ * configuration, or one whose training diverged). */
+static int train_write(gs_store *s, const gs_config *cfg, const gs_result *res, gs_error *err) {
+    store_training *tr = s->training;
+    const gs_train_result *t = res->status == GS_STATUS_FAILED ? NULL : res->train;
+    int64_t index = cfg->index;
+    double *row = tr->row;
+    int rc = 0;
+    for (size_t i = TRAIN_LOSS; rc == 0 && i < N_TRAIN_VARIABLES; i++) {
+        const train_var_def *v = &train_variables[i];
+        if (v->dims == TRAIN_CONFIG_STEP) {
+            const double *from = i == TRAIN_LOSS ? (t ? t->loss : NULL) : (t ? t->accuracy : NULL);
+            for (int64_t k = 0; k < tr->n_steps; k++)
+                row[k] = from && k < t->n_records ? from[k] : NAN;
+            rc = train_write_block(s, i, index, 1, H5T_NATIVE_DOUBLE, row, err);
+        } else if (v->dims == TRAIN_CONFIG_STATS_STEP) {
+            size_t L = (size_t)s->max_depth;
+            for (int k = 0; k < tr->n_stats; k++)
+                for (size_t l = 0; l < L; l++) {
+                    bool have =
+                        t && k < t->n_stats && (int)l < cfg->depth && t->max_depth == s->max_depth;
+                    row[(size_t)k * L + l] =
+                        have ? *(const double *)((const char *)&t->layers[(size_t)k * L + l] +
+                                                 v->offset)
+                             : NAN;
+                }
+            rc = train_write_block(s, i, index, 1, H5T_NATIVE_DOUBLE, row, err);
+        } else if (i == TRAIN_NONFINITE_STEP) {
+            int64_t step = t ? t->nonfinite_step : -1;
+            rc = train_write_block(s, i, index, 1, H5T_NATIVE_INT64, &step, err);
+        } else {
+            double value = !t ? NAN : i == TRAIN_TEST_LOSS ? t->test_loss : t->test_accuracy;
+            rc = train_write_block(s, i, index, 1, H5T_NATIVE_DOUBLE, &value, err);
+        }
+    }
     return rc;
 }

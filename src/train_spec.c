@@ -3,9 +3,13 @@
  * section and the checks of its values. */
 #include "gradsweep/train_spec.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "gradsweep/common.h"
 
 #define NAME_OF(enumerator, name, meaning)    name,
 #define MEANING_OF(enumerator, name, meaning) meaning,
@@ -200,4 +204,38 @@ int64_t train_record_count(const gs_train_settings *t) {
 int64_t train_record_step(const gs_train_settings *t, int64_t i) {
     int64_t step = i * t->record_every;
     return step < t->steps ? step : t->steps;
+}
+
+/* ---- what training records ----------------------------------------------------- */
+
+void train_result_alloc(gs_train_result *res, const gs_train_settings *t, int max_depth) {
+    memset(res, 0, sizeof *res);
+    res->n_records = train_record_count(t);
+    res->n_stats = t->n_stats_steps > 0 ? t->n_stats_steps : 0;
+    res->max_depth = max_depth;
+    res->loss = gs_calloc((size_t)(res->n_records ? res->n_records : 1), sizeof(double));
+    res->accuracy = gs_calloc((size_t)(res->n_records ? res->n_records : 1), sizeof(double));
+    size_t cells = (size_t)(res->n_stats ? res->n_stats : 1) * (size_t)max_depth;
+    res->layers = gs_calloc(cells ? cells : 1, sizeof *res->layers);
+    train_result_clear(res);
+}
+
+void train_result_free(gs_train_result *res) {
+    free(res->loss);
+    free(res->accuracy);
+    free(res->layers);
+    memset(res, 0, sizeof *res);
+}
+
+void train_result_clear(gs_train_result *res) {
+    for (int64_t i = 0; i < res->n_records; i++)
+        res->loss[i] = res->accuracy[i] = NAN;
+    res->test_loss = res->test_accuracy = NAN;
+    size_t cells = (size_t)res->n_stats * (size_t)res->max_depth;
+    for (size_t i = 0; i < cells; i++) {
+        double *v = (double *)&res->layers[i];
+        for (size_t f = 0; f < GS_TRAIN_LAYER_FIELD_COUNT; f++)
+            v[f] = NAN;
+    }
+    res->nonfinite_step = -1;
 }

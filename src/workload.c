@@ -8,6 +8,7 @@
 
 #include "gradsweep/draw.h"
 #include "gradsweep/net.h"
+#include "gradsweep/train.h"
 
 /* Whether moving along axis a (from position 0) changes the weights' draw
  * key: the axes that do are the ones a group is numbered by. */
@@ -52,9 +53,23 @@ static const int64_t *axis_values(const gs_spec *spec, gs_axis_id a, size_t *cou
     return spec->axis[a].integer;
 }
 
+size_t workload_training_bytes(const gs_spec *spec, const gs_config *cfg) {
+    if (!spec_has_training(spec)) return 0;
+    return spec->data_shape.bytes + train_memory_bytes(cfg, &spec->train);
+}
+
+size_t workload_net_limit(const gs_spec *spec, const gs_config *cfg, size_t limit) {
+    size_t training = workload_training_bytes(spec, cfg);
+    if (limit == 0 || training == 0) return limit;
+    return limit > training ? limit - training : 1;
+}
+
 /* The workspace depends on depth, width, batch, init and the input and
  * output widths, and on whether blocks or a norm keep more (and the
- * sweep-wide precision and jacobian_samples): each such shape is checked once. */
+ * sweep-wide precision and jacobian_samples): each such shape is checked
+ * once. A training sweep also holds the data and, per configuration, the
+ * trainer's parameters, optimizer state and passes, which no plan can
+ * shrink: the network's measurement at initialization gets what they leave. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     const gs_axis *depth = &spec->axis[GS_AXIS_DEPTH], *width = &spec->axis[GS_AXIS_WIDTH];
     const gs_axis *batch = &spec->axis[GS_AXIS_BATCH], *init = &spec->axis[GS_AXIS_INIT];
@@ -88,14 +103,22 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
                                              .batch = (int)batch->integer[b],
                                              .init = (gs_init)init->integer[i],
                                              .precision = spec->precision,
-                                             .input_width = (int)ins[x],
-                                             .output_width = (int)outs[y],
+                                             .input_width = spec->data_shape.inputs > 0
+                                                                ? spec->data_shape.inputs
+                                                                : (int)ins[x],
+                                             .output_width = spec->data_shape.outputs > 0
+                                                                 ? spec->data_shape.outputs
+                                                                 : (int)outs[y],
                                              .branch = branch,
                                              .branch_scale = 1,
                                              .norm = norm,
                                              .jacobian_samples = spec->jacobian_samples};
                             gs_memory_plan plan;
-                            if (net_memory_plan(&cfg, limit, &plan)) continue;
+                            size_t training = workload_training_bytes(spec, &cfg);
+                            bool fits =
+                                net_memory_plan(&cfg, workload_net_limit(spec, &cfg, limit), &plan);
+                            if (fits && (limit == 0 || training < limit)) continue;
+                            plan.bytes += training;
                             if (too_big++ == 0 || plan.bytes > worst_plan.bytes) {
                                 worst = cfg;
                                 worst_plan = plan;
@@ -122,12 +145,15 @@ int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err) {
     }
     return gs_fail(err, GS_EXIT_RESOURCES,
                    "%sdepth %d, width %d%s, batch %d (%s, %s) needs %s per rank%s even with "
-                   "weights redrawn and activations checkpointed, and a rank may use %s "
+                   "weights redrawn and activations checkpointed%s, and a rank may use %s "
                    "(--max-memory; default: the node's available memory shared by its "
                    "ranks); allow more memory, run fewer ranks per node, or shrink the "
                    "largest configuration",
                    which, worst.depth, worst.width, io, worst.batch, init_name(worst.init),
                    precision_name(worst.precision),
                    gs_format_bytes((double)worst_plan.bytes, need, sizeof need), jacobian,
+                   spec_has_training(spec) ? " (training: the data, the parameters, the "
+                                             "optimizer's state and every activation included)"
+                                           : "",
                    gs_format_bytes((double)limit, allowed, sizeof allowed));
 }

@@ -734,3 +734,92 @@ def test_block_figures_and_health_report(tmp_path):
     for name in rows:
         assert f"| {name} |" in report
 
+
+
+# ---- training files ----------------------------------------------------------------------
+
+TRAINING_SWEEP = """\
+name: analysis-train
+data: d.h5
+train:
+  steps: 6
+  optimizer: sgd
+  record_every: 2
+  base_width: 16
+  stats_steps: [0, 1, 6]
+grid:
+  activation: [tanh]
+  depth: [3, 6]
+  width: [16, 64]
+  sigma_w: [1.0, 2.0]
+  sigma_b: [0.2]
+  seed: {range: 2}
+  batch: [16]
+  learning_rate: [0.1]
+  parametrization: [standard, mup]
+"""
+
+
+@pytest.fixture(scope="module")
+def training(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("analysis_train")
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(8, 3))
+    with h5py.File(folder / "d.h5", "w") as f:
+        for suffix, n in (("", 200), ("_test", 50)):
+            x = rng.normal(size=(n, 8))
+            f["x" + suffix], f["y" + suffix] = x, np.argmax(x @ w, 1).astype(np.int32)
+    (folder / "sweep.yaml").write_text(TRAINING_SWEEP)
+    out = run_gradsweep(["sweep.yaml", "-o", "train.h5", "--progress", "0"], ranks=2, cwd=folder)
+    assert out.returncode == 0, out
+    outdir = folder / "figures"
+    plot = run_plot(folder / "train.h5", outdir)
+    assert plot.returncode == 0 and plot.stderr == "", plot.stderr
+    return folder / "train.h5", outdir
+
+
+def test_training_figures_written_and_show_data(training):
+    results, outdir = training
+    names = {p.name for p in outdir.iterdir()}
+    for stem in ("trainability_tanh", "loss_curves_tanh", "coordinate_check_tanh"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names, stem
+    assert {"coordinate_check.md", "coordinate_check.csv"} <= names
+    stems = []
+    for stem, fig in gp.training_figures(gp.load(results)):  # as check_figures, training's only
+        stems.append(stem)
+        png = mpimg.imread(outdir / f"{stem}.png")[..., :3]
+        full, blank, counts = data_ink(fig)
+        assert png.shape == full.shape and np.abs(png - full).max() < 1 / 255, stem
+        for i, (pixels, size) in enumerate(counts):
+            assert pixels >= 20, (stem, i, pixels, size)
+    assert sorted(stems) == ["coordinate_check_tanh", "loss_curves_tanh", "trainability_tanh"]
+
+
+def test_trainability_draws_the_files_accuracy(training):
+    """Each cell of the first panel (width 16, standard) is the mean over seeds
+    of the file's test_accuracy."""
+    results, _ = training
+    fig = gp.trainability(gp.load(results))
+    mesh = [c for c in fig.axes[0].collections if c.get_gid() == "trainability"][0]
+    drawn = np.asarray(mesh.get_array()).reshape(2, 2)  # (depth, sigma_w)
+    with h5py.File(results, "r") as f:
+        acc, depth, sw = f["test_accuracy"][:], f["depth"][:], f["sigma_w"][:]
+        pick = (f["width"][:] == 16) & (f["parametrization"][:] == 0)
+    for di, d in enumerate((3, 6)):
+        for si, s in enumerate((1.0, 2.0)):
+            m = pick & (depth == d) & (sw == s)
+            assert drawn[di, si] == pytest.approx(acc[m].mean(), rel=1e-12)
+
+
+def test_coordinate_check_slopes(training):
+    """The table's slopes are least-squares fits of log mean|z| on log width."""
+    results, outdir = training
+    table = pd.read_csv(outdir / "coordinate_check.csv")
+    with h5py.File(results, "r") as f:
+        z, width = f["mean_abs_z"][:], f["width"][:]
+        m = ((f["parametrization"][:] == 2) & (f["depth"][:] == 6)
+             & (f["learning_rate"][:] == 0.1))
+    row = table[(table.parametrization == "mup") & (table.depth == 6)
+                & (table.layer_role == "output") & (table.stats_step == 1)]
+    y = [z[m & (width == w), 1, 5].mean() for w in (16, 64)]
+    assert row.slope.item() == pytest.approx(np.log(y[1] / y[0]) / np.log(4), rel=1e-3)

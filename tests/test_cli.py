@@ -39,7 +39,7 @@ def test_help_documents_training(gradsweep):
                    "--train-loss", "--record-every", "--momentum"]:
         assert option in out.stdout, option
     for key in ["data: fashion-mnist", "train: {steps: 300", "learning_rate:",
-                "parametrization: [standard, mup]", "stats_steps", "cannot train yet"]:
+                "parametrization: [standard, mup]", "stats_steps"]:
         assert key in out.stdout, key
 
 
@@ -57,24 +57,35 @@ grid:
 """
 
 
-def test_training_sweep_is_checked_then_refused(gradsweep, tmp_path):
+def test_training_sweep_is_checked(gradsweep, tmp_path):
     """The train: section is read and checked like the rest (file, line, a
-    suggestion), but until the training loop exists a training sweep is
-    refused rather than run at initialization only; nothing is written."""
+    suggestion); what the data says about the sweep is checked when it is
+    loaded (a minibatch larger than the training rows, cross entropy on
+    regression targets); nothing is written on refusal. A valid training
+    sweep passes --dry-run."""
+    import h5py
+    import numpy as np
     sweep = tmp_path / "train.yaml"
     sweep.write_text(TRAINING_SWEEP.format(optimizer="adamw"))
     out = gradsweep([sweep, "-o", tmp_path / "t.h5"], cwd=tmp_path)
     assert out.returncode == EXIT_USAGE, out
     assert f"{sweep}:4: train: optimizer: unknown optimizer \"adamw\"; did you mean adam?" \
         in out.stderr
-    sweep.write_text(TRAINING_SWEEP.format(optimizer="adam"))
-    out = gradsweep([sweep, "-o", tmp_path / "t.h5"], cwd=tmp_path)
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f["x"] = np.zeros((300, 5)) + np.arange(5)
+        f["y"] = np.ones((300, 3))
+    small = ["--depth", "3", "--width", "8", "--sigma-w", "1", "--activation", "tanh",
+             "--steps", "5", "--data", "d.h5", "--learning-rate", "0.1", "-o", "t.h5"]
+    out = gradsweep([*small, "--batch", "512", "--train-loss", "mse"], cwd=tmp_path)
     assert out.returncode == EXIT_USAGE, out
-    assert f"{sweep}:2: train: this build of gradsweep reads and checks train:" in out.stderr
-    out = gradsweep([*QUICK, "--steps", "10", "--data", "fashion-mnist", "--learning-rate",
-                     "0.1", "--dry-run"], cwd=tmp_path)
-    assert out.returncode == EXIT_USAGE and "cannot train yet" in out.stderr, out
-    assert not (tmp_path / "t.h5").exists() and list(tmp_path.glob("*.h5")) == []
+    assert "batch 512 is more than the data's 300 training rows" in out.stderr, out
+    out = gradsweep(small, cwd=tmp_path)
+    assert out.returncode == EXIT_USAGE, out
+    assert "train: loss cross_entropy needs class labels, but the data has 3 regression " \
+        "targets per row; use loss: mse" in out.stderr, out
+    assert list(tmp_path.glob("t.h5")) == []
+    out = gradsweep([*small, "--train-loss", "mse", "--dry-run"], cwd=tmp_path)
+    assert out.returncode == 0, out
 
 
 def test_version_says_how_to_cite(gradsweep, source_dir):

@@ -30,7 +30,7 @@ typedef struct effective {
     double bias_sgd_lr, bias_adam_lr;
 } effective;
 
-static effective effective_at(gs_parametrization p, gs_layer_kind kind, double width) {
+static effective effective_at(gs_parametrization p, gs_layer_role kind, double width) {
     gs_layer_scale sgd = parametrization_scale(p, kind, GS_OPT_SGD, width, 64);
     gs_layer_scale adam = parametrization_scale(p, kind, GS_OPT_ADAM, width, 64);
     gs_layer_scale momentum = parametrization_scale(p, kind, GS_OPT_MOMENTUM, width, 64);
@@ -43,7 +43,7 @@ static effective effective_at(gs_parametrization p, gs_layer_kind kind, double w
 
 /* The width exponents of one kind's effective quantities, relative to
  * standard, must be {init_var, sgd, adam, bias sgd, bias adam}. */
-static void check_kind(gs_parametrization p, gs_layer_kind kind, const double want[5]) {
+static void check_kind(gs_parametrization p, gs_layer_role kind, const double want[5]) {
     effective a = effective_at(p, kind, 128), b = effective_at(p, kind, 8192);
     double got[5] = {exponent(a.init_var, b.init_var, 2, 128), exponent(a.sgd_lr, b.sgd_lr, 2, 128),
                      exponent(a.adam_lr, b.adam_lr, 2, 128),
@@ -69,7 +69,7 @@ static void test_mup_is_table_3(void) {
 
 static void test_standard_and_ntk(void) {
     for (int kind = 0; kind < GS_LAYER_KIND_COUNT; kind++)
-        check_kind(GS_PARAM_STANDARD, (gs_layer_kind)kind, (double[5]){0, 0, 0, 0, 0});
+        check_kind(GS_PARAM_STANDARD, (gs_layer_role)kind, (double[5]){0, 0, 0, 0, 0});
     check_kind(GS_PARAM_NTK, GS_LAYER_INPUT, (double[5]){0, 0, -0.5, 0, -0.5});
     /* standard's initial network; SGD's effective rate ∝ 1/fan_in; Adam's updates a
      * further r^-½ smaller than μP's, so that ΔW·x stays O(n^-½) */
@@ -83,7 +83,7 @@ static void test_base_width_and_fixed(void) {
         for (int kind = 0; kind < GS_LAYER_KIND_COUNT; kind++)
             for (int opt = 0; opt < GS_OPTIMIZER_COUNT; opt++) {
                 gs_layer_scale at_base = parametrization_scale(
-                    (gs_parametrization)p, (gs_layer_kind)kind, (gs_optimizer)opt, 96, 96);
+                    (gs_parametrization)p, (gs_layer_role)kind, (gs_optimizer)opt, 96, 96);
                 CHECK(at_base.multiplier == 1 && at_base.init_std == 1 && at_base.lr == 1 &&
                       at_base.bias_lr == 1);
                 gs_layer_scale fixed = parametrization_scale((gs_parametrization)p, GS_LAYER_FIXED,

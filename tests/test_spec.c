@@ -1290,6 +1290,15 @@ static void test_training_errors(void) {
                  NULL);
     expect_error(FMNIST "train:\n  stepz: 10\n" TRAIN_GRID LR,
                  "sweep.yaml:3: train: unknown key stepz; did you mean steps?", NULL);
+    /* the trainer's networks are plain and dense, their widths the data's */
+    expect_error(FMNIST "train:\n  steps: 10\n" TRAIN_GRID LR "  norm: [layernorm]\n",
+                 "sweep.yaml:3: train: training does not train LayerNorm networks yet: remove "
+                 "the norm axis, or train:",
+                 NULL);
+    expect_error(FMNIST "train:\n  steps: 10\n" TRAIN_GRID LR "  branch_scale: [1]\n",
+                 "training does not train residual blocks yet: remove the branch_scale axis", NULL);
+    expect_error(FMNIST "train:\n  steps: 10\n" TRAIN_GRID LR "  input_width: [100]\n",
+                 "a training sweep's input width is the data's: remove the input_width axis", NULL);
     expect_error(FMNIST "train:\n  steps: 10\n  optimizer: adamw\n" TRAIN_GRID LR,
                  "sweep.yaml:4: train: optimizer: unknown optimizer \"adamw\"; did you mean adam?",
                  NULL);

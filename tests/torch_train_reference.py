@@ -223,7 +223,8 @@ def read_export(path):
         for key, value in f.attrs.items():
             export[key] = value.decode() if isinstance(value, bytes) else value
         for key in f:
-            export[key] = f[key][()]
+            if isinstance(f[key], h5py.Dataset):  # gradsweep/ holds gradsweep's own results
+                export[key] = f[key][()]
     for key in ("activation", "parametrization", "optimizer", "loss"):
         if not isinstance(export[key], str):
             export[key] = str(export[key])

@@ -114,11 +114,11 @@ static void run_scale(void) {
         die("parametrization, kind, optimizer, width and base width");
     int kind_code = -1;
     for (int k = 0; k < GS_LAYER_KIND_COUNT; k++)
-        if (strcmp(kind, layer_kind_name((gs_layer_kind)k)) == 0) kind_code = k;
+        if (strcmp(kind, layer_kind_name((gs_layer_role)k)) == 0) kind_code = k;
     if (parametrization_parse(p) < 0 || kind_code < 0 || optimizer_parse(opt) < 0)
         die("known names");
     gs_layer_scale s = parametrization_scale((gs_parametrization)parametrization_parse(p),
-                                             (gs_layer_kind)kind_code,
+                                             (gs_layer_role)kind_code,
                                              (gs_optimizer)optimizer_parse(opt), width, base);
     double values[4] = {s.multiplier, s.init_std, s.lr, s.bias_lr};
     print_values("scale", values, 4);

@@ -50,10 +50,7 @@ typedef struct gs_cli {
 /* Errors: GS_EXIT_USAGE, with a message that names the option. */
 int cli_parse(int argc, char **argv, gs_cli *cli, gs_error *err);
 
-/* Applies the axis and setting options to spec (after the file, if any).
- * A sweep that trains (train: in the file, or --steps and the like) is
- * refused here with GS_EXIT_USAGE: its sections are read and checked, but
- * the network cannot train yet (issue 14's training loop is not built). */
+/* Applies the axis and setting options to spec (after the file, if any). */
 int cli_apply(const gs_cli *cli, gs_spec *spec, gs_error *err);
 
 void cli_print_help(FILE *out, gs_command topic);

@@ -445,6 +445,8 @@ typedef struct gs_result {
                                          * descending, NaN past min(rows, columns) of J[L] */
     int jac_sv_room;
     double jac_sv_max, jac_sv_min; /* largest and smallest of them */
+    struct gs_train_result *train; /* training sweeps: what training recorded (train.h); NULL
+                                      without train: */
 } gs_result;
 
 /* Resets res before a computation: status pending, every measured result

@@ -20,6 +20,7 @@ typedef struct gs_estimate {
     double theory_s; /* mean-field theory, once per (activation, sigma_w, sigma_b) */
     double flops;    /* floating-point operations of the networks */
     int64_t groups;  /* draw groups (seed, width, init) */
+    double train_s;  /* training sweeps: the steps and the test evaluation (in core_s) */
 } gs_estimate;
 
 /* The seconds each configuration should take on one rank of this machine

@@ -35,18 +35,18 @@
 
 #include "gradsweep/train_spec.h"
 
-typedef enum gs_layer_kind {
+typedef enum gs_layer_role {
     GS_LAYER_INPUT = 0,  /* d features → n units (layer 1 of a deeper network) */
     GS_LAYER_HIDDEN = 1, /* n → n (layers 2 … L−1) */
     GS_LAYER_OUTPUT = 2, /* n → k outputs (layer L) */
     GS_LAYER_FIXED = 3,  /* d → k: a one-layer network; nothing grows with the width */
     GS_LAYER_KIND_COUNT
-} gs_layer_kind;
+} gs_layer_role;
 
 /* The kind of layer l (1 … depth) of a network whose input features and
  * output units are fixed by its data. */
-gs_layer_kind layer_kind_at(int l, int depth);
-const char *layer_kind_name(gs_layer_kind kind); /* "input", …; NULL if invalid */
+gs_layer_role layer_kind_at(int l, int depth);
+const char *layer_kind_name(gs_layer_role kind); /* "input", …; NULL if invalid */
 
 /* The exponents of one row of the table (relative to standard, see above). */
 typedef struct gs_abc {
@@ -56,7 +56,7 @@ typedef struct gs_abc {
     double c_bias; /* learning-rate factor r^(−c_bias) of the biases */
 } gs_abc;
 
-gs_abc parametrization_abc(gs_parametrization p, gs_layer_kind kind, gs_optimizer opt);
+gs_abc parametrization_abc(gs_parametrization p, gs_layer_role kind, gs_optimizer opt);
 
 /* The factors for one layer at a width ratio r = width / base_width > 0. */
 typedef struct gs_layer_scale {
@@ -66,7 +66,7 @@ typedef struct gs_layer_scale {
     double bias_lr;    /* biases' learning rate = learning_rate · bias_lr */
 } gs_layer_scale;
 
-gs_layer_scale parametrization_scale(gs_parametrization p, gs_layer_kind kind, gs_optimizer opt,
+gs_layer_scale parametrization_scale(gs_parametrization p, gs_layer_role kind, gs_optimizer opt,
                                      double width, double base_width);
 
 #endif

@@ -89,6 +89,10 @@ typedef struct gs_spec {
     int jacobian_line;               /* where it was given: its line, -1 command line, 0 not */
     int *sigma_w_names; /* each sigma_w value's gs_scale_name (he, …; GS_SCALE_NUMBER for a
                          * number), or NULL where every value is a number */
+    /* Training: the loaded data's shape (main sets it after loading the data;
+     * grid_config gives its widths to every configuration as input_width and
+     * output_width). Zero: not loaded (no training). */
+    gs_data_shape data_shape;
 } gs_spec;
 
 /* Whether the sweep trains (it has a train: section, or training options). */

@@ -14,6 +14,7 @@
 #ifndef GRADSWEEP_TRAIN_SPEC_H
 #define GRADSWEEP_TRAIN_SPEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Where inputs come from (the top-level `data:` key). */
@@ -110,6 +111,16 @@ typedef struct gs_data_source {
                                    command line, 0 not given (gaussian) */
 } gs_data_source;
 
+/* What a sweep needs to know of its loaded data (data.h) without the data:
+ * the networks' widths, the rows (the cost of a test evaluation) and the
+ * bytes each rank holds. */
+typedef struct gs_data_shape {
+    int inputs;  /* d: the networks' input width */
+    int outputs; /* k: classes or target columns, the networks' output width */
+    int64_t train_rows, test_rows;
+    size_t bytes; /* one rank's copy */
+} gs_data_shape;
+
 /* A train section's steps, at most. */
 #define GS_MAX_TRAIN_STEPS ((int64_t)1000000000)
 /* Steps at which per-layer statistics are recorded, at most this many. */
@@ -174,5 +185,44 @@ int train_settings_check(const gs_train_settings *t, char *why, int size, gs_tra
  * number i (0 ≤ i < count). */
 int64_t train_record_count(const gs_train_settings *t);
 int64_t train_record_step(const gs_train_settings *t, int64_t i);
+
+/* ---- what training records (train.h fills it, store.c writes it) ----------------
+ * The per-layer statistics of one stats step, X(name, long_name, description):
+ * the results file's (config, stats_step, layer) variables, in this order. */
+#define GS_TRAIN_LAYER_STATS_LIST(X)                                                               \
+    X(train_q, "mean squared pre-activation during training",                                      \
+      "mean of z[l]^2 over units and the samples of the training minibatch of this step")          \
+    X(mean_abs_z, "mean absolute pre-activation (the muP coordinate check)",                       \
+      "mean of abs(z[l]) over units and the samples of the training minibatch of this step")       \
+    X(train_delta_sq, "mean squared backward signal during training",                              \
+      "mean of delta[l]^2, delta[l] = dl/dz[l] per sample, l the training loss")                   \
+    X(train_grad_w_norm, "Frobenius norm of the training loss gradient with respect to W[l]",      \
+      "W[l] the effective weights m w[l]; before this step's update")                              \
+    X(train_grad_b_norm, "Euclidean norm of the training loss gradient with respect to b[l]",      \
+      "before this step's update")
+
+#define GS_TRAIN_LAYER_MEMBER(name, long_name, description) double name;
+typedef struct gs_train_layer_stats {
+    GS_TRAIN_LAYER_STATS_LIST(GS_TRAIN_LAYER_MEMBER)
+} gs_train_layer_stats;
+#undef GS_TRAIN_LAYER_MEMBER
+#define GS_TRAIN_LAYER_FIELD_COUNT (sizeof(gs_train_layer_stats) / sizeof(double))
+
+/* What training one configuration recorded. The caller allocates the arrays
+ * (train_result_alloc) for the sweep's settings and largest depth. */
+typedef struct gs_train_result {
+    int64_t n_records;       /* recorded steps (train_record_count) */
+    double *loss, *accuracy; /* [n_records]: train_loss, train_accuracy */
+    double test_loss, test_accuracy;
+    int n_stats;                  /* stats steps */
+    int max_depth;                /* layers' room per stats step */
+    gs_train_layer_stats *layers; /* [n_stats][max_depth], layer l at l-1 */
+    int64_t nonfinite_step;       /* the step whose loss was not finite; -1: none */
+} gs_train_result;
+
+void train_result_alloc(gs_train_result *res, const gs_train_settings *t, int max_depth);
+void train_result_free(gs_train_result *res);
+/* Every number NaN, nonfinite_step -1. */
+void train_result_clear(gs_train_result *res);
 
 #endif

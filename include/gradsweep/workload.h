@@ -25,4 +25,12 @@ void workload_groups(const gs_grid *grid, int64_t *group);
  * raising the limit to that figure makes the whole sweep fit. */
 int workload_check_memory(const gs_spec *spec, size_t limit, gs_error *err);
 
+/* Training sweeps: the bytes a rank holds for cfg beyond the network's
+ * measurement at initialization (the data, and the trainer's parameters,
+ * optimizer state and passes: train.h); 0 without training. */
+size_t workload_training_bytes(const gs_spec *spec, const gs_config *cfg);
+/* The memory limit left to cfg's measurement at initialization (net.h's
+ * plans) once training has what it needs; limit itself without training. */
+size_t workload_net_limit(const gs_spec *spec, const gs_config *cfg, size_t limit);
+
 #endif
