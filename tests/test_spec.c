@@ -1292,7 +1292,7 @@ static void test_training_errors(void) {
                  "sweep.yaml:3: train: unknown key stepz; did you mean steps?", NULL);
     /* the trainer's networks are plain and dense, their widths the data's */
     expect_error(FMNIST "train:\n  steps: 10\n" TRAIN_GRID LR "  norm: [layernorm]\n",
-                 "sweep.yaml:3: train: training does not train LayerNorm networks yet: remove "
+                 "sweep.yaml:2: train: training does not train LayerNorm networks yet: remove "
                  "the norm axis, or train:",
                  NULL);
     expect_error(FMNIST "train:\n  steps: 10\n" TRAIN_GRID LR "  branch_scale: [1]\n",
