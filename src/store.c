@@ -134,21 +134,17 @@ static int64_t network_norm(const gs_config *c) { return c->norm; }
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .units = units_,              \
         .description = description_, .config_int = config_##name_                                  \
     }
-/* A configuration variable of network sweeps' files only. */
-#define NETWORK_INT(name_, flags_, long_name_, description_)                                       \
+/* An integer configuration variable of some files only (var_presence): the
+ * network sweeps' (NETWORK_INT), or the block sweeps' (BLOCK_INT: branch_scale
+ * or norm given, so that other network sweeps write the file they wrote before). */
+#define OPTIONAL_INT(presence_, name_, flags_, long_name_, description_)                           \
     {                                                                                              \
         .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_CONFIG,              \
         .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
-        .config_int = network_##name_, .presence = IN_NETWORK_FILES                                \
+        .config_int = network_##name_, .presence = presence_                                       \
     }
-/* A configuration variable of block sweeps' files only (branch_scale or norm
- * given): other network sweeps write the file they wrote before. */
-#define BLOCK_INT(name_, flags_, long_name_, description_)                                         \
-    {                                                                                              \
-        .name = #name_, .type = VT_INT32, .dims = DIMS_CONFIG, .source = FROM_CONFIG,              \
-        .fill = FILL_NONE, .flags = flags_, .long_name = long_name_, .description = description_,  \
-        .config_int = network_##name_, .presence = IN_BLOCK_FILES                                  \
-    }
+#define NETWORK_INT(...) OPTIONAL_INT(IN_NETWORK_FILES, __VA_ARGS__)
+#define BLOCK_INT(...)   OPTIONAL_INT(IN_BLOCK_FILES, __VA_ARGS__)
 /* A real configuration variable of block sweeps' files only. */
 #define NETWORK_REAL(name_, long_name_, units_, description_)                                      \
     {                                                                                              \
